@@ -1,0 +1,153 @@
+"""One controllable clock for the whole local run.
+
+The emulated Auto Scaling timeouts, the Step Functions Wait states (moto's interpreter runs each
+execution in its own thread) and the project's Lambda code all read this clock, so a six-hour drain
+plays out in seconds with the same sequence of calls it would have in AWS.
+
+The clock is a discrete-event scheduler. Execution threads that reach a Wait state call
+:meth:`VirtualClock.sleep_until` and block. The driver (:meth:`VirtualClock.run`) waits until no
+thread is busy, then jumps time straight to the earliest thing due: a sleeping thread's wake-up or a
+timer (a hook timeout, a scripted scenario step). Work started from a busy thread or from a timer is
+counted as busy *before* the call that started it returns, so the driver never sees a false idle.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+Timer = Callable[[], None]
+
+
+@dataclass(order=True)
+class _Entry:
+    at: float
+    seq: int
+    timer: Timer | None = field(compare=False, default=None)
+    wake: threading.Event | None = field(compare=False, default=None)
+    cancelled: bool = field(compare=False, default=False)
+
+
+class ClockStalled(RuntimeError):
+    """Busy work did not go idle within the real-time limit (a hang, not a slow test)."""
+
+
+class VirtualClock:
+    """Virtual time in epoch seconds, advanced only by :meth:`run` / :meth:`advance`."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        start = start or datetime(2026, 1, 1, tzinfo=UTC)
+        self._now = start.timestamp()
+        self._lock = threading.Condition()
+        self._queue: list[_Entry] = []
+        self._seq = itertools.count()
+        self._busy = 0
+
+    # --- reading -----------------------------------------------------------------------------
+    def time(self) -> float:
+        """Seconds since the epoch, like :func:`time.time`."""
+        return self._now
+
+    def now(self) -> datetime:
+        """The current virtual time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self._now, tz=UTC)
+
+    def elapsed_since(self, start: datetime) -> timedelta:
+        return self.now() - start
+
+    # --- busy accounting (execution threads) --------------------------------------------------
+    def enter(self) -> None:
+        """Count one more unit of busy work (call before handing work to another thread)."""
+        with self._lock:
+            self._busy += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            self._lock.notify_all()
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    # --- scheduling -----------------------------------------------------------------------------
+    def call_at(self, at: float, timer: Timer) -> _Entry:
+        """Run ``timer`` on the driver thread when virtual time reaches ``at``."""
+        with self._lock:
+            entry = _Entry(max(at, self._now), next(self._seq), timer=timer)
+            heapq.heappush(self._queue, entry)
+            self._lock.notify_all()
+            return entry
+
+    def call_later(self, delay: float, timer: Timer) -> _Entry:
+        return self.call_at(self._now + delay, timer)
+
+    @staticmethod
+    def cancel(entry: _Entry) -> None:
+        entry.cancelled = True
+
+    def sleep(self, seconds: float) -> None:
+        self.sleep_until(self._now + max(0.0, seconds))
+
+    def sleep_until(self, at: float) -> None:
+        """Block the calling (busy) thread until virtual time reaches ``at``."""
+        wake = threading.Event()
+        with self._lock:
+            if at <= self._now:
+                return
+            heapq.heappush(self._queue, _Entry(at, next(self._seq), wake=wake))
+            self._busy -= 1
+            self._lock.notify_all()
+        wake.wait()  # the driver counts us busy again before it sets the event
+
+    # --- driving ----------------------------------------------------------------------------------
+    def wait_idle(self, real_timeout: float = 60.0) -> None:
+        """Block until no work is busy; raise :class:`ClockStalled` after ``real_timeout`` seconds."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: self._busy <= 0, timeout=real_timeout):
+                raise ClockStalled(f"{self._busy} unit(s) of work still busy after {real_timeout}s")
+
+    def next_due(self) -> float | None:
+        with self._lock:
+            while self._queue and self._queue[0].cancelled:
+                heapq.heappop(self._queue)
+            return self._queue[0].at if self._queue else None
+
+    def step(self, until: float | None = None, real_timeout: float = 60.0) -> bool:
+        """Wait for idle, then fire everything due at the next instant. False when nothing is due."""
+        self.wait_idle(real_timeout)
+        with self._lock:
+            while self._queue and self._queue[0].cancelled:
+                heapq.heappop(self._queue)
+            if not self._queue or (until is not None and self._queue[0].at > until):
+                return False
+            self._now = max(self._now, self._queue[0].at)
+            due: list[_Entry] = []
+            while self._queue and self._queue[0].at <= self._now:
+                entry = heapq.heappop(self._queue)
+                if not entry.cancelled:
+                    due.append(entry)
+            wakes = [e.wake for e in due if e.wake is not None]
+            self._busy += len(wakes)
+        for entry in due:
+            if entry.timer is not None:
+                entry.timer()
+        for wake in wakes:
+            wake.set()
+        return True
+
+    def run(self, until: float | None = None, real_timeout: float = 60.0) -> None:
+        """Play events until nothing is left (or virtual time would pass ``until``)."""
+        while self.step(until=until, real_timeout=real_timeout):
+            pass
+        if until is not None and until > self._now:
+            self.wait_idle(real_timeout)
+            with self._lock:
+                self._now = until
+
+    def advance(self, seconds: float, real_timeout: float = 60.0) -> None:
+        self.run(until=self._now + seconds, real_timeout=real_timeout)

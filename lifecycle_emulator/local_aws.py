@@ -1,0 +1,198 @@
+"""The whole stack on an embedded AWS (moto) with one virtual clock: no account, no Docker.
+
+    with LocalAws() as aws:
+        aws.client("autoscaling").set_desired_capacity(...)
+        aws.run()                      # play virtual time until nothing is left to do
+
+Inside, ``template.yaml`` is deployed into moto (functions, rule, queue, state machine), the real
+handlers run in-process, Auto Scaling holds instances in lifecycle wait states and sends the
+EventBridge events, and Step Functions runs the real definition.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from asg_lifecycle import clock as lambda_clock
+from asg_lifecycle.adapters import clients
+from lifecycle_emulator.autoscaling import LifecycleActions
+from lifecycle_emulator.clock import VirtualClock
+from lifecycle_emulator.fleet import Fleet, InstanceBehaviour
+from lifecycle_emulator.runtime import LambdaRuntime, Patches
+from lifecycle_emulator.template import StackSpec, load_stack
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+}
+_LAMBDA_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+class LocalAws:
+    """Context manager: an emulated account running this stack on a virtual clock."""
+
+    def __init__(
+        self,
+        parameters: Mapping[str, Any] | None = None,
+        start: datetime | None = None,
+        behaviours: Iterator[InstanceBehaviour] | Callable[[int], InstanceBehaviour] | None = None,
+    ) -> None:
+        self.parameters = dict(parameters or {})
+        self.clock = VirtualClock(start)
+        self.fleet = Fleet(self.clock, behaviours)
+        self.stack: StackSpec
+        self.runtime: LambdaRuntime
+        self.autoscaling: LifecycleActions
+        self._saved_env: dict[str, str | None] = {}
+        self._mock: Any = None
+        self._patches: Patches | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def __enter__(self) -> LocalAws:
+        from moto import mock_aws  # noqa: PLC0415
+
+        for key, value in _FAKE_ENV.items():
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+        self._mock = mock_aws(
+            config={
+                "stepfunctions": {"execute_state_machine": True},
+                "lambda": {"use_docker": False},
+            }
+        )
+        self._mock.start()
+        try:
+            self._install()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _install(self) -> None:
+        lambda_clock.use(self.clock.now)
+        clients.reset()
+        self.stack = load_stack(self.parameters, region=REGION, account=ACCOUNT)
+        self.runtime = LambdaRuntime(self.stack, self.clock)
+        self._patches = Patches(self.runtime)
+        self._patches.install()
+        self.fleet.install()
+        self.autoscaling = LifecycleActions(self.clock, account_id=ACCOUNT, region=REGION)
+        self.autoscaling.install()
+        self._deploy()
+
+    def __exit__(self, *exc: object) -> None:
+        if getattr(self, "autoscaling", None) is not None:
+            self.autoscaling.uninstall()
+        self.fleet.uninstall()
+        if self._patches is not None:
+            self._patches.uninstall()
+        if self._mock is not None:
+            self._mock.stop()
+        lambda_clock.use(None)
+        clients.reset()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    # --- deploying template.yaml into moto ---------------------------------------------------------
+    def _deploy(self) -> None:
+        iam, lam = self.client("iam"), self.client("lambda")
+        role_arn = iam.create_role(
+            RoleName=f"{self.stack.name}-emulated", AssumeRolePolicyDocument=_LAMBDA_ROLE_POLICY
+        )["Role"]["Arn"]
+        code = _placeholder_zip()
+        for fn in self.stack.functions.values():
+            lam.create_function(
+                FunctionName=fn.name,
+                Runtime="python3.13",
+                Role=role_arn,
+                Handler=fn.handler,
+                Code={"ZipFile": code},
+                Timeout=fn.timeout,
+                Environment={"Variables": fn.environment},
+            )
+        sqs = self.client("sqs")
+        for queue in self.stack.queues.values():
+            sqs.create_queue(QueueName=queue)
+        self.client("stepfunctions").create_state_machine(
+            name=self.stack.state_machine_name,
+            definition=self.stack.definition,
+            roleArn=role_arn,
+            type="STANDARD",
+        )
+        events = self.client("events")
+        for rule in self.stack.rules.values():
+            events.put_rule(Name=rule.name, EventPattern=json.dumps(rule.pattern), State="ENABLED")
+            events.put_targets(Rule=rule.name, Targets=rule.targets)
+
+    # --- using it ----------------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        import boto3  # noqa: PLC0415
+
+        return boto3.client(service, region_name=REGION)
+
+    def run(self, until: float | None = None, real_timeout: float = 120.0) -> None:
+        """Play virtual time until nothing is scheduled (or until the epoch second ``until``)."""
+        self.clock.run(until=until, real_timeout=real_timeout)
+
+    def advance(self, seconds: float, real_timeout: float = 120.0) -> None:
+        self.clock.advance(seconds, real_timeout=real_timeout)
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.stack.state_machine_arn
+
+    def executions(self) -> list[dict[str, Any]]:
+        """Every execution of the lifecycle state machine with its parsed input and output."""
+        sfn = self.client("stepfunctions")
+        found: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arn
+        ):
+            for item in page["executions"]:
+                described = sfn.describe_execution(executionArn=item["executionArn"])
+                found.append(
+                    {
+                        "name": item["name"],
+                        "arn": item["executionArn"],
+                        "status": described["status"],
+                        "input": json.loads(described.get("input") or "{}"),
+                        "output": json.loads(described.get("output") or "null"),
+                        "error": described.get("error"),
+                        "cause": described.get("cause"),
+                    }
+                )
+        return found
+
+
+def _placeholder_zip() -> bytes:
+    """moto stores a function's code; the handlers run from this checkout instead."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README", "handlers run in-process from the project checkout")
+    return buffer.getvalue()

@@ -1,0 +1,290 @@
+"""What moto lacks to run this stack's flow in one process, on the virtual clock.
+
+* Lambda: moto's Docker-free backend answers every invoke with its input. Here an invoke imports
+  the function's real handler (from the template's ``Handler``) and calls it with the function's
+  environment, like the Lambda runtime would; an exception becomes an ``Unhandled`` function error
+  with ``errorType`` = the exception class, as in AWS.
+* EventBridge: moto cannot deliver to Lambda targets. Here a matching event is delivered as an
+  asynchronous invoke: on error Lambda retries (MaximumRetryAttempts, 1 and 2 minutes apart), then
+  sends the event to the function's OnFailure destination, as AWS does.
+* Step Functions: moto's interpreter (one thread per execution) sleeps for real in Wait states and
+  between retries. Here both sleep on the virtual clock, and each execution is counted busy while it
+  runs so that the clock only jumps when every execution is waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lifecycle_emulator.clock import VirtualClock
+from lifecycle_emulator.template import FunctionSpec, StackSpec
+
+
+@dataclass
+class Invocation:
+    """One Lambda invocation, as the emulator saw it (for timelines, tests and benchmarks)."""
+
+    function: str
+    at: datetime
+    payload: Any
+    result: Any = None
+    error: str | None = None
+    logs: list[str] = field(default_factory=list)
+
+
+class _LogSink(io.TextIOBase):
+    """Stands in for CloudWatch Logs: what a function prints goes to its current invocation."""
+
+    def __init__(self) -> None:
+        self.current: Invocation | None = None
+
+    def write(self, text: str) -> int:
+        if self.current is not None and text.strip():
+            self.current.logs.extend(line for line in text.splitlines() if line.strip())
+        return len(text)
+
+
+@dataclass
+class _Context:
+    """The attributes of the Lambda context object that Powertools reads."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+class LambdaRuntime:
+    """Runs the stack's functions in-process, one at a time (each with its own environment)."""
+
+    def __init__(self, stack: StackSpec, clock: VirtualClock) -> None:
+        self.stack = stack
+        self.clock = clock
+        self.invocations: list[Invocation] = []
+        self.dead_letters: list[dict[str, Any]] = []
+        self._lock = threading.RLock()
+        self._sink = _LogSink()
+        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+
+    def handler_of(self, fn: FunctionSpec) -> Callable[[Any, Any], Any]:
+        if fn.handler not in self._handlers:
+            module_name, func_name = fn.handler.rsplit(".", 1)
+            with _environment(fn.environment):
+                module = importlib.import_module(module_name)
+            self._handlers[fn.handler] = getattr(module, func_name)
+            _route_powertools_logs(self._sink)
+        return self._handlers[fn.handler]
+
+    def invoke(self, fn: FunctionSpec, payload: Any) -> Invocation:
+        """A synchronous invoke. The result or error is on the returned :class:`Invocation`."""
+        with self._lock:
+            handler = self.handler_of(fn)
+            record = Invocation(fn.logical_id, self.clock.now(), payload)
+            self.invocations.append(record)
+            context = _Context(fn.name, fn.arn, log_group_name=f"/aws/lambda/{fn.name}")
+            previous, self._sink.current = self._sink.current, record
+            try:
+                with _environment(fn.environment), contextlib.redirect_stdout(self._sink):
+                    record.result = handler(payload, context)
+            except Exception as exc:
+                record.error = type(exc).__name__
+                record.result = {"errorType": record.error, "errorMessage": str(exc)}
+            finally:
+                self._sink.current = previous
+            return record
+
+    def invoke_async(self, fn: FunctionSpec, event: Any, attempt: int = 0) -> None:
+        """An asynchronous invoke (EventBridge's way): retried on error, then dead-lettered."""
+        record = self.invoke(fn, event)
+        if record.error is None:
+            return
+        if attempt < fn.max_async_retries:
+            delay = 60 * (attempt + 1)  # Lambda waits about 1 minute, then 2, between attempts
+            self.clock.call_later(delay, lambda: self.invoke_async(fn, event, attempt + 1))
+            return
+        self.dead_letters.append({"function": fn.logical_id, "event": event, "error": record.result})
+        if fn.on_failure_arn:
+            _send_to_queue(self.stack, fn.on_failure_arn, fn, event, record.result)
+
+
+def _send_to_queue(
+    stack: StackSpec, queue_arn: str, fn: FunctionSpec, event: Any, response: Any
+) -> None:
+    from moto.sqs.models import sqs_backends  # noqa: PLC0415
+
+    body = {
+        "version": "1.0",
+        "requestContext": {"functionArn": fn.arn, "condition": "RetriesExhausted"},
+        "requestPayload": event,
+        "responsePayload": response,
+    }
+    queue_name = queue_arn.rsplit(":", 1)[-1]
+    sqs_backends[stack.account][stack.region].send_message(queue_name, json.dumps(body))
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _route_powertools_logs(sink: _LogSink) -> None:
+    """Powertools loggers write to the stream they were created with; point them at the sink."""
+    import logging  # noqa: PLC0415
+
+    for name in list(logging.Logger.manager.loggerDict):
+        logger = logging.getLogger(name)
+        for handler in logger.handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is not sink:
+                handler.setStream(sink)  # type: ignore[arg-type]
+
+
+# --- patches -----------------------------------------------------------------------------------
+
+
+class Patches:
+    """Installs (and removes) the in-process Lambda, EventBridge and Step Functions behaviour."""
+
+    def __init__(self, runtime: LambdaRuntime) -> None:
+        self.runtime = runtime
+        self._undo: list[Callable[[], None]] = []
+
+    def _set(self, owner: Any, attr: str, value: Any) -> None:
+        original = owner.__dict__[attr] if attr in owner.__dict__ else getattr(owner, attr)
+        setattr(owner, attr, value)
+        self._undo.append(lambda: setattr(owner, attr, original))
+
+    def install(self) -> None:
+        self._patch_lambda()
+        self._patch_events()
+        self._patch_stepfunctions()
+
+    def uninstall(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def _patch_lambda(self) -> None:
+        from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: PLC0415
+
+        runtime = self.runtime
+        original = LambdaSimpleBackend.invoke
+
+        def invoke(
+            backend: Any,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> bytes | None:
+            fn = runtime.stack.function_by_arn(function_name)
+            if fn is None:
+                return original(backend, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
+            payload = json.loads(body) if body else {}
+            if headers.get("X-Amz-Invocation-Type") == "Event":
+                runtime.clock.call_later(0, lambda: runtime.invoke_async(fn, payload))
+                return b""
+            record = runtime.invoke(fn, payload)
+            if record.error is not None:
+                response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(record.result).encode()
+
+        self._set(LambdaSimpleBackend, "invoke", invoke)
+
+    def _patch_events(self) -> None:
+        from moto.events.models import Rule  # noqa: PLC0415
+
+        runtime = self.runtime
+        original = Rule.send_to_targets
+
+        def send_to_targets(rule: Any, event: dict[str, Any], transform_input: bool = True) -> None:
+            if not rule.event_pattern.matches_event(event):
+                return
+            others = []
+            for target in rule.targets:
+                fn = runtime.stack.function_by_arn(target["Arn"])
+                if fn is None:
+                    others.append(target)
+                    continue
+                delivered = dict(event)
+                runtime.clock.call_later(0, lambda f=fn, e=delivered: runtime.invoke_async(f, e))
+            if others:
+                saved, rule.targets = rule.targets, others
+                try:
+                    original(rule, event, transform_input)
+                finally:
+                    rule.targets = saved
+
+        self._set(Rule, "send_to_targets", send_to_targets)
+
+    def _patch_stepfunctions(self) -> None:
+        from moto.stepfunctions.parser.asl.component.common.retry import (  # noqa: PLC0415
+            retrier_decl,
+        )
+        from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (  # noqa: PLC0415
+            wait_function,
+        )
+        from moto.stepfunctions.parser.backend import execution_worker  # noqa: PLC0415
+
+        clock = self.runtime.clock
+
+        def wait_interval(_self: Any, env: Any, wait_seconds: int) -> None:
+            clock.sleep(wait_seconds)
+
+        self._set(wait_function.WaitFunction, "_wait_interval", wait_interval)
+        self._set(retrier_decl, "time", _VirtualTimeModule(clock))
+
+        worker = execution_worker.ExecutionWorker
+        original_logic = worker._execution_logic
+        original_start = worker.start
+
+        def start(self_: Any) -> None:
+            clock.enter()  # counted busy before the thread exists: no false idle
+            try:
+                original_start(self_)
+            except BaseException:
+                clock.leave()
+                raise
+
+        def execution_logic(self_: Any) -> None:
+            try:
+                original_logic(self_)
+            finally:
+                clock.leave()
+
+        self._set(worker, "start", start)
+        self._set(worker, "_execution_logic", execution_logic)
+
+
+class _VirtualTimeModule:
+    """Replaces the ``time`` module inside moto's retrier: ``sleep`` is virtual."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+
+    def sleep(self, seconds: float) -> None:
+        self._clock.sleep(seconds)
+
+    def time(self) -> float:
+        return self._clock.time()

@@ -1,0 +1,75 @@
+"""Auto Scaling calls: read a hook, heartbeat an action, complete an action.
+
+The one error the workflow must understand is Auto Scaling's answer for an action that is already
+over (completed elsewhere, timed out, instance gone): ``ValidationError`` "No active Lifecycle Action
+found with ...". It is a normal ending, reported as :class:`ActionGone`, not a failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from asg_lifecycle.model import LifecycleAction, LifecycleResult
+
+NO_ACTIVE_ACTION = "No active Lifecycle Action found"
+
+
+class ActionGone(Exception):
+    """Auto Scaling no longer has this lifecycle action."""
+
+
+@dataclass(frozen=True, slots=True)
+class HookInfo:
+    heartbeat_timeout: int
+    default_result: LifecycleResult
+    metadata: str | None
+
+
+def is_action_gone(error: ClientError) -> bool:
+    err = error.response.get("Error", {})
+    return err.get("Code") == "ValidationError" and NO_ACTIVE_ACTION in str(err.get("Message", ""))
+
+
+def describe_hook(client: Any, group_name: str, hook_name: str) -> HookInfo | None:
+    """The hook's settings, read once per action; ``None`` when the hook no longer exists."""
+    hooks = client.describe_lifecycle_hooks(
+        AutoScalingGroupName=group_name, LifecycleHookNames=[hook_name]
+    )["LifecycleHooks"]
+    if not hooks:
+        return None
+    hook = hooks[0]
+    return HookInfo(
+        heartbeat_timeout=int(hook.get("HeartbeatTimeout", 3600)),
+        default_result=LifecycleResult(hook.get("DefaultResult", "ABANDON")),
+        metadata=hook.get("NotificationMetadata"),
+    )
+
+
+def record_heartbeat(client: Any, action: LifecycleAction) -> None:
+    try:
+        client.record_lifecycle_action_heartbeat(
+            AutoScalingGroupName=action.group_name,
+            LifecycleHookName=action.hook_name,
+            LifecycleActionToken=action.token,
+        )
+    except ClientError as exc:
+        if is_action_gone(exc):
+            raise ActionGone(str(exc)) from exc
+        raise
+
+
+def complete(client: Any, action: LifecycleAction, result: LifecycleResult) -> None:
+    try:
+        client.complete_lifecycle_action(
+            AutoScalingGroupName=action.group_name,
+            LifecycleHookName=action.hook_name,
+            LifecycleActionToken=action.token,
+            LifecycleActionResult=result.value,
+        )
+    except ClientError as exc:
+        if is_action_gone(exc):
+            raise ActionGone(str(exc)) from exc
+        raise

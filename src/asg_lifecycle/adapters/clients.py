@@ -1,0 +1,26 @@
+"""boto3 clients, created lazily once per Lambda container, with botocore's standard retries.
+
+Standard retry mode retries throttling (``Throttling``, "Rate exceeded") and transient errors with
+exponential backoff and jitter, so the adapters do not retry by hand. Importing boto3 is the largest
+part of a cold start: it happens on the first client, not at import time of this module.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+RETRIES = {"mode": "standard", "max_attempts": 5}
+
+
+@cache
+def client(service: str) -> Any:
+    import boto3  # noqa: PLC0415 - deferred: only paths that call AWS pay for it
+    from botocore.config import Config  # noqa: PLC0415
+
+    return boto3.client(service, config=Config(retries=RETRIES, connect_timeout=5, read_timeout=20))
+
+
+def reset() -> None:
+    """Forget cached clients (the local emulator and tests switch endpoints between runs)."""
+    client.cache_clear()

@@ -1,0 +1,50 @@
+"""Terminate check: the instance is out of every target group of its Auto Scaling group.
+
+Auto Scaling deregisters a terminating instance from the group's target groups, and the load
+balancer keeps it ``draining`` for the target group's deregistration delay. The instance is drained
+when no target group reports it in any state other than ``unused`` (or not at all). All ports of the
+instance count: the target group is read whole and filtered by instance id.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from asg_lifecycle.checks.base import Check, CheckContext
+from asg_lifecycle.model import Transition
+from asg_lifecycle.policy import Verdict
+
+
+class TargetGroupDrainCheck(Check):
+    name: ClassVar[str] = "target-group-drain"
+    transitions: ClassVar[frozenset[Transition]] = frozenset({Transition.TERMINATING})
+
+    def evaluate(self, ctx: CheckContext) -> tuple[Verdict, str]:
+        groups = ctx.client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=[ctx.action.group_name]
+        )["AutoScalingGroups"]
+        arns: list[str] = groups[0].get("TargetGroupARNs", []) if groups else []
+        if not arns:
+            return Verdict.PASS, "the group has no target groups"
+        elbv2 = ctx.client("elbv2")
+        waiting = [
+            note for arn in arns if (note := _still_registered(elbv2, arn, ctx.action.instance_id))
+        ]
+        if waiting:
+            return Verdict.WAIT, "; ".join(waiting)
+        return Verdict.PASS, f"drained from {len(arns)} target group(s)"
+
+
+def _still_registered(elbv2: Any, arn: str, instance_id: str) -> str:
+    try:
+        descriptions = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    except elbv2.exceptions.TargetGroupNotFoundException:
+        return ""  # a deleted target group holds nothing
+    states = sorted(
+        {
+            d["TargetHealth"]["State"]
+            for d in descriptions
+            if d["Target"]["Id"] == instance_id and d["TargetHealth"]["State"] != "unused"
+        }
+    )
+    return f"{arn.rsplit('/', 2)[-2]}: {','.join(states)}" if states else ""

@@ -1,0 +1,198 @@
+"""How one lifecycle hook wants its actions handled: checks, poll interval, maximum wait, results.
+
+Sources, most specific first:
+1. the hook's ``NotificationMetadata`` when it is a JSON object (set with PutLifecycleHook, so users
+   tune a hook without redeploying), validated strictly: a typo must not silently change behaviour;
+2. stack-wide defaults from the template's parameters (the functions' environment).
+
+Metadata that is not JSON at all (plain text some other tool put there) is not ours and is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from asg_lifecycle.model import LifecycleResult, Transition
+
+METADATA_MAX = 1023  # PutLifecycleHook: NotificationMetadata is at most 1023 characters
+POLL_BOUNDS = (5, 3600)
+MAX_WAIT_BOUNDS = (30, 172_800)
+_KEYS = frozenset({"checks", "pollSeconds", "maxWaitSeconds", "onFailure", "onTimeout"})
+
+
+class InvalidConfig(ValueError):
+    """The hook's configuration cannot be used; the message says which key and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "params": dict(self.params)}
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    """Stack-wide defaults, from the template parameters via the functions' environment."""
+
+    poll_seconds: int = 30
+    launch_max_wait: int = 1800
+    terminate_max_wait: int = 21_600
+    launch_checks: tuple[str, ...] = ("instance-status",)
+    terminate_checks: tuple[str, ...] = ("target-group-drain",)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Defaults:
+        base = cls()
+
+        def names(key: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
+            raw = env.get(key)
+            if raw is None:
+                return fallback
+            return tuple(n.strip() for n in raw.split(",") if n.strip())
+
+        return cls(
+            poll_seconds=_int_env(env, "DEFAULT_POLL_SECONDS", base.poll_seconds, POLL_BOUNDS),
+            launch_max_wait=_int_env(
+                env, "LAUNCH_MAX_WAIT_SECONDS", base.launch_max_wait, MAX_WAIT_BOUNDS
+            ),
+            terminate_max_wait=_int_env(
+                env, "TERMINATE_MAX_WAIT_SECONDS", base.terminate_max_wait, MAX_WAIT_BOUNDS
+            ),
+            launch_checks=names("LAUNCH_CHECKS", base.launch_checks),
+            terminate_checks=names("TERMINATE_CHECKS", base.terminate_checks),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ActionConfig:
+    """The resolved configuration for one lifecycle action."""
+
+    checks: tuple[CheckSpec, ...]
+    poll_seconds: int
+    max_wait_seconds: int
+    on_failure: LifecycleResult
+    on_timeout: LifecycleResult
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checks": [c.to_json() for c in self.checks],
+            "pollSeconds": self.poll_seconds,
+            "maxWaitSeconds": self.max_wait_seconds,
+            "onFailure": self.on_failure.value,
+            "onTimeout": self.on_timeout.value,
+        }
+
+
+def safe_result(transition: Transition) -> LifecycleResult:
+    """The result when we cannot say the instance is fine.
+
+    Launch: ABANDON, never put an unverified instance in service. Terminate: CONTINUE, the instance
+    goes either way and CONTINUE lets the group's other terminate hooks still run.
+    """
+    return LifecycleResult.ABANDON if transition is Transition.LAUNCHING else LifecycleResult.CONTINUE
+
+
+def read_config(
+    metadata: str | None,
+    transition: Transition,
+    defaults: Defaults,
+    known_checks: Iterable[str],
+) -> ActionConfig:
+    """Resolve the action's configuration, or raise :class:`InvalidConfig`."""
+    default_checks = (
+        defaults.launch_checks if transition is Transition.LAUNCHING else defaults.terminate_checks
+    )
+    doc = _metadata_object(metadata)
+    unknown = sorted(set(doc) - _KEYS)
+    if unknown:
+        raise InvalidConfig(f"unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
+    known = frozenset(known_checks)
+    raw_checks = doc.get("checks", list(default_checks))
+    checks = tuple(_check_spec(item, i, known) for i, item in enumerate(_list(raw_checks)))
+    if not checks:
+        raise InvalidConfig("checks: at least one check is required")
+    safe = safe_result(transition)
+    max_wait_default = (
+        defaults.launch_max_wait if transition is Transition.LAUNCHING else defaults.terminate_max_wait
+    )
+    return ActionConfig(
+        checks=checks,
+        poll_seconds=_bounded(doc, "pollSeconds", defaults.poll_seconds, POLL_BOUNDS),
+        max_wait_seconds=_bounded(doc, "maxWaitSeconds", max_wait_default, MAX_WAIT_BOUNDS),
+        on_failure=_result(doc, "onFailure", safe),
+        on_timeout=_result(doc, "onTimeout", safe),
+    )
+
+
+def _metadata_object(metadata: str | None) -> dict[str, Any]:
+    if metadata is None or not metadata.strip():
+        return {}
+    if len(metadata) > METADATA_MAX:
+        raise InvalidConfig(f"NotificationMetadata is longer than {METADATA_MAX} characters")
+    text = metadata.strip()
+    if not text.startswith("{"):
+        return {}  # plain-text metadata belongs to someone else
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidConfig(f"NotificationMetadata is not valid JSON: {exc.msg} at {exc.pos}") from exc
+    if not isinstance(doc, dict):
+        raise InvalidConfig("NotificationMetadata must be a JSON object")
+    return doc
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidConfig("checks must be a list of check names or {name, params} objects")
+    return value
+
+
+def _check_spec(item: Any, index: int, known: frozenset[str]) -> CheckSpec:
+    if isinstance(item, str):
+        name, params = item, {}
+    elif isinstance(item, dict):
+        extra = sorted(set(item) - {"name", "params"})
+        if extra:
+            raise InvalidConfig(f"checks[{index}]: unknown key(s) {extra}")
+        name, params = item.get("name"), item.get("params", {})
+        if not isinstance(params, dict):
+            raise InvalidConfig(f"checks[{index}].params must be an object")
+    else:
+        raise InvalidConfig(f"checks[{index}] must be a name or an object")
+    if not isinstance(name, str) or name not in known:
+        raise InvalidConfig(f"checks[{index}]: unknown check {str(name)[:64]!r}; known: {sorted(known)}")
+    return CheckSpec(name, params)
+
+
+def _bounded(doc: Mapping[str, Any], key: str, default: int, bounds: tuple[int, int]) -> int:
+    value = doc.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidConfig(f"{key} must be a whole number of seconds")
+    low, high = bounds
+    if not low <= value <= high:
+        raise InvalidConfig(f"{key} must be between {low} and {high} seconds, got {value}")
+    return value
+
+
+def _result(doc: Mapping[str, Any], key: str, default: LifecycleResult) -> LifecycleResult:
+    value = doc.get(key, default.value)
+    try:
+        return LifecycleResult(value)
+    except ValueError as exc:
+        raise InvalidConfig(f"{key} must be CONTINUE or ABANDON, got {str(value)[:32]!r}") from exc
+
+
+def _int_env(env: Mapping[str, str], key: str, default: int, bounds: tuple[int, int]) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return _bounded({key: int(raw)}, key, default, bounds)
+    except ValueError as exc:
+        raise InvalidConfig(f"environment {key}={raw[:32]!r}: {exc}") from exc

@@ -1,0 +1,137 @@
+"""What a lifecycle action is, independent of where it came from (EventBridge, a reconciler, a CLI).
+
+These types cross the Step Functions boundary as JSON, so each has ``to_json`` / ``from_json`` and the
+JSON keys are the ones an operator sees in the execution's input and output.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Transition(StrEnum):
+    LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
+    TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
+
+    @property
+    def short(self) -> str:
+        """``launch`` / ``terminate``: used in execution names and logs."""
+        return "launch" if self is Transition.LAUNCHING else "terminate"
+
+
+class LifecycleResult(StrEnum):
+    CONTINUE = "CONTINUE"
+    ABANDON = "ABANDON"
+
+
+class InvalidAction(ValueError):
+    """A lifecycle action that cannot be handled: the message says which field and why."""
+
+
+# AWS constraints (PutLifecycleHook, EC2 instance ids, token = UUID). Checked here because every
+# field arrives from an event and is untrusted.
+_HOOK_NAME = re.compile(r"^[A-Za-z0-9\-_/]{1,255}$")
+_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+_TOKEN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_GROUP_NAME_MAX = 255  # Auto Scaling group names are at most 255 characters
+_ORIGINS = frozenset({"EC2", "AutoScalingGroup", "WarmPool"})
+
+
+def _require(value: Any, field: str, pattern: re.Pattern[str] | None = None, max_len: int = 0) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidAction(f"{field} is missing or not a string")
+    if max_len and len(value) > max_len:
+        raise InvalidAction(f"{field} is longer than {max_len} characters")
+    if pattern is not None and not pattern.match(value):
+        raise InvalidAction(f"{field} {value[:64]!r} is not a valid value")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleAction:
+    """One instance held in a wait state by one hook, identified by its token."""
+
+    group_name: str
+    hook_name: str
+    instance_id: str
+    token: str
+    transition: Transition
+    started_at: datetime
+    origin: str = "EC2"
+    destination: str = "AutoScalingGroup"
+
+    @property
+    def token_prefix(self) -> str:
+        """Enough of the token to correlate logs; the whole token is a capability and stays out."""
+        return self.token[:8]
+
+    @property
+    def execution_name(self) -> str:
+        """Deterministic per action, so a duplicate delivery cannot start a second workflow.
+
+        ``terminate-i-0123456789abcdef0-<36-char token>`` is at most 64 of the 80 characters allowed.
+        """
+        return f"{self.transition.short}-{self.instance_id}-{self.token}"
+
+    @property
+    def into_warm_pool(self) -> bool:
+        return self.destination == "WarmPool"
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "AutoScalingGroupName": self.group_name,
+            "LifecycleHookName": self.hook_name,
+            "EC2InstanceId": self.instance_id,
+            "LifecycleActionToken": self.token,
+            "LifecycleTransition": self.transition.value,
+            "Origin": self.origin,
+            "Destination": self.destination,
+            "StartedAt": format_time(self.started_at),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> LifecycleAction:
+        """Validate the fields of an action (as AWS names them) and build it."""
+        if not isinstance(data, dict):
+            raise InvalidAction("the lifecycle action must be a JSON object")
+        transition = data.get("LifecycleTransition")
+        if transition not in {t.value for t in Transition}:
+            raise InvalidAction(f"LifecycleTransition {str(transition)[:64]!r} is not supported")
+        origin = data.get("Origin") or "EC2"
+        destination = data.get("Destination") or "AutoScalingGroup"
+        for name, value in (("Origin", origin), ("Destination", destination)):
+            if value not in _ORIGINS:
+                raise InvalidAction(f"{name} {str(value)[:64]!r} is not one of {sorted(_ORIGINS)}")
+        return cls(
+            group_name=_require(
+                data.get("AutoScalingGroupName"), "AutoScalingGroupName", max_len=_GROUP_NAME_MAX
+            ),
+            hook_name=_require(data.get("LifecycleHookName"), "LifecycleHookName", _HOOK_NAME),
+            instance_id=_require(data.get("EC2InstanceId"), "EC2InstanceId", _INSTANCE_ID),
+            token=_require(data.get("LifecycleActionToken"), "LifecycleActionToken", _TOKEN),
+            transition=Transition(transition),
+            started_at=parse_time(data.get("StartedAt"), "StartedAt"),
+            origin=origin,
+            destination=destination,
+        )
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, the form EventBridge and Step Functions use."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: Any, field: str = "timestamp") -> datetime:
+    if not isinstance(text, str):
+        raise InvalidAction(f"{field} is missing or not an ISO 8601 string")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidAction(f"{field} {text[:40]!r} is not an ISO 8601 timestamp") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

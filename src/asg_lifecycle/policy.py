@@ -1,0 +1,230 @@
+"""The timing decisions of one lifecycle action: deadlines, when to heartbeat, what to send.
+
+Pure functions of (plan, progress, check verdict, now). Auto Scaling's rules they rely on:
+
+* a hook holds an instance for ``HeartbeatTimeout`` seconds (30-7200); each
+  RecordLifecycleActionHeartbeat restarts that full timeout;
+* whatever happens, the wait ends ``min(100 x HeartbeatTimeout, 172800 s)`` after it started (the
+  global timeout), and then the hook's DefaultResult applies;
+
+so this module heartbeats only when the hook would otherwise expire before the next round, never
+tries to extend past the global timeout, and gives up (with the configured result) a safety margin
+before it, so that the result sent is ours and not whatever DefaultResult happens to be.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition, format_time, parse_time
+
+HEARTBEAT_TIMEOUT_MIN = 30
+HEARTBEAT_TIMEOUT_MAX = 7200
+GLOBAL_TIMEOUT_CAP = 172_800  # 48 hours
+GLOBAL_TIMEOUT_FACTOR = 100
+# Step Functions Standard allows 25,000 history events per execution; one round (Wait, checks
+# task, choice) writes about 10. Rounds are stretched so that one execution never needs more.
+MAX_ROUNDS = 2000
+
+
+def global_timeout(heartbeat_timeout: int) -> int:
+    return min(GLOBAL_TIMEOUT_FACTOR * heartbeat_timeout, GLOBAL_TIMEOUT_CAP)
+
+
+def safety_margin(heartbeat_timeout: int) -> int:
+    """Seconds kept in hand before any deadline, for a round's checks and the API call after them.
+
+    10 % of the heartbeat timeout, at least 10 s, at most 120 s (and always under half the timeout).
+    """
+    return min(max(10, heartbeat_timeout // 10), 120, heartbeat_timeout // 2)
+
+
+class Verdict(StrEnum):
+    """The combined answer of a round of checks."""
+
+    PASS = "pass"
+    WAIT = "wait"
+    FAIL = "fail"
+
+
+class Step(StrEnum):
+    COMPLETE = "complete"
+    HEARTBEAT = "heartbeat"
+    WAIT = "wait"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything fixed for the life of one action, computed once from the hook and its config."""
+
+    transition: Transition
+    started_at: datetime
+    heartbeat_timeout: int
+    default_result: LifecycleResult
+    global_deadline: datetime
+    give_up_at: datetime
+    poll_seconds: int
+    margin: int
+    on_failure: LifecycleResult
+    on_timeout: LifecycleResult
+    checks: tuple[CheckSpec, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "transition": self.transition.value,
+            "startedAt": format_time(self.started_at),
+            "heartbeatTimeout": self.heartbeat_timeout,
+            "defaultResult": self.default_result.value,
+            "globalDeadline": format_time(self.global_deadline),
+            "giveUpAt": format_time(self.give_up_at),
+            "pollSeconds": self.poll_seconds,
+            "margin": self.margin,
+            "onFailure": self.on_failure.value,
+            "onTimeout": self.on_timeout.value,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        return cls(
+            transition=Transition(data["transition"]),
+            started_at=parse_time(data["startedAt"]),
+            heartbeat_timeout=int(data["heartbeatTimeout"]),
+            default_result=LifecycleResult(data["defaultResult"]),
+            global_deadline=parse_time(data["globalDeadline"]),
+            give_up_at=parse_time(data["giveUpAt"]),
+            poll_seconds=int(data["pollSeconds"]),
+            margin=int(data["margin"]),
+            on_failure=LifecycleResult(data["onFailure"]),
+            on_timeout=LifecycleResult(data["onTimeout"]),
+            checks=tuple(CheckSpec(c["name"], c.get("params", {})) for c in data["checks"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What changes round to round: when the hook expires if nobody heartbeats, and counters."""
+
+    hook_expires_at: datetime
+    heartbeats: int = 0
+    rounds: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "hookExpiresAt": format_time(self.hook_expires_at),
+            "heartbeats": self.heartbeats,
+            "rounds": self.rounds,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Progress:
+        return cls(
+            hook_expires_at=parse_time(data["hookExpiresAt"]),
+            heartbeats=int(data["heartbeats"]),
+            rounds=int(data["rounds"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the workflow does after a round: complete now, or (heartbeat and) wait."""
+
+    step: Step
+    reason: str
+    wait_seconds: int = 0
+    result: LifecycleResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"next": self.step.value, "reason": self.reason}
+        if self.step is Step.COMPLETE:
+            data["result"] = self.result.value if self.result else None
+        else:
+            data["waitSeconds"] = self.wait_seconds
+        return data
+
+
+def make_plan(
+    action: LifecycleAction,
+    heartbeat_timeout: int,
+    default_result: LifecycleResult,
+    config: ActionConfig,
+    now: datetime,
+) -> tuple[Plan, Progress]:
+    """Fix the action's deadlines. ``now`` bounds the start when the event's clock is ahead."""
+    if not HEARTBEAT_TIMEOUT_MIN <= heartbeat_timeout <= HEARTBEAT_TIMEOUT_MAX:
+        raise ValueError(f"HeartbeatTimeout {heartbeat_timeout} is outside 30-7200 s")
+    started = min(action.started_at, now)
+    global_deadline = started + timedelta(seconds=global_timeout(heartbeat_timeout))
+    margin = safety_margin(heartbeat_timeout)
+    give_up_at = min(
+        started + timedelta(seconds=config.max_wait_seconds),
+        global_deadline - timedelta(seconds=margin),
+    )
+    plan = Plan(
+        transition=action.transition,
+        started_at=started,
+        heartbeat_timeout=heartbeat_timeout,
+        default_result=default_result,
+        global_deadline=global_deadline,
+        give_up_at=give_up_at,
+        poll_seconds=config.poll_seconds,
+        margin=margin,
+        on_failure=config.on_failure,
+        on_timeout=config.on_timeout,
+        checks=config.checks,
+    )
+    expires = min(started + timedelta(seconds=heartbeat_timeout), global_deadline)
+    return plan, Progress(hook_expires_at=expires)
+
+
+def decide(plan: Plan, progress: Progress, verdict: Verdict, reason: str, now: datetime) -> Decision:
+    """The next step after a round of checks that ended at ``now``."""
+    if verdict is Verdict.PASS:
+        return Decision(Step.COMPLETE, reason, result=LifecycleResult.CONTINUE)
+    if verdict is Verdict.FAIL:
+        return Decision(Step.COMPLETE, f"check failed: {reason}", result=plan.on_failure)
+    if now >= plan.give_up_at:
+        waited = int((now - plan.started_at).total_seconds())
+        return Decision(
+            Step.COMPLETE, f"checks not passed after {waited}s: {reason}", result=plan.on_timeout
+        )
+    margin = timedelta(seconds=plan.margin)
+    wake = min(now + _poll(plan, progress, now), plan.give_up_at)
+    if progress.hook_expires_at >= wake + margin:
+        return Decision(Step.WAIT, reason, wait_seconds=_seconds(wake - now))
+    # The hook would lapse before the next round is done: heartbeat now. A heartbeat restarts the
+    # full HeartbeatTimeout but cannot reach past the global deadline.
+    extended = min(now + timedelta(seconds=plan.heartbeat_timeout), plan.global_deadline)
+    wake = min(wake, extended - margin)
+    if wake <= now:
+        return Decision(
+            Step.COMPLETE, f"no time left before the global timeout: {reason}", result=plan.on_timeout
+        )
+    return Decision(Step.HEARTBEAT, reason, wait_seconds=_seconds(wake - now))
+
+
+def after_heartbeat(plan: Plan, progress: Progress, now: datetime) -> Progress:
+    """Progress once Auto Scaling accepted a heartbeat sent at ``now``."""
+    extended = min(now + timedelta(seconds=plan.heartbeat_timeout), plan.global_deadline)
+    return replace(progress, hook_expires_at=extended, heartbeats=progress.heartbeats + 1)
+
+
+def after_round(progress: Progress) -> Progress:
+    return replace(progress, rounds=progress.rounds + 1)
+
+
+def _poll(plan: Plan, progress: Progress, now: datetime) -> timedelta:
+    """The poll interval, stretched when the rounds left would not fit in one execution's history."""
+    rounds_left = max(1, MAX_ROUNDS - progress.rounds)
+    needed = (plan.give_up_at - now).total_seconds() / rounds_left
+    return timedelta(seconds=max(plan.poll_seconds, math.ceil(needed)))
+
+
+def _seconds(delta: timedelta) -> int:
+    """Whole seconds for a Wait state, at least 1 so that every round moves time forward."""
+    return max(1, math.ceil(delta.total_seconds()))

@@ -1,0 +1,125 @@
+"""The state document that flows through the Step Functions workflow, and each task's pure step.
+
+Every task of ``src/orchestrator/lifecycle.asl.json`` receives the whole document and returns the
+next one; its ``decision.next`` tells the workflow's single Choice state where to go:
+
+    ``check`` -> run the checks now      ``heartbeat`` -> record a heartbeat, then wait
+    ``wait``  -> wait ``waitSeconds``    ``complete``  -> CompleteLifecycleAction with ``result``
+    ``end``   -> done; ``outcome`` says how it ended
+
+The handlers do the AWS calls and hand the answers to these functions, which decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from asg_lifecycle.checks import CheckResult, combine
+from asg_lifecycle.config import ActionConfig, safe_result
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, format_time
+from asg_lifecycle.policy import (
+    Plan,
+    Progress,
+    after_heartbeat,
+    after_round,
+    decide,
+    make_plan,
+)
+
+State = dict[str, Any]
+
+
+def action_of(state: State) -> LifecycleAction:
+    return LifecycleAction.from_json(state.get("action"))
+
+
+def planned(
+    state: State,
+    heartbeat_timeout: int | None,
+    default_result: LifecycleResult | None,
+    config: ActionConfig | str,
+    now: datetime,
+) -> State:
+    """After reading the hook. ``heartbeat_timeout`` None: the hook is gone. ``config`` str: invalid."""
+    action = action_of(state)
+    if heartbeat_timeout is None or default_result is None:
+        return _ended(
+            state,
+            "hook-deleted",
+            None,
+            "the lifecycle hook no longer exists; Auto Scaling ended its actions",
+            now,
+        )
+    if isinstance(config, str):
+        result = safe_result(action.transition)
+        return {
+            **state,
+            "configError": config,
+            "decision": {
+                "next": "complete",
+                "result": result.value,
+                "reason": f"invalid configuration: {config}",
+            },
+        }
+    plan, progress = make_plan(action, heartbeat_timeout, default_result, config, now)
+    return {
+        **state,
+        "plan": plan.to_json(),
+        "progress": progress.to_json(),
+        "decision": {"next": "check", "reason": "plan ready"},
+    }
+
+
+def checked(state: State, results: Sequence[CheckResult], now: datetime) -> State:
+    """After a round of checks: complete, or (heartbeat and) wait."""
+    plan = Plan.from_json(state["plan"])
+    progress = after_round(Progress.from_json(state["progress"]))
+    verdict, reason = combine(results)
+    decision = decide(plan, progress, verdict, reason, now)
+    return {
+        **state,
+        "progress": progress.to_json(),
+        "checks": [r.to_json() for r in results],
+        "decision": decision.to_json(),
+    }
+
+
+def heartbeat_recorded(state: State, now: datetime) -> State:
+    plan = Plan.from_json(state["plan"])
+    progress = after_heartbeat(plan, Progress.from_json(state["progress"]), now)
+    return {**state, "progress": progress.to_json(), "decision": {**state["decision"], "next": "wait"}}
+
+
+def action_gone(state: State, now: datetime, during: str) -> State:
+    """Auto Scaling answered "No active Lifecycle Action": it ended elsewhere (or timed out)."""
+    return _ended(
+        state,
+        "already-finished",
+        None,
+        f"Auto Scaling has no active lifecycle action any more ({during})",
+        now,
+    )
+
+
+def completed(state: State, now: datetime) -> State:
+    decision = state["decision"]
+    return _ended(state, "completed", LifecycleResult(decision["result"]), decision["reason"], now)
+
+
+def _ended(
+    state: State, status: str, result: LifecycleResult | None, reason: str, now: datetime
+) -> State:
+    progress = state.get("progress") or {}
+    outcome: dict[str, Any] = {
+        "status": status,
+        "result": result.value if result else None,
+        "reason": reason,
+        "at": format_time(now),
+        "heartbeats": progress.get("heartbeats", 0),
+        "rounds": progress.get("rounds", 0),
+    }
+    if "error" in state:
+        outcome["error"] = state["error"]
+    return {**state, "outcome": outcome, "decision": {"next": "end", "reason": reason}}

@@ -1,0 +1,30 @@
+"""Workflow task: CompleteLifecycleAction with the decided result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from asg_lifecycle import clock, workflow
+from asg_lifecycle.adapters import autoscaling
+from asg_lifecycle.adapters.clients import client
+from asg_lifecycle.model import LifecycleResult
+from handlers.observability import correlation_keys, logger, metrics
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    action = workflow.action_of(event)
+    logger.append_keys(**correlation_keys(action))
+    result = LifecycleResult(event["decision"]["result"])
+    try:
+        autoscaling.complete(client("autoscaling"), action, result)
+    except autoscaling.ActionGone:
+        logger.info("Action already finished elsewhere")
+        return workflow.action_gone(event, clock.now(), "complete")
+    logger.info("Completed", extra={"result": result.value, "reason": event["decision"]["reason"]})
+    metrics.add_metric(name=f"Completed{result.value.title()}", unit=MetricUnit.Count, value=1)
+    return workflow.completed(event, clock.now())

@@ -1,0 +1,27 @@
+"""Workflow task: RecordLifecycleActionHeartbeat, because the next round would outlast the hook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from asg_lifecycle import clock, workflow
+from asg_lifecycle.adapters import autoscaling
+from asg_lifecycle.adapters.clients import client
+from handlers.observability import correlation_keys, logger, metrics
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    action = workflow.action_of(event)
+    logger.append_keys(**correlation_keys(action))
+    try:
+        autoscaling.record_heartbeat(client("autoscaling"), action)
+    except autoscaling.ActionGone:
+        logger.info("Action already finished; no heartbeat needed")
+        return workflow.action_gone(event, clock.now(), "heartbeat")
+    metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
+    return workflow.heartbeat_recorded(event, clock.now())

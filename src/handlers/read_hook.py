@@ -1,0 +1,33 @@
+"""Workflow task: read the hook once (timeout, default result, configuration) and plan the action."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from asg_lifecycle import clock, workflow
+from asg_lifecycle.adapters import autoscaling
+from asg_lifecycle.adapters.clients import client
+from asg_lifecycle.checks import names_for
+from asg_lifecycle.config import ActionConfig, Defaults, InvalidConfig, read_config
+from handlers.observability import correlation_keys, logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    action = workflow.action_of(event)
+    logger.append_keys(**correlation_keys(action))
+    hook = autoscaling.describe_hook(client("autoscaling"), action.group_name, action.hook_name)
+    if hook is None:
+        logger.warning("Lifecycle hook not found")
+        return workflow.planned(event, None, None, "", clock.now())
+    config: ActionConfig | str
+    try:
+        defaults = Defaults.from_env(os.environ)
+        config = read_config(hook.metadata, action.transition, defaults, names_for(action.transition))
+    except InvalidConfig as exc:
+        logger.error("Invalid hook configuration", extra={"reason": str(exc)})
+        config = str(exc)
+    return workflow.planned(event, hook.heartbeat_timeout, hook.default_result, config, clock.now())

@@ -1,0 +1,42 @@
+"""EventBridge target: start exactly one workflow per lifecycle action.
+
+Malformed events are logged and dropped (retrying cannot fix them); AWS errors propagate so that
+Lambda's asynchronous retries and the dead-letter queue keep the event.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from asg_lifecycle.adapters.clients import client
+from asg_lifecycle.adapters.stepfunctions import start_workflow
+from asg_lifecycle.events import Ignored, InvalidEvent, parse_event
+from handlers.observability import correlation_keys, logger, metrics
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    event_id = event.get("id") if isinstance(event, dict) else None
+    try:
+        parsed = parse_event(event)
+    except InvalidEvent as exc:
+        logger.error("Rejected event", extra={"reason": str(exc), "event_id": event_id})
+        metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
+        return {"status": "rejected", "reason": str(exc)}
+    if isinstance(parsed, Ignored):
+        logger.info("Ignored event", extra={"reason": parsed.reason, "event_id": event_id})
+        return {"status": "ignored", "reason": parsed.reason}
+    logger.append_keys(**correlation_keys(parsed))
+    status, arn = start_workflow(client("stepfunctions"), os.environ["STATE_MACHINE_ARN"], parsed)
+    logger.info("Workflow " + status, extra={"execution_arn": arn, "event_id": event_id})
+    metrics.add_metric(
+        name="ActionsStarted" if status == "started" else "DuplicateEvents",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    return {"status": status, "executionArn": arn}

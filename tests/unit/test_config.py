@@ -1,0 +1,126 @@
+"""How a hook's configuration is read, and what each kind of bad configuration gets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from asg_lifecycle.checks import names_for
+from asg_lifecycle.config import (
+    METADATA_MAX,
+    CheckSpec,
+    Defaults,
+    InvalidConfig,
+    read_config,
+)
+from asg_lifecycle.model import LifecycleResult, Transition
+
+LAUNCH = Transition.LAUNCHING
+TERMINATE = Transition.TERMINATING
+
+
+def read(metadata: str | None, transition: Transition = LAUNCH, **defaults: Any) -> Any:
+    return read_config(metadata, transition, Defaults(**defaults), names_for(transition))
+
+
+def test_no_metadata_uses_stack_defaults_per_transition() -> None:
+    launch = read(None)
+    assert launch.checks == (CheckSpec("instance-status"),)
+    assert (launch.poll_seconds, launch.max_wait_seconds) == (30, 1800)
+    assert (launch.on_failure, launch.on_timeout) == (LifecycleResult.ABANDON,) * 2
+    terminate = read(None, TERMINATE)
+    assert terminate.checks == (CheckSpec("target-group-drain"),)
+    assert terminate.max_wait_seconds == 21_600
+    assert (terminate.on_failure, terminate.on_timeout) == (LifecycleResult.CONTINUE,) * 2
+
+
+def test_plain_text_metadata_belongs_to_someone_else_and_is_ignored() -> None:
+    assert read("drain-web") == read(None)
+
+
+def test_json_metadata_overrides_defaults() -> None:
+    config = read(
+        json.dumps(
+            {
+                "checks": [{"name": "instance-status", "params": {}}],
+                "pollSeconds": 10,
+                "maxWaitSeconds": 600,
+                "onTimeout": "CONTINUE",
+            }
+        )
+    )
+    assert (config.poll_seconds, config.max_wait_seconds) == (10, 600)
+    assert config.on_timeout is LifecycleResult.CONTINUE
+    assert config.on_failure is LifecycleResult.ABANDON
+
+
+def test_defaults_come_from_the_functions_environment() -> None:
+    defaults = Defaults.from_env(
+        {"DEFAULT_POLL_SECONDS": "12", "LAUNCH_MAX_WAIT_SECONDS": "120", "LAUNCH_CHECKS": ""}
+    )
+    assert (defaults.poll_seconds, defaults.launch_max_wait) == (12, 120)
+    assert defaults.launch_checks == ()
+    with pytest.raises(InvalidConfig, match="at least one check"):
+        read_config(None, LAUNCH, defaults, names_for(LAUNCH))
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", None),  # a JSON list is not ours: plain metadata, ignored
+        ('{"pollSecs": 10}', "unknown key"),
+        ('{"checks": "instance-status"}', "must be a list"),
+        ('{"checks": []}', "at least one check"),
+        ('{"checks": ["no-such-check"]}', "unknown check"),
+        ('{"checks": ["target-group-drain"]}', "unknown check"),  # a terminate check on launch
+        ('{"checks": [{"name": "instance-status", "params": 3}]}', "params must be an object"),
+        ('{"checks": [{"name": "instance-status", "extra": 1}]}', "unknown key"),
+        ('{"checks": [7]}', "must be a name or an object"),
+        ('{"pollSeconds": "10"}', "whole number"),
+        ('{"pollSeconds": true}', "whole number"),
+        ('{"pollSeconds": 1}', "between 5 and 3600"),
+        ('{"maxWaitSeconds": 999999}', "between 30 and 172800"),
+        ('{"onFailure": "RETRY"}', "CONTINUE or ABANDON"),
+    ],
+)
+def test_each_invalid_configuration_gets_a_clear_error(metadata: str, message: str | None) -> None:
+    if message is None:
+        assert read(metadata) == read(None)
+        return
+    with pytest.raises(InvalidConfig, match=message):
+        read(metadata)
+
+
+def test_oversized_metadata_is_rejected() -> None:
+    padded = '{"pollSeconds": 10' + " " * METADATA_MAX + "}"
+    with pytest.raises(InvalidConfig, match="longer than 1023"):
+        read(padded)
+
+
+@given(st.text(max_size=METADATA_MAX))
+def test_any_metadata_text_gives_a_config_or_a_clear_error(metadata: str) -> None:
+    try:
+        config = read(metadata)
+    except InvalidConfig as exc:
+        assert str(exc)
+    else:
+        assert config.checks
+        assert 5 <= config.poll_seconds <= 3600
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["checks", "pollSeconds", "maxWaitSeconds", "onFailure", "onTimeout", "x"]),
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.lists(st.text()),
+    )
+)
+def test_any_json_object_gives_a_config_or_a_clear_error(doc: dict[str, Any]) -> None:
+    try:
+        read(json.dumps(doc))
+    except InvalidConfig as exc:
+        assert str(exc)

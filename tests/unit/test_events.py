@@ -1,0 +1,137 @@
+"""What each incoming event means, and what each kind of bad event gets (a clear InvalidEvent)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from asg_lifecycle.events import Ignored, InvalidEvent, parse_event
+from asg_lifecycle.model import LifecycleAction, Transition
+from tests.conftest import load_event
+
+
+def test_launch_event_becomes_an_action(launch_event: dict[str, Any]) -> None:
+    action = parse_event(launch_event)
+    assert isinstance(action, LifecycleAction)
+    assert action.transition is Transition.LAUNCHING
+    assert action.group_name == "web"
+    assert action.instance_id == "i-0123456789abcdef0"
+    assert action.started_at == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert (action.origin, action.destination) == ("EC2", "AutoScalingGroup")
+
+
+def test_terminate_event_becomes_a_terminate_action() -> None:
+    action = parse_event(load_event("terminate.json"))
+    assert isinstance(action, LifecycleAction)
+    assert action.transition is Transition.TERMINATING
+    assert action.execution_name.startswith("terminate-i-0123456789abcdef0-9a8b7c6d")
+
+
+@pytest.mark.parametrize(
+    ("name", "origin", "destination"),
+    [
+        ("warm-pool-launch-into-pool.json", "EC2", "WarmPool"),
+        ("warm-pool-launch-into-group.json", "WarmPool", "AutoScalingGroup"),
+    ],
+)
+def test_warm_pool_origin_and_destination_are_kept(name: str, origin: str, destination: str) -> None:
+    action = parse_event(load_event(name))
+    assert isinstance(action, LifecycleAction)
+    assert (action.origin, action.destination) == (origin, destination)
+    assert action.into_warm_pool is (destination == "WarmPool")
+
+
+def test_test_notification_is_ignored() -> None:
+    assert parse_event(load_event("test-notification.json")) == Ignored(
+        "Auto Scaling test notification"
+    )
+
+
+def test_execution_name_is_deterministic_and_within_step_functions_limit(
+    launch_event: dict[str, Any],
+) -> None:
+    first, second = parse_event(launch_event), parse_event(copy.deepcopy(launch_event))
+    assert isinstance(first, LifecycleAction)
+    assert isinstance(second, LifecycleAction)
+    assert first.execution_name == second.execution_name
+    assert len(first.execution_name) <= 80
+    assert first.token_prefix == "c3f1e4a2"
+
+
+def _mutate(event: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    bad = copy.deepcopy(event)
+    target = bad
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("source",), "aws.ec2", "source"),
+        (("detail-type",), "EC2 Instance Launch Successful", "detail-type"),
+        (("detail",), "not an object", "detail"),
+        (("detail", "EC2InstanceId"), KeyError, "EC2InstanceId"),
+        (("detail", "EC2InstanceId"), "i-xyz; rm -rf /", "EC2InstanceId"),
+        (("detail", "LifecycleActionToken"), "short", "LifecycleActionToken"),
+        (("detail", "LifecycleHookName"), "bad name with spaces", "LifecycleHookName"),
+        (("detail", "AutoScalingGroupName"), "x" * 256, "AutoScalingGroupName"),
+        (("detail", "LifecycleTransition"), "autoscaling:EC2_INSTANCE_TERMINATING", "does not match"),
+        (("detail", "Origin"), "Mars", "Origin"),
+        (("time",), "yesterday", "time"),
+        (("time",), KeyError, "time"),
+    ],
+)
+def test_each_malformed_field_gets_a_clear_error(
+    launch_event: dict[str, Any], path: tuple[str, ...], value: Any, message: str
+) -> None:
+    with pytest.raises(InvalidEvent, match=message):
+        parse_event(_mutate(launch_event, path, value))
+
+
+def test_the_sample_malformed_event_is_rejected() -> None:
+    with pytest.raises(InvalidEvent, match="EC2InstanceId"):
+        parse_event(load_event("malformed.json"))
+
+
+@pytest.mark.parametrize("raw", [None, [], "event", 42])
+def test_non_object_events_are_rejected(raw: Any) -> None:
+    with pytest.raises(InvalidEvent, match="not a JSON object"):
+        parse_event(raw)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+        lambda children: st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=20), children, max_size=6),
+        max_leaves=20,
+    )
+)
+def test_any_json_yields_an_action_ignored_or_invalid_event(raw: Any) -> None:
+    try:
+        result = parse_event(raw)
+    except InvalidEvent as exc:
+        assert str(exc)
+    else:
+        assert isinstance(result, LifecycleAction | Ignored)
+
+
+@given(st.dictionaries(st.sampled_from(list(load_event("launch.json")["detail"])), st.text()))
+def test_arbitrary_detail_values_never_crash(overrides: dict[str, str]) -> None:
+    event = load_event("launch.json")
+    event["detail"].update(overrides)
+    try:
+        parse_event(event)
+    except InvalidEvent as exc:
+        assert str(exc)

@@ -1,0 +1,184 @@
+"""Deadlines, heartbeats and results, decided without AWS."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
+from asg_lifecycle.policy import (
+    MAX_ROUNDS,
+    Plan,
+    Progress,
+    Step,
+    Verdict,
+    after_heartbeat,
+    after_round,
+    decide,
+    global_timeout,
+    make_plan,
+    safety_margin,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def action(transition: Transition = Transition.LAUNCHING) -> LifecycleAction:
+    return LifecycleAction(
+        "web", "hook", "i-0123456789abcdef0", "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f", transition, T0
+    )
+
+
+def config(poll: int = 30, max_wait: int = 1800, on: LifecycleResult = LifecycleResult.ABANDON) -> ActionConfig:
+    return ActionConfig((CheckSpec("instance-status"),), poll, max_wait, on, on)
+
+
+def plan_for(hb: int = 300, poll: int = 30, max_wait: int = 1800) -> tuple[Plan, Progress]:
+    return make_plan(action(), hb, LifecycleResult.ABANDON, config(poll, max_wait), T0)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_global_timeout_is_100_heartbeats_capped_at_48_hours() -> None:
+    assert global_timeout(30) == 3000
+    assert global_timeout(1728) == 172_800
+    assert global_timeout(7200) == 172_800
+
+
+def test_plan_deadlines() -> None:
+    plan, progress = plan_for(hb=300, max_wait=1800)
+    assert plan.global_deadline == at(30_000)
+    assert plan.give_up_at == at(1800)
+    assert progress.hook_expires_at == at(300)
+    long_plan, _ = plan_for(hb=60, max_wait=172_800)
+    assert long_plan.give_up_at == at(6000 - safety_margin(60))  # before the global timeout
+
+
+def test_checks_passing_means_continue() -> None:
+    plan, progress = plan_for()
+    decision = decide(plan, progress, Verdict.PASS, "ok", at(40))
+    assert (decision.step, decision.result) == (Step.COMPLETE, LifecycleResult.CONTINUE)
+
+
+def test_definitive_failure_ends_early_with_the_failure_result() -> None:
+    plan, progress = plan_for()
+    decision = decide(plan, progress, Verdict.FAIL, "instance is terminated", at(40))
+    assert (decision.step, decision.result) == (Step.COMPLETE, LifecycleResult.ABANDON)
+    assert "instance is terminated" in decision.reason
+
+
+def test_waiting_past_the_give_up_time_completes_with_the_timeout_result() -> None:
+    plan, progress = plan_for(max_wait=600)
+    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(600))
+    assert (decision.step, decision.result) == (Step.COMPLETE, LifecycleResult.ABANDON)
+
+
+def test_no_heartbeat_while_the_hook_outlasts_the_next_round() -> None:
+    plan, progress = plan_for(hb=300, poll=30)
+    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(30))
+    assert (decision.step, decision.wait_seconds) == (Step.WAIT, 30)
+
+
+def test_heartbeat_when_the_hook_would_expire_before_the_next_round() -> None:
+    plan, progress = plan_for(hb=300, poll=30)
+    # expires at 300, margin 30: a round at 250 would wake at 280 < 300 + ... needs 310
+    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(250))
+    assert decision.step is Step.HEARTBEAT
+    assert after_heartbeat(plan, progress, at(250)).hook_expires_at == at(550)
+
+
+def test_wait_is_shortened_when_the_heartbeat_timeout_is_shorter_than_the_poll() -> None:
+    plan, progress = plan_for(hb=30, poll=120)
+    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(1))
+    assert decision.step is Step.HEARTBEAT
+    assert decision.wait_seconds == 30 - safety_margin(30)
+
+
+def test_wait_never_runs_past_the_give_up_time() -> None:
+    plan, progress = plan_for(poll=300, max_wait=400)
+    decision = decide(plan, progress, Verdict.WAIT, "x", at(350))
+    assert decision.wait_seconds == 50
+
+
+def test_rounds_stretch_so_one_execution_fits_the_history_limit() -> None:
+    plan, progress = plan_for(hb=3600, poll=5, max_wait=172_800)
+    decision = decide(plan, progress, Verdict.WAIT, "x", at(0))
+    # 172,800 s in at most MAX_ROUNDS rounds: at least 87 s apart.
+    assert decision.wait_seconds >= math.ceil((plan.give_up_at - at(0)).total_seconds() / MAX_ROUNDS)
+
+
+def test_a_start_time_in_the_future_is_clamped_to_now() -> None:
+    future = LifecycleAction(
+        "web", "hook", "i-0123456789abcdef0", "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f",
+        Transition.LAUNCHING, at(3600),
+    )
+    plan, _ = make_plan(future, 300, LifecycleResult.ABANDON, config(), T0)
+    assert plan.started_at == T0
+
+
+def test_heartbeat_timeout_outside_aws_bounds_is_rejected() -> None:
+    with pytest.raises(ValueError, match="30-7200"):
+        plan_for(hb=10)
+
+
+def test_plan_and_progress_round_trip_through_json() -> None:
+    plan, progress = plan_for()
+    assert Plan.from_json(plan.to_json()) == plan
+    assert Progress.from_json(progress.to_json()) == progress
+
+
+def simulate(hb: int, poll: int, max_wait: int, ready_at: float | None, round_cost: float) -> dict[str, float]:
+    """Play the loop against an Auto Scaling that enforces the hook's timeouts."""
+    plan, progress = plan_for(hb=hb, poll=poll, max_wait=max_wait)
+    now, heartbeats, last_extend = 0.0, 0, 0.0
+    expires = min(hb, global_timeout(hb))
+    while True:
+        now += round_cost  # the round of checks takes time
+        assert now <= expires, f"hook expired at {expires}s before the round at {now}s"
+        verdict = Verdict.PASS if ready_at is not None and now >= ready_at else Verdict.WAIT
+        progress = after_round(progress)
+        decision = decide(plan, progress, verdict, "", at(now))
+        if decision.step is Step.COMPLETE:
+            return {"end": now, "heartbeats": heartbeats, "result": decision.result == LifecycleResult.CONTINUE, "rounds": progress.rounds}
+        if decision.step is Step.HEARTBEAT:
+            heartbeats += 1
+            progress = after_heartbeat(plan, progress, at(now))
+            expires = min(now + hb, global_timeout(hb))
+            assert expires > last_extend
+            last_extend = expires
+        now += decision.wait_seconds
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hb=st.integers(30, 7200),
+    poll=st.integers(5, 3600),
+    max_wait=st.integers(30, 172_800),
+    ready_frac=st.none() | st.floats(0, 1.5),
+    round_cost=st.floats(0, 5),
+)
+def test_loop_never_lets_the_hook_lapse_and_always_ends_before_the_global_timeout(
+    hb: int, poll: int, max_wait: int, ready_frac: float | None, round_cost: float
+) -> None:
+    ready_at = None if ready_frac is None else ready_frac * max_wait
+    run = simulate(hb, poll, max_wait, ready_at, round_cost)
+    assert run["end"] < global_timeout(hb)
+    assert run["rounds"] <= 2 * MAX_ROUNDS
+    if ready_at is None or ready_at > max_wait + poll:
+        assert not run["result"]
+
+
+def test_heartbeats_are_close_to_the_minimum_for_a_long_wait() -> None:
+    hb, poll, wait = 300, 30, 6 * 3600
+    run = simulate(hb, poll, 7 * 3600, ready_at=wait, round_cost=1)
+    usable = hb - safety_margin(hb) - poll
+    assert run["result"]
+    assert run["heartbeats"] <= math.ceil(wait / usable) + 1
+    assert run["heartbeats"] >= math.floor(wait / hb)
