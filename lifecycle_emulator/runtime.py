@@ -23,7 +23,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from lifecycle_emulator.clock import VirtualClock
@@ -227,7 +227,7 @@ class Patches:
                 if fn is None:
                     others.append(target)
                     continue
-                delivered = dict(event)
+                delivered = _aws_shape(event)
                 runtime.clock.call_later(0, lambda f=fn, e=delivered: runtime.invoke_async(f, e))
             if others:
                 saved, rule.targets = rule.targets, others
@@ -275,6 +275,15 @@ class Patches:
 
         self._set(worker, "start", start)
         self._set(worker, "_execution_logic", execution_logic)
+
+
+def _aws_shape(event: dict[str, Any]) -> dict[str, Any]:
+    """moto keeps ``time`` as epoch seconds inside EventBridge; targets get AWS's ISO form."""
+    shaped = dict(event)
+    if isinstance(shaped.get("time"), int | float):
+        moment = datetime.fromtimestamp(float(shaped["time"]), tz=UTC)
+        shaped["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return shaped
 
 
 class _VirtualTimeModule:

@@ -197,8 +197,13 @@ def decide(plan: Plan, progress: Progress, verdict: Verdict, reason: str, now: d
     wake = min(now + _poll(plan, progress, now), plan.give_up_at)
     if progress.hook_expires_at >= wake + margin:
         return Decision(Step.WAIT, reason, wait_seconds=_seconds(wake - now))
-    # The hook would lapse before the next round is done: heartbeat now. A heartbeat restarts the
-    # full HeartbeatTimeout but cannot reach past the global deadline.
+    # The hook would lapse before the next round is done. If there is still a useful stretch of
+    # time, run the next round just before the hook needs its heartbeat, so that each heartbeat
+    # buys nearly a full HeartbeatTimeout; otherwise heartbeat now.
+    latest = progress.hook_expires_at - margin
+    if latest - now >= timedelta(seconds=min(plan.poll_seconds, plan.heartbeat_timeout) / 2):
+        return Decision(Step.WAIT, reason, wait_seconds=_floor_seconds(latest - now))
+    # A heartbeat restarts the full HeartbeatTimeout but cannot reach past the global deadline.
     extended = min(now + timedelta(seconds=plan.heartbeat_timeout), plan.global_deadline)
     wake = min(wake, extended - margin)
     if wake <= now:
@@ -223,6 +228,11 @@ def _poll(plan: Plan, progress: Progress, now: datetime) -> timedelta:
     rounds_left = max(1, MAX_ROUNDS - progress.rounds)
     needed = (plan.give_up_at - now).total_seconds() / rounds_left
     return timedelta(seconds=max(plan.poll_seconds, math.ceil(needed)))
+
+
+def _floor_seconds(delta: timedelta) -> int:
+    """Whole seconds, rounded down: for waits that must end *before* a deadline."""
+    return max(1, math.floor(delta.total_seconds()))
 
 
 def _seconds(delta: timedelta) -> int:

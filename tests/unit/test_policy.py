@@ -86,19 +86,29 @@ def test_no_heartbeat_while_the_hook_outlasts_the_next_round() -> None:
     assert (decision.step, decision.wait_seconds) == (Step.WAIT, 30)
 
 
+def test_next_round_is_moved_to_just_before_the_hook_needs_a_heartbeat() -> None:
+    plan, progress = plan_for(hb=300, poll=60)
+    # expires at 300, margin 30: a round at 200 waking at 260 would need the hook until 290 (ok);
+    # a round at 230 would wake at 290 > 270, so the next round is moved to 270.
+    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(230))
+    assert (decision.step, decision.wait_seconds) == (Step.WAIT, 40)
+
+
 def test_heartbeat_when_the_hook_would_expire_before_the_next_round() -> None:
     plan, progress = plan_for(hb=300, poll=30)
-    # expires at 300, margin 30: a round at 250 would wake at 280 < 300 + ... needs 310
-    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(250))
+    # expires at 300, margin 30: at 265 only 5 s are left before the hook needs its heartbeat.
+    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(265))
     assert decision.step is Step.HEARTBEAT
-    assert after_heartbeat(plan, progress, at(250)).hook_expires_at == at(550)
+    assert after_heartbeat(plan, progress, at(265)).hook_expires_at == at(565)
 
 
 def test_wait_is_shortened_when_the_heartbeat_timeout_is_shorter_than_the_poll() -> None:
     plan, progress = plan_for(hb=30, poll=120)
-    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(1))
-    assert decision.step is Step.HEARTBEAT
-    assert decision.wait_seconds == 30 - safety_margin(30)
+    first = decide(plan, progress, Verdict.WAIT, "initializing", at(1))
+    assert (first.step, first.wait_seconds) == (Step.WAIT, 19)  # the round lands at 20 = 30 - 10
+    second = decide(plan, progress, Verdict.WAIT, "initializing", at(20))
+    assert second.step is Step.HEARTBEAT
+    assert second.wait_seconds == 30 - safety_margin(30)
 
 
 def test_wait_never_runs_past_the_give_up_time() -> None:
@@ -178,7 +188,7 @@ def test_loop_never_lets_the_hook_lapse_and_always_ends_before_the_global_timeou
 def test_heartbeats_are_close_to_the_minimum_for_a_long_wait() -> None:
     hb, poll, wait = 300, 30, 6 * 3600
     run = simulate(hb, poll, 7 * 3600, ready_at=wait, round_cost=1)
-    usable = hb - safety_margin(hb) - poll
+    usable = hb - safety_margin(hb)
     assert run["result"]
     assert run["heartbeats"] <= math.ceil(wait / usable) + 1
     assert run["heartbeats"] >= math.floor(wait / hb)

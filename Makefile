@@ -1,0 +1,60 @@
+# Two commands for a fresh machine:  `make run` (a local end-to-end lifecycle run) and `make test`.
+# Each creates what it needs from this repository's own files (.venv from pyproject.toml,
+# .venv-sam from requirements-sam.txt); nothing has to be installed by hand.
+
+PYTHON      ?= python3
+VENV        := .venv
+SAM_VENV    := .venv-sam
+BIN         := $(VENV)/bin
+SCENARIO    ?= mixed-fleet
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+# `sam build` needs an interpreter matching the functions' Runtime (python3.13) on PATH.
+PY313 := $(shell command -v python3.13 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -n 1)
+
+.PHONY: run test lint typecheck template unit bench clean scenarios
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(SAM_VENV)/bin/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+	touch $@
+
+## run: a local end-to-end lifecycle run on the embedded AWS emulation (SCENARIO=name|file.json)
+run: $(BIN)/.installed
+	$(BIN)/asg-lifecycle-local run $(SCENARIO)
+
+scenarios: $(BIN)/.installed
+	$(BIN)/asg-lifecycle-local list
+
+## test: lint, types, template checks (cfn-lint, sam validate --lint, sam build) and every test
+test: lint typecheck template unit
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+template: $(BIN)/.installed $(SAM_VENV)/bin/.installed
+	$(BIN)/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint
+	@test -n "$(PY313)" || { echo "sam build needs python3.13 on PATH (the functions' Runtime)"; exit 1; }
+	PATH="$(dir $(PY313)):$$PATH" $(SAM_VENV)/bin/sam build --build-dir .aws-sam/build --cached --parallel
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest
+
+## bench: benchmarks (not tests); writes bench/results/
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench.scale
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,951 @@
+"""EC2 Auto Scaling lifecycle actions, added in-process on top of moto 5.2.5.
+
+moto stores lifecycle hooks but never uses them: instances go straight to ``InService``, no token
+or event exists, and ``RecordLifecycleActionHeartbeat`` / ``CompleteLifecycleAction`` raise
+``NotImplementedError``. :class:`LifecycleActions` patches moto's Auto Scaling model, backend and
+response classes (inside ``moto.mock_aws()``) so that a group *with lifecycle hooks* behaves as the
+AWS documentation describes. Groups without hooks keep moto's behaviour untouched.
+
+AWS rules followed (EC2 Auto Scaling User Guide "Lifecycle hooks", API Reference for
+PutLifecycleHook, RecordLifecycleActionHeartbeat, CompleteLifecycleAction, DeleteLifecycleHook,
+"Amazon EC2 Auto Scaling event reference", "Warm pool example events", "Use lifecycle hooks with a
+warm pool"):
+
+* A launching instance waits in ``Pending:Wait`` (``Warmed:Pending:Wait`` on its way into a warm
+  pool), a terminating one in ``Terminating:Wait``; each matching hook gets its own action, token
+  (a UUID) and EventBridge event.
+* A heartbeat restarts the full HeartbeatTimeout; nothing extends an action past the global
+  timeout, min(100 x HeartbeatTimeout, 48 h). On either timeout the hook's DefaultResult applies.
+* Launch: CONTINUE puts the instance into service once every launch hook has said CONTINUE;
+  ABANDON (from any hook) "indicates that your custom actions were unsuccessful, and that we can
+  terminate and replace the instance" -- the other launch actions of that instance end with it.
+* Terminate: "both abandon and continue allow the instance to terminate. However, abandon stops
+  any remaining actions, such as other lifecycle hooks, and continue allows any other lifecycle
+  hooks to complete." All hooks of one transition start together (AWS defines no order).
+* DeleteLifecycleHook: "If there are any outstanding lifecycle actions, they are completed first
+  (ABANDON for launching instances, CONTINUE for terminating instances)."
+* A heartbeat or completion for an action that is not active fails with ``ValidationError``
+  "No active Lifecycle Action found with token <token>" / "... with instance ID <id>".
+
+Time comes only from the :class:`~lifecycle_emulator.clock.VirtualClock`; timeouts and event
+deliveries are clock timers, so ``clock.advance(...)`` plays them out (``clock.advance(0)``
+delivers the events of actions that just started).
+
+Left out (not emulated): EC2 stop/start of warm-pool instances (only the Auto Scaling state
+changes); shrinking an oversized warm pool; ``InstanceReusePolicy`` (return to the warm pool on
+scale in); terminate hooks for warm-pool instances and for an abandoned launch (it is terminated at
+once); the SNS/SQS ``NotificationTargetARN`` notifications and their test message; AWS termination
+policies (the oldest unprotected ``InService`` instance goes, as in moto); WeightedCapacity of
+mixed-instances groups that have hooks (one instance = one unit); the "Launch/Terminate
+Successful" events, scaling activities and cooldowns; DeleteAutoScalingGroup's refusal while
+instances remain (moto deletes; outstanding actions end as with ForceDelete). Error texts other
+than "No active Lifecycle Action found ..." are this emulator's wording (group-not-found follows
+moto's). A warm pool is only emulated for groups that have lifecycle hooks.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from moto.autoscaling.exceptions import ValidationError
+from moto.autoscaling.models import (
+    AutoScalingBackend,
+    FakeAutoScalingGroup,
+    InstanceState,
+    LifecycleHook,
+    TerminateInstanceActivity,
+)
+from moto.autoscaling.responses import AutoScalingResponse
+from moto.core.responses import ActionResult, EmptyResult
+from moto.events.models import Rule, events_backends
+
+from lifecycle_emulator.clock import VirtualClock
+from lifecycle_emulator.lifecycle_events import (
+    LAUNCHING,
+    TERMINATING,
+    for_moto_rules,
+    lifecycle_action_event,
+    lifecycle_detail,
+)
+
+if TYPE_CHECKING:
+    from moto.events.utils import EventMessageType
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+CONTINUE = "CONTINUE"
+ABANDON = "ABANDON"
+MAX_GLOBAL_TIMEOUT = 172_800  # 48 hours
+DEFAULT_HEARTBEAT_TIMEOUT = 3600
+
+# States that count toward desired capacity (Standby, Terminating* and Warmed* do not).
+CAPACITY_STATES = frozenset({"Pending", "Pending:Wait", "Pending:Proceed", "InService"})
+HEARTBEAT = "RecordLifecycleActionHeartbeat"
+COMPLETE = "CompleteLifecycleAction"
+
+EventObserver = Callable[[dict[str, Any]], None]
+EventFilter = Callable[[dict[str, Any]], bool]
+BeforeCall = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class ApiCallRecord:
+    """One RecordLifecycleActionHeartbeat / CompleteLifecycleAction call, accepted or not."""
+
+    at: float
+    operation: str
+    group_name: str
+    hook_name: str
+    token: str | None
+    instance_id: str | None
+    result: str | None = None
+    outcome: str = "accepted"  # or "rejected"
+    error: str | None = None  # "<Code>: <message>" when rejected
+
+
+@dataclass
+class LifecycleActionRecord:
+    """One lifecycle action (one hook x one instance x one transition), for assertions."""
+
+    token: str
+    account_id: str
+    region: str
+    group_name: str
+    hook_name: str
+    instance_id: str
+    transition: str
+    origin: str
+    destination: str
+    heartbeat_timeout: int
+    default_result: str
+    started_at: float
+    global_deadline: float
+    deadline: float  # when the heartbeat timeout fires next (never after global_deadline)
+    heartbeats: list[float] = field(default_factory=list)
+    calls: list[ApiCallRecord] = field(default_factory=list)
+    event: dict[str, Any] | None = None  # the AWS-shaped event, also when it was dropped
+    event_dropped: bool = False
+    event_sent_at: float | None = None
+    ended_at: float | None = None
+    # completed | heartbeat-timeout | global-timeout | hook-deleted | abandoned-by-other-hook
+    # | instance-terminated | group-deleted
+    end_reason: str | None = None
+    result: str | None = None  # CONTINUE / ABANDON; None when the action just stopped existing
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+
+@dataclass
+class DeliveryError:
+    """A rule, target or observer that raised while an event was delivered (never swallowed)."""
+
+    at: float
+    token: str
+    rule: str
+    target_id: str | None
+    error: str
+
+
+@dataclass
+class _InstanceTransition:
+    """One instance going through all hooks of one transition."""
+
+    group: FakeAutoScalingGroup
+    state: InstanceState
+    transition: str
+    origin: str
+    destination: str
+    tokens: list[str] = field(default_factory=list)
+
+
+def _describe_error(exc: BaseException) -> str:
+    code = getattr(exc, "code", type(exc).__name__)
+    message = getattr(exc, "message", None) or str(exc)
+    return f"{code}: {message}"
+
+
+def _as_method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A plain function (so it binds as a method on moto's class) that calls ``fn``."""
+
+    def method(obj: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(obj, *args, **kwargs)
+
+    method.__name__ = getattr(fn, "__name__", "method").lstrip("_")
+    return method
+
+
+class LifecycleActions:
+    """The lifecycle-action part of EC2 Auto Scaling, layered on moto.
+
+    ``on_event`` sees every event that is sent; ``drop_event`` returning True loses an event (the
+    action still exists, as when AWS's best-effort delivery fails); ``before_call`` runs before
+    each heartbeat/complete call and may raise (for example a moto ``ServiceException`` with code
+    ``Throttling``) to inject faults; ``delivery_delay`` delays events in virtual seconds.
+    """
+
+    _installed: ClassVar[LifecycleActions | None] = None
+
+    def __init__(
+        self,
+        clock: VirtualClock,
+        account_id: str = DEFAULT_ACCOUNT,
+        region: str = DEFAULT_REGION,
+        *,
+        on_event: EventObserver | None = None,
+        drop_event: EventFilter | None = None,
+        before_call: BeforeCall | None = None,
+        delivery_delay: float = 0.0,
+    ) -> None:
+        self.clock = clock
+        self.account_id = account_id
+        self.region = region
+        self.on_event = on_event
+        self.drop_event = drop_event
+        self.before_call = before_call
+        self.delivery_delay = delivery_delay
+        self.records: list[LifecycleActionRecord] = []
+        self.calls: list[ApiCallRecord] = []
+        self.delivery_errors: list[DeliveryError] = []
+        self._by_token: dict[str, LifecycleActionRecord] = {}
+        self._timers: dict[str, Any] = {}
+        self._transitions: dict[str, _InstanceTransition] = {}
+        self._warm: dict[tuple[str, str, str], list[InstanceState]] = {}
+        self._deleting: set[tuple[str, str, str]] = set()
+        self._lock = threading.RLock()
+        self._saved: list[tuple[type, str, Any]] = []
+        self._originals: dict[str, Any] = {}
+
+    # --- installing -------------------------------------------------------------------------------
+    def install(self) -> LifecycleActions:
+        """Patch moto's Auto Scaling classes; only one emulator may be installed at a time."""
+        if LifecycleActions._installed is not None:
+            raise RuntimeError("a LifecycleActions emulator is already installed")
+        LifecycleActions._installed = self
+        patches = self._patches()
+        assert len({name for _, name, _ in patches}) == len(patches), "patched names must be unique"
+        for cls, name, wrapper in patches:
+            self._saved.append((cls, name, cls.__dict__.get(name)))
+            self._originals[name] = getattr(cls, name, None)
+            setattr(cls, name, wrapper)
+        return self
+
+    def uninstall(self) -> None:
+        """Restore moto and cancel pending timers, so a shared clock fires nothing of ours."""
+        for cls, name, saved in reversed(self._saved):
+            if saved is None:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, saved)
+        self._saved.clear()
+        for entry in self._timers.values():
+            VirtualClock.cancel(entry)
+        self._timers.clear()
+        if LifecycleActions._installed is self:
+            LifecycleActions._installed = None
+
+    def __enter__(self) -> LifecycleActions:
+        return self.install()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.uninstall()
+
+    @contextmanager
+    def installed(self) -> Iterator[LifecycleActions]:
+        with self:
+            yield self
+
+    # --- queries ----------------------------------------------------------------------------------
+    def actions(
+        self,
+        *,
+        group_name: str | None = None,
+        instance_id: str | None = None,
+        hook_name: str | None = None,
+        active: bool | None = None,
+    ) -> list[LifecycleActionRecord]:
+        """Action records in start order, filtered by the given fields."""
+        return [
+            r
+            for r in self.records
+            if (group_name is None or r.group_name == group_name)
+            and (instance_id is None or r.instance_id == instance_id)
+            and (hook_name is None or r.hook_name == hook_name)
+            and (active is None or r.active == active)
+        ]
+
+    def warm_instances(self, group_name: str, account_id: str = "", region: str = "") -> list[Any]:
+        """Instances in the group's warm pool (moto itself keeps none)."""
+        key = (account_id or self.account_id, region or self.region, group_name)
+        return list(self._warm.get(key, []))
+
+    # --- patches ----------------------------------------------------------------------------------
+    def _patches(self) -> list[tuple[type, str, Callable[..., Any]]]:
+        """(class, attribute, replacement): each replacement takes the moto object first."""
+        group, backend, response = FakeAutoScalingGroup, AutoScalingBackend, AutoScalingResponse
+        table: list[tuple[type, str, Callable[..., Any]]] = [
+            (group, "set_desired_capacity", self._set_desired_capacity),
+            (group, "replace_autoscaling_group_instances", self._replace_instances),
+            (backend, "terminate_instance", self._terminate_instance),
+            (backend, "notify_terminate_instances", self._notify_terminate_instances),
+            (backend, "delete_lifecycle_hook", self._delete_lifecycle_hook),
+            (backend, "delete_auto_scaling_group", self._delete_auto_scaling_group),
+            (backend, "describe_auto_scaling_instances", self._describe_auto_scaling_instances),
+            (backend, "put_warm_pool", self._put_warm_pool),
+            (backend, "delete_warm_pool", self._delete_warm_pool),
+            (response, "put_lifecycle_hook", self._api_put_lifecycle_hook),
+            (response, "create_auto_scaling_group", self._api_create_auto_scaling_group),
+            (response, "describe_warm_pool", self._api_describe_warm_pool),
+            (response, "record_lifecycle_action_heartbeat", self._api_heartbeat),
+            (response, "complete_lifecycle_action", self._api_complete),
+        ]
+        return [(cls, name, _as_method(fn)) for cls, name, fn in table]
+
+    def _original(self, name: str) -> Callable[..., Any]:
+        fn: Callable[..., Any] = self._originals[name]
+        return fn
+
+    def _set_desired_capacity(self, group: FakeAutoScalingGroup, capacity: int | None) -> None:
+        with self._lock:
+            if not self._manages(group):
+                self._original("set_desired_capacity")(group, capacity)
+                return
+            group.desired_capacity = group.min_size if capacity is None else capacity
+            self._reconcile(group)
+
+    def _replace_instances(
+        self, group: FakeAutoScalingGroup, count: int, tags: dict[str, str]
+    ) -> None:
+        """Every launch of a managed group, replacements included, goes through launch hooks."""
+        with self._lock:
+            before = {id(s) for s in group.instance_states}
+            self._original("replace_autoscaling_group_instances")(group, count, tags)
+            if self._manages(group):
+                for state in [s for s in group.instance_states if id(s) not in before]:
+                    self._begin_launch(group, state, origin="EC2", destination="AutoScalingGroup")
+
+    def _notify_terminate_instances(
+        self, backend: AutoScalingBackend, instance_ids: list[str]
+    ) -> None:
+        """EC2 TerminateInstances on group instances: their actions stop existing."""
+        with self._lock:
+            for instance_id in instance_ids:
+                self._end_transition_silently(instance_id, "instance-terminated")
+            for (account, region, _), warm in self._warm.items():
+                if (account, region) == (backend.account_id, backend.region_name):
+                    warm[:] = [s for s in warm if s.instance_id not in instance_ids]
+            self._original("notify_terminate_instances")(backend, instance_ids)
+            for group in list(backend.autoscaling_groups.values()):
+                if self._manages(group):
+                    self._reconcile(group)
+
+    def _delete_lifecycle_hook(self, backend: AutoScalingBackend, as_name: str, name: str) -> None:
+        """DeleteLifecycleHook completes outstanding actions first.
+
+        ABANDON for launching instances, CONTINUE for terminating ones. The hook is removed
+        before that, so a replacement launched by the ABANDON does not wait for it.
+        """
+        with self._lock:
+            self._original("delete_lifecycle_hook")(backend, as_name, name)
+            for record in self.actions(group_name=as_name, hook_name=name, active=True):
+                if (record.account_id, record.region) != (backend.account_id, backend.region_name):
+                    continue
+                if record.active:  # an earlier ABANDON may have ended it meanwhile
+                    result = ABANDON if record.transition == LAUNCHING else CONTINUE
+                    self._end_action(record, result, "hook-deleted")
+
+    def _delete_auto_scaling_group(self, backend: AutoScalingBackend, group_name: str) -> None:
+        """Outstanding actions go with the group (as with ForceDelete); moto removes instances."""
+        with self._lock:
+            key = (backend.account_id, backend.region_name, group_name)
+            group = backend.autoscaling_groups.get(group_name)
+            if group is not None:
+                for instance_id, moving in list(self._transitions.items()):
+                    if moving.group is group:
+                        self._end_transition_silently(instance_id, "group-deleted")
+                for state in group.instance_states:
+                    state.lifecycle_state = "InService"  # so moto's scale-to-zero takes them all
+                for state in self._warm.pop(key, []):
+                    backend.ec2_backend.terminate_instances([state.instance_id])
+            self._deleting.add(key)
+            try:
+                self._original("delete_auto_scaling_group")(backend, group_name)
+            finally:
+                self._deleting.discard(key)
+
+    def _describe_auto_scaling_instances(
+        self, backend: AutoScalingBackend, instance_ids: list[str]
+    ) -> list[InstanceState]:
+        """AWS lists warm-pool instances here too (LifecycleState Warmed:*)."""
+        states: list[InstanceState] = self._original("describe_auto_scaling_instances")(
+            backend, instance_ids
+        )
+        for (account, region, _), warm in list(self._warm.items()):
+            if (account, region) == (backend.account_id, backend.region_name):
+                states += [s for s in warm if not instance_ids or s.instance_id in instance_ids]
+        return states
+
+    def _put_warm_pool(
+        self, backend: AutoScalingBackend, group_name: str, *args: Any, **kwargs: Any
+    ) -> None:
+        with self._lock:
+            self._original("put_warm_pool")(backend, group_name, *args, **kwargs)
+            group = backend.autoscaling_groups[group_name]
+            if self._manages(group):
+                self._refill_warm_pool(group)
+
+    def _delete_warm_pool(self, backend: AutoScalingBackend, group_name: str) -> None:
+        """Warm instances are terminated with the pool (without terminate hooks, see module doc)."""
+        with self._lock:
+            for state in self._warm.pop((backend.account_id, backend.region_name, group_name), []):
+                self._end_transition_silently(state.instance_id, "instance-terminated")
+                backend.ec2_backend.terminate_instances([state.instance_id])
+            self._original("delete_warm_pool")(backend, group_name)
+
+    def _api_put_lifecycle_hook(self, resp: AutoScalingResponse) -> EmptyResult:
+        keys = (
+            "LifecycleHookName",
+            "LifecycleTransition",
+            "HeartbeatTimeout",
+            "DefaultResult",
+            "NotificationMetadata",
+        )
+        spec = {key: resp._get_param(key) for key in keys}
+        with self._lock:
+            self._put_hook(resp.autoscaling_backend, resp._get_param("AutoScalingGroupName"), spec)
+        return EmptyResult()
+
+    def _api_create_auto_scaling_group(self, resp: AutoScalingResponse) -> Any:
+        """LifecycleHookSpecificationList: the hooks exist before the first instances launch."""
+        backend = resp.autoscaling_backend
+        name = resp._get_param("AutoScalingGroupName")
+        specs = resp._get_param("LifecycleHookSpecificationList", []) or []
+        with self._lock:
+            for spec in specs:
+                self._put_hook(backend, name, spec)
+            try:
+                return self._original("create_auto_scaling_group")(resp)
+            except Exception:
+                for spec in specs:
+                    backend.lifecycle_hooks.pop(f"{name}_{spec['LifecycleHookName']}", None)
+                raise
+
+    def _api_describe_warm_pool(self, resp: AutoScalingResponse) -> ActionResult:
+        backend = resp.autoscaling_backend
+        name = resp._get_param("AutoScalingGroupName")
+        pool = backend.describe_warm_pool(group_name=name)
+        instances = self.warm_instances(name, backend.account_id, backend.region_name)
+        return ActionResult({"WarmPoolConfiguration": pool, "Instances": instances})
+
+    def _api_heartbeat(self, resp: AutoScalingResponse) -> EmptyResult:
+        self._api_call(resp, HEARTBEAT)
+        return EmptyResult()
+
+    def _api_complete(self, resp: AutoScalingResponse) -> EmptyResult:
+        self._api_call(resp, COMPLETE)
+        return EmptyResult()
+
+    # --- hooks ------------------------------------------------------------------------------------
+    @staticmethod
+    def _key(group: FakeAutoScalingGroup) -> tuple[str, str, str]:
+        return (group.account_id, group.region, group.name)
+
+    @staticmethod
+    def _hooks(group: FakeAutoScalingGroup, transition: str | None = None) -> list[LifecycleHook]:
+        """The group's hooks in creation order (AWS runs all hooks of a transition together)."""
+        return [
+            hook
+            for hook in group.autoscaling_backend.lifecycle_hooks.values()
+            if hook.auto_scaling_group_name == group.name
+            and (transition is None or hook.lifecycle_transition == transition)
+        ]
+
+    def _manages(self, group: FakeAutoScalingGroup) -> bool:
+        """Groups with hooks (or with actions still running) are ours; others stay pure moto."""
+        if self._key(group) in self._deleting:
+            return False
+        return bool(self._hooks(group)) or any(t.group is group for t in self._transitions.values())
+
+    @staticmethod
+    def _put_hook(backend: AutoScalingBackend, group_name: str, spec: dict[str, Any]) -> None:
+        """PutLifecycleHook that keeps NotificationMetadata and, on update, unspecified fields.
+
+        moto drops NotificationMetadata and replaces the whole hook; AWS keeps the current
+        values of parameters an update leaves out, and reports GlobalTimeout as
+        min(100 x HeartbeatTimeout, 172800).
+        """
+        name = spec["LifecycleHookName"]
+        old = backend.lifecycle_hooks.get(f"{group_name}_{name}")
+
+        def pick(key: str, attr: str, default: Any) -> Any:
+            if spec.get(key) is not None:
+                return spec[key]
+            return getattr(old, attr, default) if old is not None else default
+
+        timeout = int(pick("HeartbeatTimeout", "heartbeat_timeout", DEFAULT_HEARTBEAT_TIMEOUT))
+        hook = backend.create_lifecycle_hook(
+            name=name,
+            as_name=group_name,
+            transition=pick("LifecycleTransition", "lifecycle_transition", None),
+            timeout=timeout,
+            result=pick("DefaultResult", "default_result", ABANDON),
+        )
+        hook.notification_metadata = pick("NotificationMetadata", "notification_metadata", None)  # type: ignore[attr-defined]
+        hook.global_timeout = min(100 * timeout, MAX_GLOBAL_TIMEOUT)
+
+    # --- capacity ---------------------------------------------------------------------------------
+    def _reconcile(self, group: FakeAutoScalingGroup) -> None:
+        """Bring the instances counting toward capacity to the desired capacity, then the pool."""
+        counted = [s for s in group.instance_states if s.lifecycle_state in CAPACITY_STATES]
+        delta = (group.desired_capacity or 0) - len(counted)
+        if delta > 0:
+            self._scale_out(group, delta)
+        elif delta < 0:
+            self._scale_in(group, -delta)
+        self._refill_warm_pool(group)
+        self._update_load_balancers(group)
+
+    def _scale_out(self, group: FakeAutoScalingGroup, count: int) -> None:
+        """Take ready warm-pool instances first (AWS does), launch the rest from EC2."""
+        warm = self._warm.get(self._key(group), [])
+        for state in [s for s in warm if self._is_ready_warm(s)][:count]:
+            warm.remove(state)
+            group.instance_states.append(state)
+            self._begin_launch(group, state, origin="WarmPool", destination="AutoScalingGroup")
+            count -= 1
+        if count > 0:
+            group.replace_autoscaling_group_instances(count, group.get_propagated_tags())
+
+    def _scale_in(self, group: FakeAutoScalingGroup, count: int) -> None:
+        """Terminate unprotected InService instances, oldest first (moto's order).
+
+        Instances still in Pending:Wait are not chosen; once they reach InService the next
+        reconcile removes any surplus.
+        """
+        victims = [
+            s
+            for s in group.instance_states
+            if s.lifecycle_state == "InService" and not s.protected_from_scale_in
+        ][:count]
+        for state in victims:
+            self._begin_termination(group, state)
+
+    def _refill_warm_pool(self, group: FakeAutoScalingGroup) -> None:
+        """Keep max(MinSize, MaxGroupPreparedCapacity - DesiredCapacity) instances warm.
+
+        MaxGroupPreparedCapacity defaults to the group's MaxSize. New warm instances go through
+        the launch hooks with Origin EC2 and Destination WarmPool.
+        """
+        pool = getattr(group, "warm_pool", None)
+        if pool is None or not self._hooks(group):
+            return
+        prepared = pool.max_group_prepared_capacity
+        if prepared is None or int(prepared) < 0:
+            prepared = group.max_size or 0
+        target = max(int(pool.min_size or 0), int(prepared) - int(group.desired_capacity or 0))
+        warm = self._warm.setdefault(self._key(group), [])
+        missing = target - len(warm)
+        if missing <= 0:
+            return
+        before = {id(s) for s in group.instance_states}
+        self._original("replace_autoscaling_group_instances")(
+            group, missing, group.get_propagated_tags()
+        )
+        new = [s for s in group.instance_states if id(s) not in before]
+        group.instance_states = [s for s in group.instance_states if id(s) in before]
+        for state in new:
+            warm.append(state)
+            self._begin_launch(group, state, origin="EC2", destination="WarmPool")
+
+    @staticmethod
+    def _warmed_state(group: FakeAutoScalingGroup) -> str:
+        pool = getattr(group, "warm_pool", None)
+        return f"Warmed:{pool.pool_state if pool is not None else 'Stopped'}"
+
+    def _is_ready_warm(self, state: InstanceState) -> bool:
+        return state.lifecycle_state in {"Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"}
+
+    def _update_load_balancers(self, group: FakeAutoScalingGroup) -> None:
+        backend = group.autoscaling_backend
+        if group.name in backend.autoscaling_groups:
+            backend.update_attached_elbs(group.name)
+            backend.update_attached_target_groups(group.name)
+
+    # --- transitions ------------------------------------------------------------------------------
+    def _begin_launch(
+        self, group: FakeAutoScalingGroup, state: InstanceState, *, origin: str, destination: str
+    ) -> None:
+        into_pool = destination == "WarmPool"
+        hooks = self._hooks(group, LAUNCHING)
+        if not hooks:
+            state.lifecycle_state = self._warmed_state(group) if into_pool else "InService"
+            return
+        state.lifecycle_state = "Warmed:Pending:Wait" if into_pool else "Pending:Wait"
+        self._start_transition(
+            group, state, transition=LAUNCHING, origin=origin, destination=destination, hooks=hooks
+        )
+
+    def _begin_termination(self, group: FakeAutoScalingGroup, state: InstanceState) -> None:
+        hooks = self._hooks(group, TERMINATING)
+        if not hooks:
+            self._terminate_now(group, state)
+            return
+        state.lifecycle_state = "Terminating:Wait"
+        self._start_transition(
+            group,
+            state,
+            transition=TERMINATING,
+            origin="AutoScalingGroup",
+            destination="EC2",
+            hooks=hooks,
+        )
+
+    def _start_transition(
+        self,
+        group: FakeAutoScalingGroup,
+        state: InstanceState,
+        *,
+        transition: str,
+        origin: str,
+        destination: str,
+        hooks: list[LifecycleHook],
+    ) -> None:
+        moving = _InstanceTransition(group, state, transition, origin, destination)
+        self._transitions[state.instance_id] = moving
+        for hook in hooks:
+            moving.tokens.append(self._start_action(moving, hook).token)
+
+    def _start_action(
+        self, moving: _InstanceTransition, hook: LifecycleHook
+    ) -> LifecycleActionRecord:
+        now = self.clock.time()
+        heartbeat_timeout = int(hook.heartbeat_timeout)
+        global_deadline = now + min(100 * heartbeat_timeout, MAX_GLOBAL_TIMEOUT)
+        group = moving.group
+        record = LifecycleActionRecord(
+            token=str(uuid.uuid4()),
+            account_id=group.account_id,
+            region=group.region,
+            group_name=group.name,
+            hook_name=hook.name,
+            instance_id=moving.state.instance_id,
+            transition=moving.transition,
+            origin=moving.origin,
+            destination=moving.destination,
+            heartbeat_timeout=heartbeat_timeout,
+            default_result=hook.default_result,
+            started_at=now,
+            global_deadline=global_deadline,
+            deadline=min(now + heartbeat_timeout, global_deadline),
+        )
+        self.records.append(record)
+        self._by_token[record.token] = record
+        self._arm_timer(record)
+        self._send_event(record, group.arn, getattr(hook, "notification_metadata", None))
+        return record
+
+    def _arm_timer(self, record: LifecycleActionRecord) -> None:
+        old = self._timers.pop(record.token, None)
+        if old is not None:
+            VirtualClock.cancel(old)
+        token = record.token
+        self._timers[token] = self.clock.call_at(record.deadline, lambda: self._on_timeout(token))
+
+    def _on_timeout(self, token: str) -> None:
+        """DefaultResult applies when the heartbeat timeout or the global timeout passes."""
+        with self._lock:
+            record = self._by_token[token]
+            self._timers.pop(token, None)
+            if not record.active:
+                return
+            timed_out_globally = self.clock.time() >= record.global_deadline
+            reason = "global-timeout" if timed_out_globally else "heartbeat-timeout"
+            self._end_action(record, record.default_result, reason)
+
+    def _end_action(self, record: LifecycleActionRecord, result: str | None, reason: str) -> None:
+        self._close(record, result, reason)
+        moving = self._transitions.get(record.instance_id)
+        if moving is None or record.token not in moving.tokens:
+            return
+        if result == ABANDON:
+            for token in moving.tokens:
+                other = self._by_token[token]
+                if other.active:
+                    self._close(other, None, "abandoned-by-other-hook")
+            self._finish_transition(moving, ABANDON)
+        elif all(not self._by_token[t].active for t in moving.tokens):
+            self._finish_transition(moving, CONTINUE)
+
+    def _close(self, record: LifecycleActionRecord, result: str | None, reason: str) -> None:
+        timer = self._timers.pop(record.token, None)
+        if timer is not None:
+            VirtualClock.cancel(timer)
+        record.ended_at = self.clock.time()
+        record.end_reason = reason
+        record.result = result
+
+    def _finish_transition(self, moving: _InstanceTransition, outcome: str) -> None:
+        """Move the instance on once all its actions for this transition have ended."""
+        self._transitions.pop(moving.state.instance_id, None)
+        group, state = moving.group, moving.state
+        if moving.transition == LAUNCHING and outcome == CONTINUE:
+            into_pool = moving.destination == "WarmPool"
+            state.lifecycle_state = self._warmed_state(group) if into_pool else "InService"
+        else:  # any terminate result, or an abandoned launch: terminate (and replace)
+            self._terminate_now(group, state)
+        if group.name in group.autoscaling_backend.autoscaling_groups and self._manages(group):
+            self._reconcile(group)
+
+    def _terminate_now(self, group: FakeAutoScalingGroup, state: InstanceState) -> None:
+        if state in group.instance_states:
+            group.instance_states.remove(state)
+        warm = self._warm.get(self._key(group), [])
+        if state in warm:
+            warm.remove(state)
+        group.autoscaling_backend.ec2_backend.terminate_instances([state.instance_id])
+        self._update_load_balancers(group)
+
+    def _end_transition_silently(self, instance_id: str, reason: str) -> None:
+        """End an instance's actions without a result: the instance itself is going away."""
+        moving = self._transitions.pop(instance_id, None)
+        if moving is None:
+            return
+        for token in moving.tokens:
+            record = self._by_token[token]
+            if record.active:
+                self._close(record, None, reason)
+
+    # --- operations that end or skip actions ------------------------------------------------------
+    def _terminate_instance(
+        self, backend: AutoScalingBackend, instance_id: str, should_decrement: bool
+    ) -> Any:
+        """TerminateInstanceInAutoScalingGroup: Terminating:Wait first when terminate hooks exist.
+
+        Without ShouldDecrementDesiredCapacity the replacement launches at once, because a
+        terminating instance no longer counts toward desired capacity.
+        """
+        with self._lock:
+            return self._request_termination(backend, instance_id, should_decrement)
+
+    def _request_termination(
+        self, backend: AutoScalingBackend, instance_id: str, should_decrement: bool
+    ) -> Any:
+        group = next(
+            (
+                g
+                for g in backend.autoscaling_groups.values()
+                if any(s.instance_id == instance_id for s in g.instance_states)
+            ),
+            None,
+        )
+        if group is None or not self._manages(group) or not self._hooks(group, TERMINATING):
+            self._end_transition_silently(instance_id, "instance-terminated")
+            return self._original("terminate_instance")(backend, instance_id, should_decrement)
+        state = next(s for s in group.instance_states if s.instance_id == instance_id)
+        original_size = group.desired_capacity
+        if should_decrement:
+            group.desired_capacity = (group.desired_capacity or 0) - 1
+        activity = TerminateInstanceActivity(state.instance, original_size or 0)
+        if state.lifecycle_state != "Terminating:Wait":  # a second request changes nothing
+            self._end_transition_silently(instance_id, "instance-terminated")
+            self._begin_termination(group, state)
+        self._reconcile(group)
+        return activity
+
+    # --- API --------------------------------------------------------------------------------------
+    def _api_call(self, resp: AutoScalingResponse, operation: str) -> None:
+        """RecordLifecycleActionHeartbeat / CompleteLifecycleAction, every call recorded."""
+        backend = resp.autoscaling_backend
+        params: dict[str, Any] = {
+            key: resp._get_param(key)
+            for key in (
+                "AutoScalingGroupName",
+                "LifecycleHookName",
+                "LifecycleActionToken",
+                "InstanceId",
+                "LifecycleActionResult",
+            )
+        }
+        with self._lock:
+            call = ApiCallRecord(
+                at=self.clock.time(),
+                operation=operation,
+                group_name=params["AutoScalingGroupName"],
+                hook_name=params["LifecycleHookName"],
+                token=params["LifecycleActionToken"],
+                instance_id=params["InstanceId"],
+                result=params["LifecycleActionResult"] if operation == COMPLETE else None,
+            )
+            self.calls.append(call)
+            try:
+                self._apply_call(backend, operation, params, call)
+            except Exception as exc:
+                call.outcome, call.error = "rejected", _describe_error(exc)
+                raise
+
+    def _apply_call(
+        self,
+        backend: AutoScalingBackend,
+        operation: str,
+        params: dict[str, Any],
+        call: ApiCallRecord,
+    ) -> None:
+        if self.before_call is not None:  # fault-injection seam: may raise (e.g. Throttling)
+            self._attach_call(backend, call)
+            self.before_call(operation, dict(params))
+        group_name = call.group_name
+        if group_name not in backend.autoscaling_groups:
+            raise ValidationError(
+                f"AutoScalingGroup name not found - AutoScalingGroup '{group_name}' not found"
+            )
+        if operation == COMPLETE and call.result not in (CONTINUE, ABANDON):
+            raise ValidationError("LifecycleActionResult must be CONTINUE or ABANDON")
+        if not call.token and not call.instance_id:
+            raise ValidationError("Either LifecycleActionToken or InstanceId must be specified")
+        record = self._attach_call(backend, call)
+        if record is None or not record.active or not self._matches(record, backend, call):
+            if call.token:
+                raise ValidationError(f"No active Lifecycle Action found with token {call.token}")
+            raise ValidationError(
+                f"No active Lifecycle Action found with instance ID {call.instance_id}"
+            )
+        if operation == HEARTBEAT:
+            self._heartbeat(record)
+        else:
+            self._end_action(record, call.result, "completed")
+
+    def _heartbeat(self, record: LifecycleActionRecord) -> None:
+        """Restart the full HeartbeatTimeout from now, capped at the global timeout."""
+        now = self.clock.time()
+        record.heartbeats.append(now)
+        record.deadline = min(now + record.heartbeat_timeout, record.global_deadline)
+        self._arm_timer(record)
+
+    @staticmethod
+    def _matches(
+        record: LifecycleActionRecord, backend: AutoScalingBackend, call: ApiCallRecord
+    ) -> bool:
+        return (
+            (record.account_id, record.region) == (backend.account_id, backend.region_name)
+            and record.group_name == call.group_name
+            and record.hook_name == call.hook_name
+            and (
+                record.token == call.token if call.token else record.instance_id == call.instance_id
+            )
+        )
+
+    def _attach_call(
+        self, backend: AutoScalingBackend, call: ApiCallRecord
+    ) -> LifecycleActionRecord | None:
+        """Find the action a call is about (active or not) and log the call on it once."""
+        record: LifecycleActionRecord | None
+        if call.token:
+            record = self._by_token.get(call.token)
+        else:
+            candidates = [r for r in self.records if self._matches(r, backend, call)]
+            active = [r for r in candidates if r.active]
+            latest = active or candidates
+            record = latest[-1] if latest else None
+        if record is not None and not any(c is call for c in record.calls):
+            record.calls.append(call)
+        return record
+
+    # --- events -----------------------------------------------------------------------------------
+    def _send_event(
+        self, record: LifecycleActionRecord, group_arn: str, notification_metadata: str | None
+    ) -> None:
+        detail = lifecycle_detail(
+            token=record.token,
+            group_name=record.group_name,
+            hook_name=record.hook_name,
+            instance_id=record.instance_id,
+            transition=record.transition,
+            origin=record.origin,
+            destination=record.destination,
+            notification_metadata=notification_metadata,
+        )
+        event = lifecycle_action_event(
+            account_id=record.account_id,
+            region=record.region,
+            at=record.started_at,
+            group_arn=group_arn,
+            detail=detail,
+        )
+        record.event = event
+        if self.drop_event is not None and self.drop_event(event):
+            record.event_dropped = True
+            return
+        self.clock.call_at(record.started_at + self.delivery_delay, lambda: self._deliver(record))
+
+    def _deliver(self, record: LifecycleActionRecord) -> None:
+        """Hand the event to every enabled rule of the default bus; one failure stops nothing."""
+        event = record.event
+        assert event is not None
+        record.event_sent_at = self.clock.time()
+        observer = self.on_event
+        if observer is not None:
+            self._guarded(record, "on_event", None, lambda: observer(copy.deepcopy(event)))
+        bus = events_backends[record.account_id][record.region].event_buses["default"]
+        for rule in list(bus.rules.values()):
+            if rule.state != "DISABLED" and self._rule_matches(record, rule):
+                for target in list(rule.targets):
+                    self._deliver_to_target(record, rule, target)
+
+    def _rule_matches(self, record: LifecycleActionRecord, rule: Rule) -> bool:
+        assert record.event is not None
+        internal = for_moto_rules(record.event, record.started_at, with_ingestion_time=False)
+        try:
+            return bool(rule.event_pattern.matches_event(cast("EventMessageType", internal)))
+        except Exception as exc:
+            self._delivery_failed(record, rule.name, None, exc)
+            return False
+
+    def _deliver_to_target(
+        self, record: LifecycleActionRecord, rule: Rule, target: dict[str, Any]
+    ) -> None:
+        """One target at a time, so a target moto cannot handle does not starve the others.
+
+        Targets without an input transformer get the event untransformed: moto's default
+        template would drop ``account``.
+        """
+        assert record.event is not None
+        transformed = bool(target.get("InputTransformer"))
+        internal = for_moto_rules(record.event, record.started_at, with_ingestion_time=transformed)
+        single = copy.copy(rule)
+        single.targets = [target]
+        self._guarded(
+            record,
+            rule.name,
+            target.get("Id"),
+            lambda: single.send_to_targets(
+                cast("EventMessageType", internal), transform_input=transformed
+            ),
+        )
+
+    def _guarded(
+        self, record: LifecycleActionRecord, rule: str, target_id: str | None, fn: Callable[[], Any]
+    ) -> None:
+        try:
+            fn()
+        except Exception as exc:
+            self._delivery_failed(record, rule, target_id, exc)
+
+    def _delivery_failed(
+        self, record: LifecycleActionRecord, rule: str, target_id: str | None, exc: Exception
+    ) -> None:
+        """Recorded and logged, never swallowed silently; delivery to the others goes on."""
+        error = DeliveryError(
+            self.clock.time(), record.token, rule, target_id, _describe_error(exc)
+        )
+        self.delivery_errors.append(error)
+        log.warning("lifecycle event delivery failed: %s", error)

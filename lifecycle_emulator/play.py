@@ -1,0 +1,316 @@
+"""Play a scenario on the local stack and report what happened to every lifecycle action."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lifecycle_emulator.local_aws import REGION, LocalAws
+from lifecycle_emulator.scenarios import Scenario
+
+AMI = "ami-12c6146b"  # an image moto knows
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+_SHORT = {"autoscaling:EC2_INSTANCE_LAUNCHING": "launch", "autoscaling:EC2_INSTANCE_TERMINATING": "terminate"}
+
+
+@dataclass
+class ActionReport:
+    """One lifecycle action: what Auto Scaling recorded and how its workflow ended."""
+
+    instance_id: str
+    transition: str
+    hook: str
+    token: str
+    origin: str
+    destination: str
+    started_at: float
+    ended_at: float | None
+    end_reason: str | None
+    result: str | None
+    heartbeats: list[float]
+    completions: int
+    execution_status: str | None
+    outcome: dict[str, Any] | None
+    calls_after_end: int
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+
+@dataclass
+class Report:
+    scenario: str
+    t0: float
+    actions: list[ActionReport]
+    timeline: list[tuple[float, str, str]]
+    executions: int
+    lambda_invocations: Counter[str]
+    autoscaling_calls: Counter[str]
+    wall_seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    def results(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, Counter[str]] = {}
+        for action in self.actions:
+            counts.setdefault(action.transition, Counter())[action.result or "NONE"] += 1
+        return {k: dict(v) for k, v in counts.items()}
+
+
+def play(scenario: Scenario, aws: LocalAws | None = None) -> Report:
+    """Run ``scenario`` to the end of its virtual time (inside ``aws`` if given)."""
+    if aws is not None:
+        return _play(scenario, aws)
+    with LocalAws(scenario.parameters, start=T0, behaviours=scenario.behaviour()) as local:
+        return _play(scenario, local)
+
+
+def _play(scenario: Scenario, aws: LocalAws) -> Report:
+    import time  # noqa: PLC0415
+
+    started = time.monotonic()
+    t0 = aws.clock.time()
+    _create_group(aws, scenario)
+    asg = aws.client("autoscaling")
+    for step in scenario.steps:
+        aws.clock.call_at(t0 + step.at, lambda s=step: _apply(aws, asg, scenario, s))
+    # Auto Scaling keeps replacing abandoned instances, so virtual time needs an end: the last
+    # step plus the longest any action can last (the 48-hour global timeout) and an hour.
+    aws.run(until=t0 + scenario.steps[-1].at + scenario.horizon)
+    report = build_report(aws, scenario.name, t0)
+    report.wall_seconds = time.monotonic() - started
+    return report
+
+
+def _create_group(aws: LocalAws, scenario: Scenario) -> None:
+    asg, ec2 = aws.client("autoscaling"), aws.client("ec2")
+    asg.create_launch_configuration(
+        LaunchConfigurationName=f"{scenario.group_name}-lc", ImageId=AMI, InstanceType="t3.micro"
+    )
+    target_groups: list[str] = []
+    if scenario.target_group is not None:
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
+        elbv2 = aws.client("elbv2")
+        arn = elbv2.create_target_group(
+            Name=f"{scenario.group_name}-tg",
+            Protocol="HTTP",
+            Port=80,
+            VpcId=vpc["VpcId"],
+            TargetType="instance",
+        )["TargetGroups"][0]["TargetGroupArn"]
+        delay = scenario.target_group.get("deregistrationDelay", 300)
+        elbv2.modify_target_group_attributes(
+            TargetGroupArn=arn,
+            Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": str(delay)}],
+        )
+        target_groups.append(arn)
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName=scenario.group_name,
+        LaunchConfigurationName=f"{scenario.group_name}-lc",
+        MinSize=0,
+        MaxSize=scenario.max_size,
+        DesiredCapacity=0,
+        AvailabilityZones=[f"{REGION}a"],
+        TargetGroupARNs=target_groups,
+    )
+    for hook in scenario.hooks:
+        params: dict[str, Any] = {
+            "AutoScalingGroupName": scenario.group_name,
+            "LifecycleHookName": hook.name,
+            "LifecycleTransition": hook.transition,
+            "HeartbeatTimeout": hook.heartbeat_timeout,
+            "DefaultResult": hook.default_result,
+        }
+        if hook.metadata:
+            params["NotificationMetadata"] = hook.metadata
+        asg.put_lifecycle_hook(**params)
+    if scenario.warm_pool is not None:
+        asg.put_warm_pool(AutoScalingGroupName=scenario.group_name, **scenario.warm_pool)
+
+
+def _apply(aws: LocalAws, asg: Any, scenario: Scenario, step: Any) -> None:
+    if step.desired is not None:
+        asg.set_desired_capacity(
+            AutoScalingGroupName=scenario.group_name, DesiredCapacity=step.desired
+        )
+    launched = list(aws.fleet.behaviour)
+    for index in step.terminate:
+        asg.terminate_instance_in_auto_scaling_group(
+            InstanceId=launched[index], ShouldDecrementDesiredCapacity=True
+        )
+
+
+def build_report(aws: LocalAws, name: str, t0: float) -> Report:
+    executions = {e["name"]: e for e in aws.executions()}
+    actions: list[ActionReport] = []
+    problems: list[str] = []
+    for record in aws.autoscaling.records:
+        short = _SHORT[record.transition]
+        execution = executions.get(f"{short}-{record.instance_id}-{record.token}")
+        accepted = [c for c in record.calls if c.outcome == "accepted"]
+        completions = sum(1 for c in accepted if c.operation == "CompleteLifecycleAction")
+        late = [c for c in record.calls if record.ended_at is not None and c.at > record.ended_at]
+        output = execution["output"] if execution else None
+        actions.append(
+            ActionReport(
+                instance_id=record.instance_id,
+                transition=short,
+                hook=record.hook_name,
+                token=record.token,
+                origin=record.origin,
+                destination=record.destination,
+                started_at=record.started_at - t0,
+                ended_at=None if record.ended_at is None else record.ended_at - t0,
+                end_reason=record.end_reason,
+                result=record.result,
+                heartbeats=[h - t0 for h in record.heartbeats],
+                completions=completions,
+                execution_status=execution["status"] if execution else None,
+                outcome=output.get("outcome") if isinstance(output, dict) else None,
+                calls_after_end=len(late),
+            )
+        )
+        if record.ended_at is None:
+            problems.append(f"{record.instance_id} {short}: action never ended")
+        if execution is None and not record.event_dropped:
+            problems.append(f"{record.instance_id} {short}: event delivered but no workflow ran")
+        if completions > 1:
+            problems.append(f"{record.instance_id} {short}: completed {completions} times")
+    return Report(
+        scenario=name,
+        t0=t0,
+        actions=actions,
+        timeline=_timeline(aws, t0),
+        executions=len(executions),
+        lambda_invocations=Counter(i.function for i in aws.runtime.invocations),
+        autoscaling_calls=Counter(c.operation for c in aws.autoscaling.calls),
+        problems=problems,
+    )
+
+
+def _timeline(aws: LocalAws, t0: float) -> list[tuple[float, str, str]]:
+    """(virtual seconds, instance, what happened), in order.
+
+    Within one virtual second: actions starting, then the functions' work in call order, then
+    Auto Scaling ending actions (which the functions' calls caused).
+    """
+    lines: list[tuple[float, int, str, str]] = []
+    for record in aws.autoscaling.records:
+        short = _SHORT[record.transition]
+        wait = "Pending:Wait" if short == "launch" else "Terminating:Wait"
+        where = f"{record.origin}->{record.destination}"
+        sent = "event lost" if record.event_dropped else "event sent"
+        lines.append(
+            (
+                record.started_at - t0,
+                0,
+                record.instance_id,
+                f"{short:9} {wait} hook {record.hook_name} token {record.token[:8]} ({where}); {sent}",
+            )
+        )
+        if record.ended_at is not None:
+            how = record.end_reason or "ended"
+            lines.append(
+                (
+                    record.ended_at - t0,
+                    2,
+                    record.instance_id,
+                    f"{short:9} Auto Scaling: action {how}, result {record.result or '-'}",
+                )
+            )
+    for inv in aws.runtime.invocations:
+        described = _describe_invocation(inv.function, inv.payload, inv.result, inv.error)
+        if described:
+            instance, text = described
+            lines.append((inv.at.timestamp() - t0, 1, instance, text))
+    lines.sort(key=lambda line: (line[0], line[1]))
+    return [(at, instance, text) for at, _, instance, text in lines]
+
+
+def _describe_invocation(
+    function: str, payload: Any, result: Any, error: str | None
+) -> tuple[str, str] | None:
+    if function == "StartFunction":
+        detail = payload.get("detail", {}) if isinstance(payload, dict) else {}
+        instance = str(detail.get("EC2InstanceId", "?"))
+        short = "launch" if "launch" in str(payload.get("detail-type", "")) else "terminate"
+        status = result.get("status") if isinstance(result, dict) else error
+        return instance, f"{short:9} StartFunction: workflow {status}"
+    action = payload.get("action", {}) if isinstance(payload, dict) else {}
+    instance = str(action.get("EC2InstanceId", "?"))
+    short = _SHORT.get(str(action.get("LifecycleTransition")), "?")
+    if error is not None or not isinstance(result, dict):
+        return instance, f"{short:9} {function}: error {error}"
+    decision = result.get("decision", {})
+    if function == "ReadHookFunction":
+        plan = result.get("plan") or {}
+        if not plan:
+            return instance, f"{short:9} ReadHook: {decision.get('reason')}"
+        return instance, (
+            f"{short:9} ReadHook: HeartbeatTimeout {plan['heartbeatTimeout']}s, "
+            f"poll {plan['pollSeconds']}s, give up at {plan['giveUpAt']}"
+        )
+    if function == "RunChecksFunction":
+        checks = ", ".join(f"{c['name']} {c['status']} ({c['reason']})" for c in result.get("checks", []))
+        nxt = decision.get("next")
+        then = f"complete {decision.get('result')}" if nxt == "complete" else f"{nxt} {decision.get('waitSeconds')}s"
+        return instance, f"{short:9} checks: {checks} -> {then}"
+    if function == "HeartbeatFunction":
+        outcome = result.get("outcome")
+        if outcome:
+            return instance, f"{short:9} RecordLifecycleActionHeartbeat: {outcome['status']}"
+        progress = result.get("progress", {})
+        return instance, (
+            f"{short:9} RecordLifecycleActionHeartbeat #{progress.get('heartbeats')}: hook now "
+            f"expires {progress.get('hookExpiresAt')}"
+        )
+    if function == "CompleteFunction":
+        outcome = result.get("outcome", {})
+        return instance, (
+            f"{short:9} CompleteLifecycleAction {outcome.get('result') or ''} -> {outcome.get('status')}: "
+            f"{outcome.get('reason')}"
+        )
+    return None
+
+
+def format_seconds(seconds: float) -> str:
+    whole = int(seconds)
+    return f"+{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def render(report: Report, timeline: bool = True, limit: int = 400) -> str:
+    out: list[str] = [f"Scenario {report.scenario}"]
+    if timeline:
+        out.append("")
+        out.append("Timeline (virtual time since the scenario started)")
+        for at, instance, text in report.timeline[:limit]:
+            out.append(f"  {format_seconds(at)}  {instance}  {text}")
+        if len(report.timeline) > limit:
+            out.append(f"  ... {len(report.timeline) - limit} more lines (use --limit)")
+    out.append("")
+    out.append("Outcome per lifecycle action")
+    out.append(
+        f"  {'instance':20} {'transition':10} {'hook':16} {'result':8} {'how':18} "
+        f"{'heartbeats':>10} {'took':>9}"
+    )
+    for a in report.actions:
+        took = "-" if a.duration is None else format_seconds(a.duration)[1:]
+        how = (a.outcome or {}).get("status") or a.end_reason or "running"
+        out.append(
+            f"  {a.instance_id:20} {a.transition:10} {a.hook[:16]:16} {a.result or '-':8} "
+            f"{how:18} {len(a.heartbeats):>10} {took:>9}"
+        )
+    out.append("")
+    out.append(
+        f"Actions {len(report.actions)}, executions {report.executions}, results {report.results()}"
+    )
+    out.append(
+        f"Auto Scaling calls {dict(report.autoscaling_calls)}; Lambda invocations "
+        f"{dict(report.lambda_invocations)}"
+    )
+    out.append(f"Wall time {report.wall_seconds:.1f}s")
+    for problem in report.problems:
+        out.append(f"PROBLEM: {problem}")
+    return "\n".join(out)
