@@ -1,7 +1,7 @@
 """``asg-lifecycle-local``: run the stack end to end on the embedded AWS emulation.
 
-    asg-lifecycle-local list                 # the built-in scenarios
-    asg-lifecycle-local run mixed-fleet      # a built-in scenario, or a path to a scenario file
+asg-lifecycle-local list                 # the built-in scenarios
+asg-lifecycle-local run mixed-fleet      # a built-in scenario, or a path to a scenario file
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ class VirtualClock:
 
     # --- driving ----------------------------------------------------------------------------------
     def wait_idle(self, real_timeout: float = 60.0) -> None:
-        """Block until no work is busy; raise :class:`ClockStalled` after ``real_timeout`` seconds."""
+        """Block until no work is busy; :class:`ClockStalled` after ``real_timeout`` seconds."""
         with self._lock:
             if not self._lock.wait_for(lambda: self._busy <= 0, timeout=real_timeout):
                 raise ClockStalled(f"{self._busy} unit(s) of work still busy after {real_timeout}s")
@@ -118,7 +118,7 @@ class VirtualClock:
             return self._queue[0].at if self._queue else None
 
     def step(self, until: float | None = None, real_timeout: float = 60.0) -> bool:
-        """Wait for idle, then fire everything due at the next instant. False when nothing is due."""
+        """Wait for idle, then fire everything due at the next instant; False if nothing is due."""
         self.wait_idle(real_timeout)
         with self._lock:
             while self._queue and self._queue[0].cancelled:

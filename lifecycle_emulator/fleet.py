@@ -8,6 +8,7 @@ target group's deregistration delay. Scenarios choose each instance's behaviour 
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ class Fleet:
         if behaviours is None:
             behaviours = itertools.repeat(HEALTHY)
         self._next: Callable[[int], InstanceBehaviour] = (
-            behaviours if callable(behaviours) else (lambda _i, it=behaviours: next(it, HEALTHY))
+            behaviours if callable(behaviours) else functools.partial(_next_of, behaviours)
         )
         self.launched_at: dict[str, float] = {}
         self.behaviour: dict[str, InstanceBehaviour] = {}
@@ -123,7 +124,7 @@ class Fleet:
             # AWS lists draining targets too when no target is named; moto only registered ones.
             health = original_describe(backend, target_group_arn, targets)
             if targets:
-                return health  # type: ignore[no-any-return]
+                return health
             group = backend.target_groups[target_group_arn]
             draining = [
                 health_for(group, {"Id": instance_id}, backend.ec2_backend)
@@ -142,7 +143,7 @@ class Fleet:
         ):
             saved = owner.__dict__[attr]
             setattr(owner, attr, value)
-            self._undo.append(lambda o=owner, a=attr, s=saved: setattr(o, a, s))
+            self._undo.append(functools.partial(setattr, owner, attr, saved))
 
     def uninstall(self) -> None:
         while self._undo:
@@ -154,3 +155,8 @@ class Fleet:
             return behaviour.drain_seconds
         attributes = getattr(group, "attributes", {}) or {}
         return float(attributes.get("deregistration_delay.timeout_seconds", 300))
+
+
+def _next_of(behaviours: Iterator[InstanceBehaviour], _index: int) -> InstanceBehaviour:
+    """The next scripted behaviour; healthy once the script runs out."""
+    return next(behaviours, HEALTHY)

@@ -148,7 +148,7 @@ class LocalAws:
             if target_group is not None and instance_id in target_group.targets:
                 target_group.deregister([{"Id": instance_id}])
 
-    # --- deploying template.yaml into moto ---------------------------------------------------------
+    # --- deploying template.yaml into moto ---------------------------------------------
     def _deploy(self) -> None:
         iam, lam = self.client("iam"), self.client("lambda")
         role_arn = iam.create_role(
@@ -179,11 +179,12 @@ class LocalAws:
             events.put_rule(Name=rule.name, EventPattern=json.dumps(rule.pattern), State="ENABLED")
             events.put_targets(Rule=rule.name, Targets=rule.targets)
 
-    # --- using it ----------------------------------------------------------------------------------
+    # --- using it ----------------------------------------------------------------------
     def client(self, service: str) -> Any:
         import boto3  # noqa: PLC0415
 
-        return boto3.client(service, region_name=REGION)
+        make: Any = boto3.client
+        return make(service, region_name=REGION)
 
     def run(self, until: float | None = None, real_timeout: float = 120.0) -> None:
         """Play virtual time until nothing is scheduled (or until the epoch second ``until``)."""

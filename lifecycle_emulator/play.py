@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,7 +13,10 @@ from lifecycle_emulator.scenarios import Scenario
 
 AMI = "ami-12c6146b"  # an image moto knows
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-_SHORT = {"autoscaling:EC2_INSTANCE_LAUNCHING": "launch", "autoscaling:EC2_INSTANCE_TERMINATING": "terminate"}
+_SHORT = {
+    "autoscaling:EC2_INSTANCE_LAUNCHING": "launch",
+    "autoscaling:EC2_INSTANCE_TERMINATING": "terminate",
+}
 
 
 @dataclass
@@ -75,7 +79,7 @@ def _play(scenario: Scenario, aws: LocalAws) -> Report:
     _create_group(aws, scenario)
     asg = aws.client("autoscaling")
     for step in scenario.steps:
-        aws.clock.call_at(t0 + step.at, lambda s=step: _apply(aws, asg, scenario, s))
+        aws.clock.call_at(t0 + step.at, functools.partial(_apply, aws, asg, scenario, step))
     # Auto Scaling keeps replacing abandoned instances, so virtual time needs an end: the last
     # step plus the longest any action can last (the 48-hour global timeout) and an hour.
     aws.run(until=t0 + scenario.steps[-1].at + scenario.horizon)
@@ -207,7 +211,8 @@ def _timeline(aws: LocalAws, t0: float) -> list[tuple[float, str, str]]:
                 record.started_at - t0,
                 0,
                 record.instance_id,
-                f"{short:9} {wait} hook {record.hook_name} token {record.token[:8]} ({where}); {sent}",
+                f"{short:9} {wait} hook {record.hook_name} token {record.token[:8]} "
+                f"({where}); {sent}",
             )
         )
         if record.ended_at is not None:
@@ -253,9 +258,15 @@ def _describe_invocation(
             f"poll {plan['pollSeconds']}s, give up at {plan['giveUpAt']}"
         )
     if function == "RunChecksFunction":
-        checks = ", ".join(f"{c['name']} {c['status']} ({c['reason']})" for c in result.get("checks", []))
+        checks = ", ".join(
+            f"{c['name']} {c['status']} ({c['reason']})" for c in result.get("checks", [])
+        )
         nxt = decision.get("next")
-        then = f"complete {decision.get('result')}" if nxt == "complete" else f"{nxt} {decision.get('waitSeconds')}s"
+        then = (
+            f"complete {decision.get('result')}"
+            if nxt == "complete"
+            else f"{nxt} {decision.get('waitSeconds')}s"
+        )
         return instance, f"{short:9} checks: {checks} -> {then}"
     if function == "HeartbeatFunction":
         outcome = result.get("outcome")
@@ -269,7 +280,8 @@ def _describe_invocation(
     if function == "CompleteFunction":
         outcome = result.get("outcome", {})
         return instance, (
-            f"{short:9} CompleteLifecycleAction {outcome.get('result') or ''} -> {outcome.get('status')}: "
+            f"{short:9} CompleteLifecycleAction {outcome.get('result') or ''} "
+            f"-> {outcome.get('status')}: "
             f"{outcome.get('reason')}"
         )
     return None

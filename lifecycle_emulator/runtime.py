@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import json
@@ -24,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from lifecycle_emulator.clock import VirtualClock
 from lifecycle_emulator.template import FunctionSpec, StackSpec
@@ -118,7 +119,9 @@ class LambdaRuntime:
             delay = 60 * (attempt + 1)  # Lambda waits about 1 minute, then 2, between attempts
             self.clock.call_later(delay, lambda: self.invoke_async(fn, event, attempt + 1))
             return
-        self.dead_letters.append({"function": fn.logical_id, "event": event, "error": record.result})
+        self.dead_letters.append(
+            {"function": fn.logical_id, "event": event, "error": record.result}
+        )
         if fn.on_failure_arn:
             _send_to_queue(self.stack, fn.on_failure_arn, fn, event, record.result)
 
@@ -157,7 +160,7 @@ def _route_powertools_logs(sink: _LogSink) -> None:
         logger = logging.getLogger(name)
         for handler in logger.handlers:
             if isinstance(handler, logging.StreamHandler) and handler.stream is not sink:
-                handler.setStream(sink)  # type: ignore[arg-type]
+                handler.setStream(sink)
 
 
 # --- patches -----------------------------------------------------------------------------------
@@ -190,7 +193,7 @@ class Patches:
         runtime = self.runtime
         original = LambdaSimpleBackend.invoke
 
-        def invoke(
+        def invoke(  # noqa: PLR0917 - moto's signature
             backend: Any,
             function_name: str,
             qualifier: str | None,
@@ -200,7 +203,10 @@ class Patches:
         ) -> bytes | None:
             fn = runtime.stack.function_by_arn(function_name)
             if fn is None:
-                return original(backend, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
+                return cast(
+                    "bytes | None",
+                    original(backend, function_name, qualifier, body, headers, response_headers),
+                )
             payload = json.loads(body) if body else {}
             if headers.get("X-Amz-Invocation-Type") == "Event":
                 runtime.clock.call_later(0, lambda: runtime.invoke_async(fn, payload))
@@ -228,11 +234,11 @@ class Patches:
                     others.append(target)
                     continue
                 delivered = _aws_shape(event)
-                runtime.clock.call_later(0, lambda f=fn, e=delivered: runtime.invoke_async(f, e))
+                runtime.clock.call_later(0, functools.partial(runtime.invoke_async, fn, delivered))
             if others:
                 saved, rule.targets = rule.targets, others
                 try:
-                    original(rule, event, transform_input)
+                    original(rule, cast(Any, event), transform_input)
                 finally:
                     rule.targets = saved
 
@@ -256,8 +262,8 @@ class Patches:
         self._set(retrier_decl, "time", _VirtualTimeModule(clock))
 
         worker = execution_worker.ExecutionWorker
-        original_logic = worker._execution_logic
-        original_start = worker.start
+        original_logic: Any = worker._execution_logic
+        original_start: Any = worker.start
 
         def start(self_: Any) -> None:
             clock.enter()  # counted busy before the thread exists: no false idle

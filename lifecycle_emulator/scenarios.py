@@ -154,7 +154,7 @@ def _step(raw: Any, index: int) -> Step:
 
 def _behaviour(raw: Any) -> InstanceBehaviour:
     if not isinstance(raw, dict):
-        raise InvalidScenario("an instance behaviour is an object like {\"readyAfter\": 90}")
+        raise InvalidScenario('an instance behaviour is an object like {"readyAfter": 90}')
     ready = raw.get("readyAfter", 90)
     drain = raw.get("drainSeconds")
     return InstanceBehaviour(

@@ -169,13 +169,13 @@ class _Resolver:
         raise ValueError(f"GetAtt {logical_id}.{attribute} is not supported by the emulator")
 
     # --- intrinsics ------------------------------------------------------------------------------
-    def value(self, node: Any) -> Any:  # noqa: PLR0911 - one branch per intrinsic
+    def value(self, node: Any) -> Any:
         if isinstance(node, list):
             return [v for v in (self.value(n) for n in node) if v is not _NO_VALUE]
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, arg), = node.items()
+            ((key, arg),) = node.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":
@@ -228,7 +228,7 @@ class _Resolver:
             i = end + 1
         return "".join([*out, text[i:]])
 
-    # --- the stack ----------------------------------------------------------------------------------
+    # --- the stack -------------------------------------------------------------------
     def stack(self, definition_files: dict[str, str], base: Path) -> StackSpec:
         functions: dict[str, FunctionSpec] = {}
         rules: dict[str, RuleSpec] = {}

@@ -95,7 +95,9 @@ def safe_result(transition: Transition) -> LifecycleResult:
     Launch: ABANDON, never put an unverified instance in service. Terminate: CONTINUE, the instance
     goes either way and CONTINUE lets the group's other terminate hooks still run.
     """
-    return LifecycleResult.ABANDON if transition is Transition.LAUNCHING else LifecycleResult.CONTINUE
+    return (
+        LifecycleResult.ABANDON if transition is Transition.LAUNCHING else LifecycleResult.CONTINUE
+    )
 
 
 def read_config(
@@ -119,7 +121,9 @@ def read_config(
         raise InvalidConfig("checks: at least one check is required")
     safe = safe_result(transition)
     max_wait_default = (
-        defaults.launch_max_wait if transition is Transition.LAUNCHING else defaults.terminate_max_wait
+        defaults.launch_max_wait
+        if transition is Transition.LAUNCHING
+        else defaults.terminate_max_wait
     )
     return ActionConfig(
         checks=checks,
@@ -141,7 +145,9 @@ def _metadata_object(metadata: str | None) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidConfig(f"NotificationMetadata is not valid JSON: {exc.msg} at {exc.pos}") from exc
+        raise InvalidConfig(
+            f"NotificationMetadata is not valid JSON: {exc.msg} at {exc.pos}"
+        ) from exc
     if not isinstance(doc, dict):
         raise InvalidConfig("NotificationMetadata must be a JSON object")
     return doc
@@ -154,6 +160,8 @@ def _list(value: Any) -> list[Any]:
 
 
 def _check_spec(item: Any, index: int, known: frozenset[str]) -> CheckSpec:
+    name: Any
+    params: Any
     if isinstance(item, str):
         name, params = item, {}
     elif isinstance(item, dict):
@@ -166,7 +174,9 @@ def _check_spec(item: Any, index: int, known: frozenset[str]) -> CheckSpec:
     else:
         raise InvalidConfig(f"checks[{index}] must be a name or an object")
     if not isinstance(name, str) or name not in known:
-        raise InvalidConfig(f"checks[{index}]: unknown check {str(name)[:64]!r}; known: {sorted(known)}")
+        raise InvalidConfig(
+            f"checks[{index}]: unknown check {str(name)[:64]!r}; known: {sorted(known)}"
+        )
     return CheckSpec(name, params)
 
 

@@ -47,7 +47,9 @@ def parse_event(raw: Any) -> LifecycleAction | Ignored:
         raise InvalidEvent(f"source {str(raw.get('source'))[:64]!r} is not {SOURCE!r}")
     transition = DETAIL_TYPES.get(str(raw.get("detail-type")))
     if transition is None:
-        raise InvalidEvent(f"detail-type {str(raw.get('detail-type'))[:64]!r} is not a lifecycle action")
+        raise InvalidEvent(
+            f"detail-type {str(raw.get('detail-type'))[:64]!r} is not a lifecycle action"
+        )
     if detail.get("LifecycleTransition") != transition.value:
         raise InvalidEvent(
             f"LifecycleTransition {str(detail.get('LifecycleTransition'))[:64]!r} does not match "

@@ -1,7 +1,7 @@
 """What a lifecycle action is, independent of where it came from (EventBridge, a reconciler, a CLI).
 
-These types cross the Step Functions boundary as JSON, so each has ``to_json`` / ``from_json`` and the
-JSON keys are the ones an operator sees in the execution's input and output.
+These types cross the Step Functions boundary as JSON, so each has ``to_json`` / ``from_json``
+and the JSON keys are the ones an operator sees in the execution's input and output.
 """
 
 from __future__ import annotations
@@ -36,12 +36,16 @@ class InvalidAction(ValueError):
 # field arrives from an event and is untrusted.
 _HOOK_NAME = re.compile(r"^[A-Za-z0-9\-_/]{1,255}$")
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
-_TOKEN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_TOKEN = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 _GROUP_NAME_MAX = 255  # Auto Scaling group names are at most 255 characters
 _ORIGINS = frozenset({"EC2", "AutoScalingGroup", "WarmPool"})
 
 
-def _require(value: Any, field: str, pattern: re.Pattern[str] | None = None, max_len: int = 0) -> str:
+def _require(
+    value: Any, field: str, pattern: re.Pattern[str] | None = None, max_len: int = 0
+) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidAction(f"{field} is missing or not a string")
     if max_len and len(value) > max_len:
@@ -73,7 +77,7 @@ class LifecycleAction:
     def execution_name(self) -> str:
         """Deterministic per action, so a duplicate delivery cannot start a second workflow.
 
-        ``terminate-i-0123456789abcdef0-<36-char token>`` is at most 64 of the 80 characters allowed.
+        ``terminate-i-0123456789abcdef0-<36-char token>``: at most 64 of the 80 characters allowed.
         """
         return f"{self.transition.short}-{self.instance_id}-{self.token}"
 

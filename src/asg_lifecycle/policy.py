@@ -21,7 +21,13 @@ from enum import StrEnum
 from typing import Any
 
 from asg_lifecycle.config import ActionConfig, CheckSpec
-from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition, format_time, parse_time
+from asg_lifecycle.model import (
+    LifecycleAction,
+    LifecycleResult,
+    Transition,
+    format_time,
+    parse_time,
+)
 
 HEARTBEAT_TIMEOUT_MIN = 30
 HEARTBEAT_TIMEOUT_MAX = 7200
@@ -182,7 +188,9 @@ def make_plan(
     return plan, Progress(hook_expires_at=expires)
 
 
-def decide(plan: Plan, progress: Progress, verdict: Verdict, reason: str, now: datetime) -> Decision:
+def decide(
+    plan: Plan, progress: Progress, verdict: Verdict, reason: str, now: datetime
+) -> Decision:
     """The next step after a round of checks that ended at ``now``."""
     if verdict is Verdict.PASS:
         return Decision(Step.COMPLETE, reason, result=LifecycleResult.CONTINUE)
@@ -208,7 +216,9 @@ def decide(plan: Plan, progress: Progress, verdict: Verdict, reason: str, now: d
     wake = min(wake, extended - margin)
     if wake <= now:
         return Decision(
-            Step.COMPLETE, f"no time left before the global timeout: {reason}", result=plan.on_timeout
+            Step.COMPLETE,
+            f"no time left before the global timeout: {reason}",
+            result=plan.on_timeout,
         )
     return Decision(Step.HEARTBEAT, reason, wait_seconds=_seconds(wake - now))
 
@@ -224,7 +234,7 @@ def after_round(progress: Progress) -> Progress:
 
 
 def _poll(plan: Plan, progress: Progress, now: datetime) -> timedelta:
-    """The poll interval, stretched when the rounds left would not fit in one execution's history."""
+    """The poll interval, stretched if the rounds left would not fit in one execution's history."""
     rounds_left = max(1, MAX_ROUNDS - progress.rounds)
     needed = (plan.give_up_at - now).total_seconds() / rounds_left
     return timedelta(seconds=max(plan.poll_seconds, math.ceil(needed)))

@@ -42,7 +42,10 @@ def planned(
     config: ActionConfig | str,
     now: datetime,
 ) -> State:
-    """After reading the hook. ``heartbeat_timeout`` None: the hook is gone. ``config`` str: invalid."""
+    """After reading the hook.
+
+    ``heartbeat_timeout`` None: the hook is gone. ``config`` str: the configuration is invalid.
+    """
     action = action_of(state)
     if heartbeat_timeout is None or default_result is None:
         return _ended(
@@ -89,7 +92,11 @@ def checked(state: State, results: Sequence[CheckResult], now: datetime) -> Stat
 def heartbeat_recorded(state: State, now: datetime) -> State:
     plan = Plan.from_json(state["plan"])
     progress = after_heartbeat(plan, Progress.from_json(state["progress"]), now)
-    return {**state, "progress": progress.to_json(), "decision": {**state["decision"], "next": "wait"}}
+    return {
+        **state,
+        "progress": progress.to_json(),
+        "decision": {**state["decision"], "next": "wait"},
+    }
 
 
 def action_gone(state: State, now: datetime, during: str) -> State:

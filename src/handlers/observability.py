@@ -17,7 +17,10 @@ metrics = Metrics()
 
 
 def correlation_keys(action: LifecycleAction) -> dict[str, Any]:
-    """What every log line about an action carries. Only a prefix of the token: it is a capability."""
+    """What every log line about an action carries.
+
+    Only a prefix of the token: the whole token is a capability to complete the action.
+    """
     return {
         "group": action.group_name,
         "hook": action.hook_name,

@@ -1,4 +1,4 @@
-"""Workflow task: read the hook once (timeout, default result, configuration) and plan the action."""
+"""Workflow task: read the hook once (timeout, default result, configuration), plan the action."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config: ActionConfig | str
     try:
         defaults = Defaults.from_env(os.environ)
-        config = read_config(hook.metadata, action.transition, defaults, names_for(action.transition))
+        config = read_config(
+            hook.metadata, action.transition, defaults, names_for(action.transition)
+        )
     except InvalidConfig as exc:
         logger.error("Invalid hook configuration", extra={"reason": str(exc)})
         config = str(exc)

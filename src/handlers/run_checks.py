@@ -14,7 +14,9 @@ from handlers.observability import correlation_keys, logger
 
 
 def _log_error(check: str, exc: BaseException) -> None:
-    logger.warning("Check raised; treated as not ready yet", extra={"check": check, "error": repr(exc)})
+    logger.warning(
+        "Check raised; treated as not ready yet", extra={"check": check, "error": repr(exc)}
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -107,10 +107,11 @@ def test_any_metadata_text_gives_a_config_or_a_clear_error(metadata: str) -> Non
     try:
         config = read(metadata)
     except InvalidConfig as exc:
-        assert str(exc)
-    else:
-        assert config.checks
-        assert 5 <= config.poll_seconds <= 3600
+        error = str(exc)
+        assert error, "an invalid configuration must say why"
+        return
+    assert config.checks
+    assert 5 <= config.poll_seconds <= 3600
 
 
 @given(
@@ -121,6 +122,9 @@ def test_any_metadata_text_gives_a_config_or_a_clear_error(metadata: str) -> Non
 )
 def test_any_json_object_gives_a_config_or_a_clear_error(doc: dict[str, Any]) -> None:
     try:
-        read(json.dumps(doc))
+        config = read(json.dumps(doc))
     except InvalidConfig as exc:
-        assert str(exc)
+        error = str(exc)
+        assert error, "an invalid configuration must say why"
+        return
+    assert 5 <= config.poll_seconds <= 3600

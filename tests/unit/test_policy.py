@@ -34,7 +34,9 @@ def action(transition: Transition = Transition.LAUNCHING) -> LifecycleAction:
     )
 
 
-def config(poll: int = 30, max_wait: int = 1800, on: LifecycleResult = LifecycleResult.ABANDON) -> ActionConfig:
+def config(
+    poll: int = 30, max_wait: int = 1800, on: LifecycleResult = LifecycleResult.ABANDON
+) -> ActionConfig:
     return ActionConfig((CheckSpec("instance-status"),), poll, max_wait, on, on)
 
 
@@ -121,13 +123,19 @@ def test_rounds_stretch_so_one_execution_fits_the_history_limit() -> None:
     plan, progress = plan_for(hb=3600, poll=5, max_wait=172_800)
     decision = decide(plan, progress, Verdict.WAIT, "x", at(0))
     # 172,800 s in at most MAX_ROUNDS rounds: at least 87 s apart.
-    assert decision.wait_seconds >= math.ceil((plan.give_up_at - at(0)).total_seconds() / MAX_ROUNDS)
+    assert decision.wait_seconds >= math.ceil(
+        (plan.give_up_at - at(0)).total_seconds() / MAX_ROUNDS
+    )
 
 
 def test_a_start_time_in_the_future_is_clamped_to_now() -> None:
     future = LifecycleAction(
-        "web", "hook", "i-0123456789abcdef0", "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f",
-        Transition.LAUNCHING, at(3600),
+        "web",
+        "hook",
+        "i-0123456789abcdef0",
+        "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f",
+        Transition.LAUNCHING,
+        at(3600),
     )
     plan, _ = make_plan(future, 300, LifecycleResult.ABANDON, config(), T0)
     assert plan.started_at == T0
@@ -144,7 +152,9 @@ def test_plan_and_progress_round_trip_through_json() -> None:
     assert Progress.from_json(progress.to_json()) == progress
 
 
-def simulate(hb: int, poll: int, max_wait: int, ready_at: float | None, round_cost: float) -> dict[str, float]:
+def simulate(
+    hb: int, poll: int, max_wait: int, ready_at: float | None, round_cost: float
+) -> dict[str, float]:
     """Play the loop against an Auto Scaling that enforces the hook's timeouts."""
     plan, progress = plan_for(hb=hb, poll=poll, max_wait=max_wait)
     now, heartbeats, last_extend = 0.0, 0, 0.0
@@ -156,7 +166,12 @@ def simulate(hb: int, poll: int, max_wait: int, ready_at: float | None, round_co
         progress = after_round(progress)
         decision = decide(plan, progress, verdict, "", at(now))
         if decision.step is Step.COMPLETE:
-            return {"end": now, "heartbeats": heartbeats, "result": decision.result == LifecycleResult.CONTINUE, "rounds": progress.rounds}
+            return {
+                "end": now,
+                "heartbeats": heartbeats,
+                "result": decision.result == LifecycleResult.CONTINUE,
+                "rounds": progress.rounds,
+            }
         if decision.step is Step.HEARTBEAT:
             heartbeats += 1
             progress = after_heartbeat(plan, progress, at(now))

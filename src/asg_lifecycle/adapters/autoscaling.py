@@ -1,8 +1,9 @@
 """Auto Scaling calls: read a hook, heartbeat an action, complete an action.
 
-The one error the workflow must understand is Auto Scaling's answer for an action that is already
-over (completed elsewhere, timed out, instance gone): ``ValidationError`` "No active Lifecycle Action
-found with ...". It is a normal ending, reported as :class:`ActionGone`, not a failure.
+The one error the workflow must understand is Auto Scaling's answer for an action that is
+already over (completed elsewhere, timed out, instance gone): ``ValidationError`` "No active
+Lifecycle Action found with ...". It is a normal ending, reported as :class:`ActionGone`, not a
+failure.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-RETRIES = {"mode": "standard", "max_attempts": 5}
+MAX_ATTEMPTS = 5
 
 
 @cache
@@ -18,7 +18,13 @@ def client(service: str) -> Any:
     import boto3  # noqa: PLC0415 - deferred: only paths that call AWS pay for it
     from botocore.config import Config  # noqa: PLC0415
 
-    return boto3.client(service, config=Config(retries=RETRIES, connect_timeout=5, read_timeout=20))
+    config = Config(
+        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        connect_timeout=5,
+        read_timeout=20,
+    )
+    make: Any = boto3.client  # the service name is a runtime value: no typed overload applies
+    return make(service, config=config)
 
 
 def reset() -> None:

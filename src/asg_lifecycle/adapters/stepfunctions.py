@@ -1,10 +1,10 @@
 """Start the workflow for an action, exactly once.
 
-The execution name is derived from the action's token. Step Functions answers a StartExecution with
-a name it has seen either with the same execution (same name and input, still running) or with
-``ExecutionAlreadyExists``; both mean a workflow for this action exists, so a duplicate delivery is a
-no-op. This is why Powertools' idempotency utility (a DynamoDB table and +250 ms cold start) is not
-needed here: Step Functions already keeps the record, for 90 days.
+The execution name is derived from the action's token. Step Functions answers a StartExecution
+with a name it has seen either with the same execution (same name and input, still running) or
+with ``ExecutionAlreadyExists``; both mean a workflow for this action exists, so a duplicate
+delivery is a no-op. This is why Powertools' idempotency utility (a DynamoDB table and +250 ms
+cold start) is not needed here: Step Functions already keeps the record, for 90 days.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from asg_lifecycle.model import LifecycleAction
 Started = Literal["started", "duplicate"]
 
 
-def start_workflow(client: Any, state_machine_arn: str, action: LifecycleAction) -> tuple[Started, str]:
+def start_workflow(
+    client: Any, state_machine_arn: str, action: LifecycleAction
+) -> tuple[Started, str]:
     """Start (or find) the action's execution; returns what happened and the execution ARN."""
     name = action.execution_name
     try:

@@ -67,12 +67,14 @@ def run_round(
     client: ClientFactory,
     on_error: Callable[[str, BaseException], None] | None = None,
 ) -> list[CheckResult]:
-    """Run the checks in order, stopping at the first that does not pass (the rest cannot matter)."""
+    """Run the checks in order, stopping at the first that does not pass (the rest can't matter)."""
     results: list[CheckResult] = []
     for spec in specs:
         started = time.monotonic()
         try:
-            status, reason = catalogue[spec.name]().evaluate(CheckContext(action, spec.params, client))
+            status, reason = catalogue[spec.name]().evaluate(
+                CheckContext(action, spec.params, client)
+            )
         except Exception as exc:  # a transient problem, or a bug: never a reason to give up early
             if on_error is not None:
                 on_error(spec.name, exc)
