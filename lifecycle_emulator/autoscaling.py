@@ -302,6 +302,7 @@ class LifecycleActions:
             (backend, "delete_auto_scaling_group", self._delete_auto_scaling_group),
             (backend, "describe_auto_scaling_instances", self._describe_auto_scaling_instances),
             (backend, "put_warm_pool", self._put_warm_pool),
+            (backend, "update_attached_target_groups", self._update_attached_target_groups),
             (backend, "delete_warm_pool", self._delete_warm_pool),
             (response, "put_lifecycle_hook", self._api_put_lifecycle_hook),
             (response, "create_auto_scaling_group", self._api_create_auto_scaling_group),
@@ -574,6 +575,31 @@ class LifecycleActions:
 
     def _is_ready_warm(self, state: InstanceState) -> bool:
         return state.lifecycle_state in {"Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"}
+
+    def _update_attached_target_groups(self, backend: AutoScalingBackend, group_name: str) -> None:
+        """Register only ``InService`` instances with the group's target groups.
+
+        AWS registers an instance after its launch hooks complete and deregisters it when it starts
+        terminating; an instance in ``Pending:Wait``, ``Terminating:Wait`` or a warm pool is never
+        (re-)registered. moto registers every instance of the group whenever the group changes,
+        which would put a draining instance back into service while its terminate hook waits.
+        """
+        group = backend.autoscaling_groups.get(group_name)
+        if group is None or not self._manages(group):
+            self._original("update_attached_target_groups")(backend, group_name)
+            return
+        if not group.target_group_arns:
+            return
+        in_service = [s.instance.id for s in group.active_instances()]
+        for target_group in backend.elbv2_backend.describe_target_groups(
+            target_group_arns=group.target_group_arns, load_balancer_arn=None, names=None
+        ):
+            registered = set(target_group.targets)
+            targets = [
+                {"Id": i, "Port": target_group.port} for i in in_service if i not in registered
+            ]
+            if targets:
+                backend.elbv2_backend.register_targets(target_group.arn, targets)
 
     def _update_load_balancers(self, group: FakeAutoScalingGroup) -> None:
         backend = group.autoscaling_backend

@@ -24,7 +24,7 @@ from asg_lifecycle.adapters import clients
 from lifecycle_emulator.autoscaling import LifecycleActions
 from lifecycle_emulator.clock import VirtualClock
 from lifecycle_emulator.fleet import Fleet, InstanceBehaviour
-from lifecycle_emulator.runtime import LambdaRuntime, Patches
+from lifecycle_emulator.runtime import LambdaRuntime, Patches, reserve_environment
 from lifecycle_emulator.template import StackSpec, load_stack
 
 REGION = "us-east-1"
@@ -95,6 +95,8 @@ class LocalAws:
         lambda_clock.use(self.clock.now)
         clients.reset()
         self.stack = load_stack(self.parameters, region=REGION, account=ACCOUNT)
+        for key, value in reserve_environment(self.stack).items():
+            self._saved_env.setdefault(key, value)
         self.runtime = LambdaRuntime(self.stack, self.clock)
         self._patches = Patches(self.runtime)
         self._patches.install()

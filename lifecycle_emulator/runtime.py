@@ -141,15 +141,36 @@ def _send_to_queue(
     sqs_backends[stack.account][stack.region].send_message(queue_name, json.dumps(body))
 
 
+def reserve_environment(stack: StackSpec) -> dict[str, str | None]:
+    """Give every variable any function uses a value before the first invoke; returns what it was.
+
+    Step Functions' and botocore's threads copy ``os.environ`` while a function runs, and a copy
+    taken while a key is being deleted fails with ``KeyError``. With every key present from the
+    start, switching between functions only overwrites values and never deletes. The price: a
+    function also sees the variables of the others (with another function's values).
+    """
+    saved: dict[str, str | None] = {}
+    for fn in stack.functions.values():
+        for key, value in fn.environment.items():
+            if key not in saved:
+                saved[key] = os.environ.get(key)
+                os.environ.setdefault(key, value)
+    return saved
+
+
 @contextlib.contextmanager
 def _environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
+    """The function's variables for the duration of one invoke (values overwritten, see above)."""
+    saved = {key: os.environ.get(key) for key in variables}
     os.environ.update(variables)
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)  # only for a key reserve_environment did not cover
+            else:
+                os.environ[key] = value
 
 
 def _route_powertools_logs(sink: _LogSink) -> None:
@@ -248,6 +269,9 @@ class Patches:
         from moto.stepfunctions.parser.asl.component.common.retry import (  # noqa: PLC0415
             retrier_decl,
         )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: PLC0415
+            lambda_eval_utils,
+        )
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (  # noqa: PLC0415
             wait_function,
         )
@@ -260,6 +284,19 @@ class Patches:
 
         self._set(wait_function.WaitFunction, "_wait_interval", wait_interval)
         self._set(retrier_decl, "time", _VirtualTimeModule(clock))
+        # moto builds a new boto3 client for every Lambda task (a sixth of a run's CPU); one per
+        # region is enough, botocore clients being safe to share between threads.
+        make_client = lambda_eval_utils.__dict__["boto_client_for"]
+        shared: dict[tuple[str, str], Any] = {}
+        shared_lock = threading.Lock()
+
+        def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+            with shared_lock:  # credentials are the emulator's fake ones: not part of the key
+                if (region, service) not in shared:
+                    shared[region, service] = make_client(region, service, state_credentials)
+                return shared[region, service]
+
+        self._set(lambda_eval_utils, "boto_client_for", boto_client_for)
 
         worker = execution_worker.ExecutionWorker
         original_logic: Any = worker._execution_logic

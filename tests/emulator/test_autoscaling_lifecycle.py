@@ -588,3 +588,53 @@ def test_before_call_seam_can_throttle_and_the_call_is_recorded(
         assert record.active
         (call,) = record.calls
         assert (call.outcome, call.error) == ("rejected", "Throttling: Rate exceeded")
+
+
+def test_target_groups_hold_only_in_service_instances(
+    emulator: Any, asg: Any, clock: VirtualClock
+) -> None:
+    """AWS: an instance is registered with the group's target groups after its launch hooks
+    complete, and a terminating instance, once deregistered, is not registered again while its
+    terminate hook waits (moto alone re-registers every instance of the group on any change)."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    tg_arn = elbv2.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc)[
+        "TargetGroups"
+    ][0]["TargetGroupArn"]
+
+    def registered() -> set[str]:
+        health = elbv2.describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
+        return {t["Target"]["Id"] for t in health}
+
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="g",
+        LaunchConfigurationName="lc",
+        MinSize=0,
+        MaxSize=4,
+        DesiredCapacity=2,
+        AvailabilityZones=[f"{REGION}a"],
+        TargetGroupARNs=[tg_arn],
+        LifecycleHookSpecificationList=[hook("up"), hook("down", TERMINATE)],
+    )
+    clock.advance(0)
+    first, second = states(asg)
+    assert registered() == set(), "Pending:Wait instances are not registered"
+
+    complete(asg, "up", InstanceId=first)
+    assert registered() == {first}
+    complete(asg, "up", InstanceId=second)
+    assert registered() == {first, second}
+
+    asg.set_desired_capacity(AutoScalingGroupName="g", DesiredCapacity=1)
+    clock.advance(0)
+    leaving = next(i for i, s in states(asg).items() if s == "Terminating:Wait")
+    staying = first if leaving == second else second
+    elbv2.deregister_targets(TargetGroupArn=tg_arn, Targets=[{"Id": leaving}])
+    asg.set_desired_capacity(AutoScalingGroupName="g", DesiredCapacity=2)
+    clock.advance(0)
+    newcomer = next(i for i, s in states(asg).items() if s == "Pending:Wait")
+    complete(asg, "up", InstanceId=newcomer)
+
+    assert leaving not in registered()
+    assert {staying, newcomer} <= registered()
