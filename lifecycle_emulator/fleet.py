@@ -68,7 +68,7 @@ class Fleet:
 
     # --- patches ------------------------------------------------------------------------------
     def install(self) -> None:
-        from moto.ec2.models.instances import Instance  # noqa: PLC0415
+        from moto.ec2.models.instances import Instance, InstanceBackend  # noqa: PLC0415
         from moto.elbv2.models import ELBv2Backend, FakeTargetGroup  # noqa: PLC0415
 
         fleet = self
@@ -82,6 +82,15 @@ class Fleet:
             name = "impaired" if impaired else "initializing"
             detail = "failed" if impaired else "initializing"
             return {"Status": name, "Details": [{"Name": "reachability", "Status": detail}]}
+
+        original_run: Any = InstanceBackend.run_instances
+
+        def run_instances(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            """Behaviours go to instances in launch order, whether or not a hook sees them."""
+            reservation = original_run(backend, *args, **kwargs)
+            for instance in reservation.instances:
+                fleet.adopt(instance.id)
+            return reservation
 
         original_deregister = FakeTargetGroup.deregister
         original_terminated = FakeTargetGroup.deregister_terminated_instances
@@ -135,6 +144,7 @@ class Fleet:
 
         for owner, attr, value in (
             (ELBv2Backend, "describe_target_health", describe_target_health),
+            (InstanceBackend, "run_instances", run_instances),
             (Instance, "instance_status", property(status)),
             (Instance, "system_status", property(status)),
             (FakeTargetGroup, "deregister", deregister),

@@ -180,7 +180,12 @@ def _route_powertools_logs(sink: _LogSink) -> None:
     for name in list(logging.Logger.manager.loggerDict):
         logger = logging.getLogger(name)
         for handler in logger.handlers:
-            if isinstance(handler, logging.StreamHandler) and handler.stream is not sink:
+            formatter = type(handler.formatter).__module__
+            if (
+                isinstance(handler, logging.StreamHandler)
+                and formatter.startswith("aws_lambda_powertools")  # not pytest's or the user's
+                and handler.stream is not sink
+            ):
                 handler.setStream(sink)
 
 

@@ -5,6 +5,7 @@ next one; its ``decision.next`` tells the workflow's single Choice state where t
 
     ``check`` -> run the checks now      ``heartbeat`` -> record a heartbeat, then wait
     ``wait``  -> wait ``waitSeconds``    ``complete``  -> CompleteLifecycleAction with ``result``
+    ``hold``  -> wait ``waitSeconds``, then complete with ``result`` (no checks)
     ``end``   -> done; ``outcome`` says how it ended
 
 The handlers do the AWS calls and hand the answers to these functions, which decide.
@@ -17,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from asg_lifecycle.checks import CheckResult, combine
-from asg_lifecycle.config import ActionConfig, safe_result
+from asg_lifecycle.config import ActionConfig
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, format_time
 from asg_lifecycle.policy import (
     Plan,
@@ -26,6 +27,7 @@ from asg_lifecycle.policy import (
     after_round,
     decide,
     make_plan,
+    safety_margin,
 )
 
 State = dict[str, Any]
@@ -45,6 +47,11 @@ def planned(
     """After reading the hook.
 
     ``heartbeat_timeout`` None: the hook is gone. ``config`` str: the configuration is invalid.
+
+    An invalid configuration runs no checks and guesses nothing: the hook's own DefaultResult
+    applies, sent just before its HeartbeatTimeout would have applied it anyway. Completing at
+    once instead would, on a launch hook, ABANDON every new instance the moment it starts, and
+    the group would churn through replacements as fast as EC2 launches them.
     """
     action = action_of(state)
     if heartbeat_timeout is None or default_result is None:
@@ -56,14 +63,15 @@ def planned(
             now,
         )
     if isinstance(config, str):
-        result = safe_result(action.transition)
+        hold = max(1, heartbeat_timeout - safety_margin(heartbeat_timeout))
         return {
             **state,
             "configError": config,
             "decision": {
-                "next": "complete",
-                "result": result.value,
-                "reason": f"invalid configuration: {config}",
+                "next": "hold",
+                "waitSeconds": hold,
+                "result": default_result.value,
+                "reason": f"invalid configuration: {config}; the hook's DefaultResult applies",
             },
         }
     plan, progress = make_plan(action, heartbeat_timeout, default_result, config, now)
@@ -129,4 +137,6 @@ def _ended(
     }
     if "error" in state:
         outcome["error"] = state["error"]
+    if "configError" in state:
+        outcome["configError"] = state["configError"]
     return {**state, "outcome": outcome, "decision": {"next": "end", "reason": reason}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from asg_lifecycle import clock, workflow
@@ -12,10 +13,11 @@ from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.checks import names_for
 from asg_lifecycle.config import ActionConfig, Defaults, InvalidConfig, read_config
-from handlers.observability import correlation_keys, logger
+from handlers.observability import correlation_keys, logger, metrics
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = workflow.action_of(event)
     logger.append_keys(**correlation_keys(action))
@@ -31,5 +33,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     except InvalidConfig as exc:
         logger.error("Invalid hook configuration", extra={"reason": str(exc)})
+        metrics.add_metric(name="InvalidHookConfiguration", unit=MetricUnit.Count, value=1)
         config = str(exc)
     return workflow.planned(event, hook.heartbeat_timeout, hook.default_result, config, clock.now())

@@ -30,6 +30,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         return {"status": "rejected", "reason": str(exc)}
     if isinstance(parsed, Ignored):
         logger.info("Ignored event", extra={"reason": parsed.reason, "event_id": event_id})
+        metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
         return {"status": "ignored", "reason": parsed.reason}
     logger.append_keys(**correlation_keys(parsed))
     status, arn = start_workflow(client("stepfunctions"), os.environ["STATE_MACHINE_ARN"], parsed)

@@ -1,0 +1,141 @@
+"""The state document's steps: what each task hands back to the state machine, without AWS."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from asg_lifecycle import workflow
+from asg_lifecycle.checks import CheckResult
+from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
+from asg_lifecycle.policy import Verdict
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+TOKEN = "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f"
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def start(transition: Transition = Transition.LAUNCHING) -> dict[str, Any]:
+    action = LifecycleAction("web", "web-launch", "i-0123456789abcdef0", TOKEN, transition, T0)
+    return {"action": action.to_json()}
+
+
+CONFIG = ActionConfig(
+    (CheckSpec("instance-status"),), 30, 600, LifecycleResult.ABANDON, LifecycleResult.ABANDON
+)
+
+
+def planned(hb: int = 300, config: ActionConfig | str = CONFIG) -> dict[str, Any]:
+    return workflow.planned(start(), hb, LifecycleResult.ABANDON, config, T0)
+
+
+def result(status: Verdict, reason: str = "r") -> CheckResult:
+    return CheckResult("instance-status", status, reason)
+
+
+def test_every_state_is_plain_json() -> None:
+    state = workflow.checked(planned(), [result(Verdict.WAIT)], at(0))
+    assert json.loads(json.dumps(state)) == state
+
+
+def test_hook_gone_ends_with_hook_deleted_and_no_result() -> None:
+    state = workflow.planned(start(), None, None, "", T0)
+    assert state["decision"]["next"] == "end"
+    assert state["outcome"]["status"] == "hook-deleted"
+    assert state["outcome"]["result"] is None
+
+
+def test_plan_ready_goes_to_the_first_round_of_checks_at_once() -> None:
+    state = planned()
+    assert state["decision"]["next"] == "check"
+    assert state["plan"]["heartbeatTimeout"] == 300
+    assert state["progress"]["heartbeats"] == 0
+
+
+def test_invalid_configuration_holds_then_sends_the_hooks_default_result() -> None:
+    state = workflow.planned(
+        start(), 300, LifecycleResult.CONTINUE, "pollSeconds must be 5..3600", T0
+    )
+    assert state["decision"] == {
+        "next": "hold",
+        "waitSeconds": 270,  # HeartbeatTimeout less its 30 s safety margin
+        "result": "CONTINUE",
+        "reason": "invalid configuration: pollSeconds must be 5..3600; "
+        "the hook's DefaultResult applies",
+    }
+    ended = workflow.completed(state, at(270))
+    assert ended["outcome"]["result"] == "CONTINUE"
+    assert ended["outcome"]["configError"] == "pollSeconds must be 5..3600"
+
+
+def test_passing_round_completes_with_continue() -> None:
+    state = workflow.checked(planned(), [result(Verdict.PASS, "ok")], at(0))
+    assert state["decision"]["next"] == "complete"
+    assert state["decision"]["result"] == "CONTINUE"
+    assert state["progress"]["rounds"] == 1
+    assert state["checks"] == [
+        {"name": "instance-status", "status": "pass", "reason": "ok", "durationMs": 0}
+    ]
+
+
+def test_failing_round_completes_with_on_failure() -> None:
+    state = workflow.checked(planned(), [result(Verdict.FAIL, "impaired")], at(0))
+    assert state["decision"]["next"] == "complete"
+    assert state["decision"]["result"] == "ABANDON"
+    assert state["decision"]["reason"] == "check failed: instance-status: impaired"
+
+
+def test_waiting_round_waits_the_poll_interval() -> None:
+    state = workflow.checked(planned(), [result(Verdict.WAIT)], at(0))
+    assert state["decision"]["next"] == "wait"
+    assert state["decision"]["waitSeconds"] == 30
+
+
+def test_heartbeat_extends_the_hook_and_then_waits() -> None:
+    state = planned(hb=60)
+    state = workflow.checked(state, [result(Verdict.WAIT)], at(40))
+    assert state["decision"]["next"] == "heartbeat"
+    after = workflow.heartbeat_recorded(state, at(40))
+    assert after["decision"]["next"] == "wait"
+    assert after["progress"]["heartbeats"] == 1
+    assert after["progress"]["hookExpiresAt"] == "2026-01-01T00:01:40Z"
+
+
+def test_action_gone_ends_without_a_result() -> None:
+    state = workflow.action_gone(planned(), at(10), "RecordLifecycleActionHeartbeat")
+    assert state["decision"]["next"] == "end"
+    assert state["outcome"]["status"] == "already-finished"
+    assert state["outcome"]["result"] is None
+    assert "RecordLifecycleActionHeartbeat" in state["outcome"]["reason"]
+
+
+def test_completed_reports_result_reason_and_counts() -> None:
+    state = workflow.checked(planned(), [result(Verdict.PASS, "ok")], at(90))
+    ended = workflow.completed(state, at(90))
+    assert ended["outcome"] == {
+        "status": "completed",
+        "result": "CONTINUE",
+        "reason": "all checks passed: instance-status",
+        "at": "2026-01-01T00:01:30Z",
+        "heartbeats": 0,
+        "rounds": 1,
+    }
+
+
+def test_an_error_caught_by_the_workflow_is_kept_in_the_outcome() -> None:
+    state = {**planned(), "error": {"Error": "States.TaskFailed", "Cause": "boom"}}
+    state["decision"] = {"next": "complete", "result": "ABANDON", "reason": "workflow error"}
+    ended = workflow.completed(state, at(5))
+    assert ended["outcome"]["error"] == {"Error": "States.TaskFailed", "Cause": "boom"}
+
+
+def test_a_document_without_an_action_is_rejected() -> None:
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        workflow.planned({}, 300, LifecycleResult.ABANDON, CONFIG, T0)
