@@ -10,8 +10,9 @@ SCENARIO    ?= mixed-fleet
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-# `sam build` needs an interpreter matching the functions' Runtime (python3.13) on PATH.
-PY313 := $(shell command -v python3.13 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -n 1)
+# `sam build` needs an interpreter matching the functions' Runtime (python3.13) on PATH: the real
+# executable, not a pyenv shim (a shim for a version pyenv does not select fails, and sam hangs).
+PY313 := $(shell python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -n 1)
 
 .PHONY: run test lint typecheck template unit bench clean scenarios
 
@@ -47,14 +48,16 @@ template: $(BIN)/.installed $(SAM_VENV)/bin/.installed
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint
 	@test -n "$(PY313)" || { echo "sam build needs python3.13 on PATH (the functions' Runtime)"; exit 1; }
-	PATH="$(dir $(PY313)):$$PATH" $(SAM_VENV)/bin/sam build --build-dir .aws-sam/build --cached --parallel
+	PATH="$(dir $(PY313)):$$PATH" timeout 1200 $(SAM_VENV)/bin/sam build --build-dir .aws-sam/build --cached --parallel
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest
 
-## bench: benchmarks (not tests); writes bench/results/
+## bench: benchmarks (not tests): cold-start imports, then INSTANCES (1000) out and in; writes bench/results/
+INSTANCES ?= 1000
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench.scale
+	$(BIN)/python -m bench.imports
+	$(BIN)/python -m bench.scale --instances $(INSTANCES)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

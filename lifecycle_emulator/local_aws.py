@@ -98,6 +98,7 @@ class LocalAws:
         for key, value in reserve_environment(self.stack).items():
             self._saved_env.setdefault(key, value)
         self.runtime = LambdaRuntime(self.stack, self.clock)
+        self.runtime.record_api_calls()
         self._patches = Patches(self.runtime)
         self._patches.install()
         self.fleet.install()
@@ -116,6 +117,7 @@ class LocalAws:
         if self._mock is not None:
             self._mock.stop()
         lambda_clock.use(None)
+        LambdaRuntime.stop_recording_api_calls()
         clients.reset()
         for key, value in self._saved_env.items():
             if value is None:

@@ -41,6 +41,10 @@ class Invocation:
     result: Any = None
     error: str | None = None
     logs: list[str] = field(default_factory=list)
+    api_calls: list[str] = field(default_factory=list)  # "autoscaling.CompleteLifecycleAction"
+
+
+_RECORDER_ID = "lifecycle-emulator-api-calls"
 
 
 class _LogSink(io.TextIOBase):
@@ -82,6 +86,28 @@ class LambdaRuntime:
         self._lock = threading.RLock()
         self._sink = _LogSink()
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self._running: tuple[int, Invocation] | None = None  # (thread id, invocation)
+
+    def record_api_calls(self) -> None:
+        """Note every AWS call a function makes on its invocation (the default boto3 session's
+        clients, which the functions use); calls by the emulator's own threads are not counted."""
+        import boto3  # noqa: PLC0415
+
+        def before_call(event_name: str = "", **_: Any) -> None:
+            running = self._running
+            if running is not None and running[0] == threading.get_ident():
+                running[1].api_calls.append(event_name.removeprefix("before-call."))
+
+        session: Any = boto3._get_default_session()
+        session.events.unregister("before-call", unique_id=_RECORDER_ID)  # a previous run's
+        session.events.register("before-call", before_call, unique_id=_RECORDER_ID)
+
+    @staticmethod
+    def stop_recording_api_calls() -> None:
+        import boto3  # noqa: PLC0415
+
+        session: Any = boto3._get_default_session()
+        session.events.unregister("before-call", unique_id=_RECORDER_ID)
 
     def handler_of(self, fn: FunctionSpec) -> Callable[[Any, Any], Any]:
         if fn.handler not in self._handlers:
@@ -100,6 +126,7 @@ class LambdaRuntime:
             self.invocations.append(record)
             context = _Context(fn.name, fn.arn, log_group_name=f"/aws/lambda/{fn.name}")
             previous, self._sink.current = self._sink.current, record
+            outer, self._running = self._running, (threading.get_ident(), record)
             try:
                 with _environment(fn.environment), contextlib.redirect_stdout(self._sink):
                     record.result = handler(payload, context)
@@ -108,6 +135,7 @@ class LambdaRuntime:
                 record.result = {"errorType": record.error, "errorMessage": str(exc)}
             finally:
                 self._sink.current = previous
+                self._running = outer
             return record
 
     def invoke_async(self, fn: FunctionSpec, event: Any, attempt: int = 0) -> None:

@@ -3,8 +3,9 @@
 The execution name is derived from the action's token. Step Functions answers a StartExecution
 with a name it has seen either with the same execution (same name and input, still running) or
 with ``ExecutionAlreadyExists``; both mean a workflow for this action exists, so a duplicate
-delivery is a no-op. This is why Powertools' idempotency utility (a DynamoDB table and +250 ms
-cold start) is not needed here: Step Functions already keeps the record, for 90 days.
+delivery is a no-op. This is why Powertools' idempotency utility (a DynamoDB table, and the
+costliest import in ``python -m bench.imports``) is not needed here: Step Functions already keeps
+the record, for 90 days.
 """
 
 from __future__ import annotations
