@@ -27,4 +27,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return workflow.action_gone(event, clock.now(), "complete")
     logger.info("Completed", extra={"result": result.value, "reason": event["decision"]["reason"]})
     metrics.add_metric(name=f"Completed{result.value.title()}", unit=MetricUnit.Count, value=1)
+    if "error" in event:  # the workflow caught an error and fell back to the safe result
+        metrics.add_metric(name="CompletedAfterError", unit=MetricUnit.Count, value=1)
     return workflow.completed(event, clock.now())

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import copy
 
+from moto.autoscaling.exceptions import AutoscalingClientError
+
+from asg_lifecycle.workflow import action_of
 from lifecycle_emulator.play import play
 from tests.conftest import load_event
 from tests.flow.stack import (
@@ -315,3 +318,66 @@ def test_plain_text_metadata_is_not_configuration() -> None:
     assert action.ended_at == 30, "the stack's default poll interval (30 s) applies"
     assert action.outcome is not None
     assert "configError" not in action.outcome
+
+
+# --- errors --------------------------------------------------------------------------------------
+class AccessDenied(AutoscalingClientError):
+    code = "AccessDenied"
+    message = "User is not authorized to perform: autoscaling:RecordLifecycleActionHeartbeat"
+
+
+class Throttling(AutoscalingClientError):
+    code = "Throttling"
+    message = "Rate exceeded"
+
+
+def test_heartbeat_that_keeps_failing_ends_in_the_safe_result_not_a_stuck_instance() -> None:
+    """Step Functions retries the task; then the workflow catches the error and ABANDONs the
+    launch (an instance it cannot vouch for), recording the error in the outcome. With a 300 s
+    HeartbeatTimeout the 30 s safety margin covers the retries (at most 3 + 6 + 12 s)."""
+    document = doc(
+        [launch_hook(heartbeat=300, pollSeconds=60)],
+        instances=[{"readyAfter": None}],
+        horizon=300,  # every replacement meets the same denial: stop after a few
+    )
+    with emulated(document, "denied") as (aws, scenario):
+
+        def deny(operation: str, params: dict[str, object]) -> None:
+            if operation == "RecordLifecycleActionHeartbeat":
+                raise AccessDenied
+
+        aws.autoscaling.before_call = deny
+        report = play(scenario, aws)
+        heartbeat_invocations = [
+            i for i in aws.runtime.invocations if i.function == "HeartbeatFunction"
+        ]
+
+    first = report.actions[0]
+    assert first.result == "ABANDON"
+    assert_completed_once_by_the_workflow(first)
+    assert first.outcome is not None
+    assert first.outcome["error"]["Error"] == "ClientError"
+    assert "AccessDenied" in first.outcome["error"]["Cause"]
+    attempts = [
+        i for i in heartbeat_invocations if action_of(i.payload).instance_id == first.instance_id
+    ]
+    assert len(attempts) == 4, "the first attempt and the three retries of the definition"
+    assert_hook_never_lapsed(first, 300)
+
+
+def test_throttled_completion_is_retried_and_completes_once() -> None:
+    with emulated(doc([launch_hook()])) as (aws, scenario):
+        throttled: list[str] = []
+
+        def throttle_once(operation: str, params: dict[str, object]) -> None:
+            if operation == "CompleteLifecycleAction" and not throttled:
+                throttled.append(operation)
+                raise Throttling
+
+        aws.autoscaling.before_call = throttle_once
+        report = play(scenario, aws)
+
+    action = only(report, "launch")
+    assert throttled == ["CompleteLifecycleAction"]
+    assert action.result == "CONTINUE"
+    assert_completed_once_by_the_workflow(action)
