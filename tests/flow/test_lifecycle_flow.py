@@ -8,6 +8,7 @@ not because any production value was changed.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from moto.autoscaling.exceptions import AutoscalingClientError
 
@@ -187,14 +188,22 @@ def test_duplicate_after_the_workflow_finished_is_still_a_no_op() -> None:
     assert only(report, "launch").completions == 1
 
 
-def test_test_notification_starts_no_workflow() -> None:
+def deliver_sample_twice(name: str) -> tuple[dict[str, Any], list[Any], list[Any], list[Any]]:
+    """``events/<name>`` through the rule, then by a direct invoke of the start function.
+
+    Returns the direct answer, the start function's invocations, the executions and the
+    dead letters."""
     with emulated(doc([launch_hook()], steps=[{"at": 0, "desired": 0}])) as (aws, scenario):
         play(scenario, aws)
-        put_event(aws, load_event("test-notification.json"))
+        put_event(aws, load_event(name))
         aws.run()
-        direct = lambda_invoke(aws, "StartFunction", load_event("test-notification.json"))
+        direct = lambda_invoke(aws, "StartFunction", load_event(name))
         starts = [i for i in aws.runtime.invocations if i.function == "StartFunction"]
-        executions = aws.executions()
+        return direct, starts, aws.executions(), list(aws.runtime.dead_letters)
+
+
+def test_test_notification_starts_no_workflow() -> None:
+    direct, starts, executions, _ = deliver_sample_twice("test-notification.json")
 
     assert executions == []
     assert len(starts) == 2, "the rule routes it to the start handler, which ignores it"
@@ -203,14 +212,7 @@ def test_test_notification_starts_no_workflow() -> None:
 
 
 def test_malformed_event_is_rejected_clearly_and_starts_nothing() -> None:
-    with emulated(doc([launch_hook()], steps=[{"at": 0, "desired": 0}])) as (aws, scenario):
-        play(scenario, aws)
-        put_event(aws, load_event("malformed.json"))
-        aws.run()
-        direct = lambda_invoke(aws, "StartFunction", load_event("malformed.json"))
-        starts = [i for i in aws.runtime.invocations if i.function == "StartFunction"]
-        executions = aws.executions()
-        dead_letters = aws.runtime.dead_letters
+    direct, starts, executions, dead_letters = deliver_sample_twice("malformed.json")
 
     assert executions == []
     assert direct["status"] == "rejected"

@@ -8,6 +8,8 @@ failure.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,26 +52,29 @@ def describe_hook(client: Any, group_name: str, hook_name: str) -> HookInfo | No
 
 
 def record_heartbeat(client: Any, action: LifecycleAction) -> None:
-    try:
+    with _action_gone_as_such():
         client.record_lifecycle_action_heartbeat(
             AutoScalingGroupName=action.group_name,
             LifecycleHookName=action.hook_name,
             LifecycleActionToken=action.token,
         )
-    except ClientError as exc:
-        if is_action_gone(exc):
-            raise ActionGone(str(exc)) from exc
-        raise
 
 
 def complete(client: Any, action: LifecycleAction, result: LifecycleResult) -> None:
-    try:
+    with _action_gone_as_such():
         client.complete_lifecycle_action(
             AutoScalingGroupName=action.group_name,
             LifecycleHookName=action.hook_name,
             LifecycleActionToken=action.token,
             LifecycleActionResult=result.value,
         )
+
+
+@contextmanager
+def _action_gone_as_such() -> Iterator[None]:
+    """Auto Scaling's "no active lifecycle action" becomes :class:`ActionGone`; others propagate."""
+    try:
+        yield
     except ClientError as exc:
         if is_action_gone(exc):
             raise ActionGone(str(exc)) from exc
