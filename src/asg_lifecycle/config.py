@@ -129,8 +129,8 @@ def read_config(
         checks=checks,
         poll_seconds=_bounded(doc, "pollSeconds", defaults.poll_seconds, POLL_BOUNDS),
         max_wait_seconds=_bounded(doc, "maxWaitSeconds", max_wait_default, MAX_WAIT_BOUNDS),
-        on_failure=_result(doc, "onFailure", safe),
-        on_timeout=_result(doc, "onTimeout", safe),
+        on_failure=_result(doc, "onFailure", safe, transition),
+        on_timeout=_result(doc, "onTimeout", safe, transition),
     )
 
 
@@ -190,12 +190,18 @@ def _bounded(doc: Mapping[str, Any], key: str, default: int, bounds: tuple[int, 
     return value
 
 
-def _result(doc: Mapping[str, Any], key: str, default: LifecycleResult) -> LifecycleResult:
+def _result(
+    doc: Mapping[str, Any], key: str, default: LifecycleResult, transition: Transition
+) -> LifecycleResult:
     value = doc.get(key, default.value)
     try:
-        return LifecycleResult(value)
+        result = LifecycleResult(value)
     except ValueError as exc:
         raise InvalidConfig(f"{key} must be CONTINUE or ABANDON, got {str(value)[:32]!r}") from exc
+    if transition is Transition.LAUNCHING and result is not LifecycleResult.ABANDON:
+        # Only passing checks put a launching instance in service: not a failure, not a timeout.
+        raise InvalidConfig(f"{key} must be ABANDON for a launch hook")
+    return result
 
 
 def _int_env(env: Mapping[str, str], key: str, default: int, bounds: tuple[int, int]) -> int:

@@ -13,12 +13,13 @@ The handlers do the AWS calls and hand the answers to these functions, which dec
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from asg_lifecycle.checks import CheckResult, combine
-from asg_lifecycle.config import ActionConfig
+from asg_lifecycle.config import ActionConfig, safe_result
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, format_time
 from asg_lifecycle.policy import (
     Plan,
@@ -48,10 +49,10 @@ def planned(
 
     ``heartbeat_timeout`` None: the hook is gone. ``config`` str: the configuration is invalid.
 
-    An invalid configuration runs no checks and guesses nothing: the hook's own DefaultResult
-    applies, sent just before its HeartbeatTimeout would have applied it anyway. Completing at
-    once instead would, on a launch hook, ABANDON every new instance the moment it starts, and
-    the group would churn through replacements as fast as EC2 launches them.
+    An invalid configuration runs no checks and guesses nothing: the safe result (ABANDON a
+    launch, CONTINUE a termination) is sent just before the hook's first HeartbeatTimeout ends.
+    Completing at once would, on a launch hook, ABANDON every new instance the moment it starts,
+    and the group would churn through replacements as fast as EC2 launches them.
     """
     action = action_of(state)
     if heartbeat_timeout is None or default_result is None:
@@ -63,15 +64,16 @@ def planned(
             now,
         )
     if isinstance(config, str):
-        hold = max(1, heartbeat_timeout - safety_margin(heartbeat_timeout))
+        expires = action.started_at + timedelta(seconds=heartbeat_timeout)
+        hold = (expires - now).total_seconds() - safety_margin(heartbeat_timeout)
         return {
             **state,
             "configError": config,
             "decision": {
                 "next": "hold",
-                "waitSeconds": hold,
-                "result": default_result.value,
-                "reason": f"invalid configuration: {config}; the hook's DefaultResult applies",
+                "waitSeconds": max(1, math.floor(hold)),
+                "result": safe_result(action.transition).value,
+                "reason": f"invalid configuration: {config}",
             },
         }
     plan, progress = make_plan(action, heartbeat_timeout, default_result, config, now)

@@ -18,10 +18,11 @@ from handlers.observability import correlation_keys, logger, metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = workflow.action_of(event)
     logger.append_keys(**correlation_keys(action))
+    sent_at = clock.now()  # the hook's new expiry counts from the request, not from the answer
     try:
         autoscaling.record_heartbeat(client("autoscaling"), action)
     except autoscaling.ActionGone:
         logger.info("Action already finished; no heartbeat needed")
         return workflow.action_gone(event, clock.now(), "heartbeat")
     metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
-    return workflow.heartbeat_recorded(event, clock.now())
+    return workflow.heartbeat_recorded(event, sent_at)

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.checks import CATALOGUE, run_round
 from asg_lifecycle.policy import Plan
-from handlers.observability import correlation_keys, logger
+from handlers.observability import correlation_keys, logger, metrics
 
 
 def _log_error(check: str, exc: BaseException) -> None:
     logger.warning(
         "Check raised; treated as not ready yet", extra={"check": check, "error": repr(exc)}
     )
+    metrics.add_metric(name="CheckErrors", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = workflow.action_of(event)
     logger.append_keys(**correlation_keys(action))

@@ -49,13 +49,15 @@ def test_json_metadata_overrides_defaults() -> None:
                 "checks": [{"name": "instance-status", "params": {}}],
                 "pollSeconds": 10,
                 "maxWaitSeconds": 600,
-                "onTimeout": "CONTINUE",
+                "onTimeout": "ABANDON",
             }
         )
     )
     assert (config.poll_seconds, config.max_wait_seconds) == (10, 600)
-    assert config.on_timeout is LifecycleResult.CONTINUE
+    assert config.on_timeout is LifecycleResult.ABANDON
     assert config.on_failure is LifecycleResult.ABANDON
+    terminate = read('{"onTimeout": "ABANDON"}', TERMINATE)
+    assert terminate.on_timeout is LifecycleResult.ABANDON
 
 
 def test_defaults_come_from_the_functions_environment() -> None:
@@ -86,6 +88,8 @@ def test_defaults_come_from_the_functions_environment() -> None:
         ('{"pollSeconds": 1}', "between 5 and 3600"),
         ('{"maxWaitSeconds": 999999}', "between 30 and 172800"),
         ('{"onFailure": "RETRY"}', "CONTINUE or ABANDON"),
+        ('{"onTimeout": "CONTINUE"}', "must be ABANDON for a launch hook"),
+        ('{"onFailure": "CONTINUE"}', "must be ABANDON for a launch hook"),
     ],
 )
 def test_each_invalid_configuration_gets_a_clear_error(metadata: str, message: str | None) -> None:

@@ -59,20 +59,41 @@ def test_plan_ready_goes_to_the_first_round_of_checks_at_once() -> None:
     assert state["progress"]["heartbeats"] == 0
 
 
-def test_invalid_configuration_holds_then_sends_the_hooks_default_result() -> None:
+def test_invalid_configuration_holds_then_abandons_a_launch_whatever_the_default() -> None:
+    """A hook whose DefaultResult is CONTINUE still never gets an unchecked instance in service."""
     state = workflow.planned(
         start(), 300, LifecycleResult.CONTINUE, "pollSeconds must be 5..3600", T0
     )
     assert state["decision"] == {
         "next": "hold",
         "waitSeconds": 270,  # HeartbeatTimeout less its 30 s safety margin
-        "result": "CONTINUE",
-        "reason": "invalid configuration: pollSeconds must be 5..3600; "
-        "the hook's DefaultResult applies",
+        "result": "ABANDON",
+        "reason": "invalid configuration: pollSeconds must be 5..3600",
     }
     ended = workflow.completed(state, at(270))
-    assert ended["outcome"]["result"] == "CONTINUE"
+    assert ended["outcome"]["result"] == "ABANDON"
     assert ended["outcome"]["configError"] == "pollSeconds must be 5..3600"
+
+
+def test_invalid_configuration_on_terminate_lets_the_instance_go() -> None:
+    state = workflow.planned(
+        start(Transition.TERMINATING), 300, LifecycleResult.ABANDON, "bad", T0
+    )
+    assert state["decision"]["result"] == "CONTINUE"
+
+
+def test_hold_counts_from_the_actions_start_not_from_a_late_delivery() -> None:
+    state = workflow.planned(start(), 300, LifecycleResult.ABANDON, "bad", at(200))
+    assert state["decision"]["waitSeconds"] == 70  # 300 - 30 margin - 200 already gone
+    late = workflow.planned(start(), 300, LifecycleResult.ABANDON, "bad", at(290))
+    assert late["decision"]["waitSeconds"] == 1, "past the margin: complete at once"
+
+
+def test_a_round_without_results_never_passes() -> None:
+    state = workflow.checked(planned(), [], at(0))
+    assert state["decision"]["next"] == "complete"
+    assert state["decision"]["result"] == "ABANDON"
+    assert state["decision"]["reason"] == "check failed: no check ran"
 
 
 def test_passing_round_completes_with_continue() -> None:

@@ -87,7 +87,12 @@ def run_round(
 
 
 def combine(results: Sequence[CheckResult]) -> tuple[Verdict, str]:
-    """PASS only when every check passed; otherwise the first check that did not."""
+    """PASS only when every check passed; otherwise the first check that did not.
+
+    No result at all is FAIL: a round that checked nothing vouches for nothing.
+    """
+    if not results:
+        return Verdict.FAIL, "no check ran"
     for result in results:
         if result.status is not Verdict.PASS:
             return result.status, f"{result.name}: {result.reason}"
