@@ -273,8 +273,8 @@ def test_hook_deleted_before_the_workflow_reads_it() -> None:
 
 
 # --- configuration -------------------------------------------------------------------------------
-def test_invalid_hook_configuration_gets_the_hooks_default_result_without_churn() -> None:
-    """No checks are guessed; DefaultResult is sent just before the hook would apply it, so a
+def test_invalid_hook_configuration_gets_the_safe_result_without_churn() -> None:
+    """No checks are guessed; ABANDON is sent just before the hook's first timeout, so a
     typo on a launch hook costs one instance per HeartbeatTimeout, not a launch storm."""
     document = doc([launch_hook(heartbeat=120, pollSeconds=1)], horizon=200)
     with emulated(document) as (aws, scenario):
@@ -282,7 +282,7 @@ def test_invalid_hook_configuration_gets_the_hooks_default_result_without_churn(
         rounds = [i for i in aws.runtime.invocations if i.function == "RunChecksFunction"]
 
     first, replacement = report.actions
-    assert first.result == "ABANDON", "the hook's DefaultResult"
+    assert first.result == "ABANDON", "the safe result for a launch"
     assert first.ended_at == 108, "HeartbeatTimeout 120 s less the 12 s safety margin"
     assert_completed_once_by_the_workflow(first)
     assert first.outcome is not None
@@ -293,7 +293,7 @@ def test_invalid_hook_configuration_gets_the_hooks_default_result_without_churn(
     assert replacement.ended_at is None, "the replacement waits its own 108 s (past the horizon)"
 
 
-def test_invalid_hook_configuration_on_terminate_gets_the_default_result_too() -> None:
+def test_invalid_hook_configuration_on_terminate_lets_the_instance_go() -> None:
     document = doc(
         [terminate_hook(heartbeat=300, default="CONTINUE", onTimeout="MAYBE")],
         steps=[{"at": 0, "desired": 1}, {"at": 600, "desired": 0}],
