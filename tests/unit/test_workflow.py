@@ -76,9 +76,7 @@ def test_invalid_configuration_holds_then_abandons_a_launch_whatever_the_default
 
 
 def test_invalid_configuration_on_terminate_lets_the_instance_go() -> None:
-    state = workflow.planned(
-        start(Transition.TERMINATING), 300, LifecycleResult.ABANDON, "bad", T0
-    )
+    state = workflow.planned(start(Transition.TERMINATING), 300, LifecycleResult.ABANDON, "bad", T0)
     assert state["decision"]["result"] == "CONTINUE"
 
 
