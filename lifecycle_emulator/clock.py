@@ -13,6 +13,7 @@ counted as busy *before* the call that started it returns, so the driver never s
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import threading
@@ -46,6 +47,7 @@ class VirtualClock:
         self._queue: list[_Entry] = []
         self._seq = itertools.count()
         self._busy = 0
+        self._progress = 0  # bumped whenever a unit of work ends or goes to sleep
 
     # --- reading -----------------------------------------------------------------------------
     def time(self) -> float:
@@ -68,6 +70,7 @@ class VirtualClock:
     def leave(self) -> None:
         with self._lock:
             self._busy -= 1
+            self._progress += 1
             self._lock.notify_all()
 
     @property
@@ -101,15 +104,29 @@ class VirtualClock:
                 return
             heapq.heappush(self._queue, _Entry(at, next(self._seq), wake=wake))
             self._busy -= 1
+            self._progress += 1
             self._lock.notify_all()
         wake.wait()  # the driver counts us busy again before it sets the event
 
     # --- driving ----------------------------------------------------------------------------------
     def wait_idle(self, real_timeout: float = 60.0) -> None:
-        """Block until no work is busy; :class:`ClockStalled` after ``real_timeout`` seconds."""
+        """Block until no work is busy.
+
+        :class:`ClockStalled` when no unit of work has ended for ``real_timeout`` seconds: a hang.
+        A large run that is merely slow keeps ending units of work and is waited for.
+        """
         with self._lock:
-            if not self._lock.wait_for(lambda: self._busy <= 0, timeout=real_timeout):
-                raise ClockStalled(f"{self._busy} unit(s) of work still busy after {real_timeout}s")
+            while self._busy > 0:
+                moved = self._lock.wait_for(
+                    functools.partial(self._idle_or_moved, self._progress), timeout=real_timeout
+                )
+                if not moved:
+                    raise ClockStalled(
+                        f"{self._busy} unit(s) of work busy, none ended in {real_timeout}s"
+                    )
+
+    def _idle_or_moved(self, seen: int) -> bool:
+        return self._busy <= 0 or self._progress != seen
 
     def next_due(self) -> float | None:
         with self._lock:
