@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from moto.autoscaling.exceptions import AutoscalingClientError
 
 from asg_lifecycle.workflow import action_of
@@ -100,32 +101,31 @@ def test_terminate_is_continued_once_drained_from_the_target_group() -> None:
     assert state == "terminated"
 
 
-def test_check_outlasting_heartbeat_timeout_keeps_the_hook_alive_then_completes() -> None:
-    document = doc([launch_hook(heartbeat=60, pollSeconds=20)], instances=[{"readyAfter": 400}])
+@pytest.mark.parametrize(
+    ("poll", "ready"),
+    [
+        pytest.param(20, 400, id="poll-shorter-than-timeout"),
+        # The schedule comes from the hook's real HeartbeatTimeout, whatever the poll interval.
+        pytest.param(600, 900, id="poll-longer-than-timeout"),
+    ],
+)
+def test_check_outlasting_heartbeat_timeout_keeps_the_hook_alive_then_completes(
+    poll: int, ready: int
+) -> None:
+    document = doc([launch_hook(heartbeat=60, pollSeconds=poll)], instances=[{"readyAfter": ready}])
     with emulated(document) as (aws, scenario):
         report = play(scenario, aws)
 
     action = only(report, "launch")
     assert action.result == "CONTINUE"
-    assert action.ended_at == 400
+    assert action.ended_at is not None
+    assert ready <= action.ended_at <= ready + min(poll, 60)
     assert_completed_once_by_the_workflow(action)
     assert_hook_never_lapsed(action, 60)
     assert_heartbeats_only_when_needed(action, 60)
-    assert len(action.heartbeats) >= 400 // 60, "one per timeout at least, or the hook lapses"
+    assert len(action.heartbeats) >= ready // 60, "one per timeout at least, or the hook lapses"
     assert action.outcome is not None
     assert action.outcome["heartbeats"] == len(action.heartbeats)
-
-
-def test_poll_longer_than_heartbeat_timeout_still_never_lets_the_hook_lapse() -> None:
-    """The schedule comes from the hook's real HeartbeatTimeout, whatever the poll interval."""
-    document = doc([launch_hook(heartbeat=60, pollSeconds=600)], instances=[{"readyAfter": 900}])
-    with emulated(document) as (aws, scenario):
-        report = play(scenario, aws)
-
-    action = only(report, "launch")
-    assert action.result == "CONTINUE"
-    assert_completed_once_by_the_workflow(action)
-    assert_hook_never_lapsed(action, 60)
 
 
 def test_workflow_completes_before_the_global_timeout() -> None:
