@@ -126,14 +126,14 @@ class LocalAws:
                 os.environ[key] = value
 
     def _on_event(self, event: dict[str, Any]) -> None:
-        """Instances get their scenario behaviour in launch order (the order of launch events);
-        a terminating instance leaves its group's target groups (see :meth:`_deregister`)."""
+        """A terminating instance leaves its group's target groups (see :meth:`_deregister`).
+
+        (Instances get their scenario behaviour from :class:`Fleet` as EC2 launches them.)"""
         detail = event.get("detail", {})
-        instance_id = str(detail.get("EC2InstanceId"))
-        if detail.get("LifecycleTransition") == "autoscaling:EC2_INSTANCE_LAUNCHING":
-            self.fleet.adopt(instance_id)
-        else:
-            self._deregister(str(detail.get("AutoScalingGroupName")), instance_id)
+        if detail.get("LifecycleTransition") == "autoscaling:EC2_INSTANCE_TERMINATING":
+            self._deregister(
+                str(detail.get("AutoScalingGroupName")), str(detail.get("EC2InstanceId"))
+            )
 
     def _deregister(self, group_name: str, instance_id: str) -> None:
         """Auto Scaling deregisters a terminating instance from the group's target groups.

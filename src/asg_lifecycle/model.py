@@ -77,7 +77,7 @@ class LifecycleAction:
     def execution_name(self) -> str:
         """Deterministic per action, so a duplicate delivery cannot start a second workflow.
 
-        ``terminate-i-0123456789abcdef0-<36-char token>``: at most 64 of the 80 characters allowed.
+        ``terminate-i-0123456789abcdef0-<36-char token>``: at most 66 of the 80 characters allowed.
         """
         return f"{self.transition.short}-{self.instance_id}-{self.token}"
 

@@ -223,6 +223,13 @@ def decide(
     return Decision(Step.HEARTBEAT, reason, wait_seconds=_seconds(wake - now))
 
 
+def hold_seconds(started_at: datetime, heartbeat_timeout: int, now: datetime) -> int:
+    """How long to wait before completing without checks: until just before the hook's first
+    HeartbeatTimeout ends, measured from the action's start (at least 1 s)."""
+    margin = timedelta(seconds=safety_margin(heartbeat_timeout))
+    return _floor_seconds(started_at + timedelta(seconds=heartbeat_timeout) - margin - now)
+
+
 def after_heartbeat(plan: Plan, progress: Progress, now: datetime) -> Progress:
     """Progress once Auto Scaling accepted a heartbeat sent at ``now``."""
     extended = min(now + timedelta(seconds=plan.heartbeat_timeout), plan.global_deadline)

@@ -13,9 +13,8 @@ The handlers do the AWS calls and hand the answers to these functions, which dec
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from asg_lifecycle.checks import CheckResult, combine
@@ -27,8 +26,8 @@ from asg_lifecycle.policy import (
     after_heartbeat,
     after_round,
     decide,
+    hold_seconds,
     make_plan,
-    safety_margin,
 )
 
 State = dict[str, Any]
@@ -64,14 +63,12 @@ def planned(
             now,
         )
     if isinstance(config, str):
-        expires = action.started_at + timedelta(seconds=heartbeat_timeout)
-        hold = (expires - now).total_seconds() - safety_margin(heartbeat_timeout)
         return {
             **state,
             "configError": config,
             "decision": {
                 "next": "hold",
-                "waitSeconds": max(1, math.floor(hold)),
+                "waitSeconds": hold_seconds(action.started_at, heartbeat_timeout, now),
                 "result": safe_result(action.transition).value,
                 "reason": f"invalid configuration: {config}",
             },

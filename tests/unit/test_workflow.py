@@ -11,7 +11,7 @@ import pytest
 from asg_lifecycle import workflow
 from asg_lifecycle.checks import CheckResult
 from asg_lifecycle.config import ActionConfig, CheckSpec
-from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
+from asg_lifecycle.model import InvalidAction, LifecycleAction, LifecycleResult, Transition
 from asg_lifecycle.policy import Verdict
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -156,5 +156,5 @@ def test_an_error_caught_by_the_workflow_is_kept_in_the_outcome() -> None:
 
 
 def test_a_document_without_an_action_is_rejected() -> None:
-    with pytest.raises((KeyError, TypeError, ValueError)):
+    with pytest.raises(InvalidAction, match="action"):
         workflow.planned({}, 300, LifecycleResult.ABANDON, CONFIG, T0)
