@@ -202,26 +202,48 @@ class LocalAws:
         return self.stack.state_machine_arn
 
     def executions(self) -> list[dict[str, Any]]:
-        """Every execution of the lifecycle state machine with its parsed input and output."""
-        sfn = self.client("stepfunctions")
+        """Every execution of the lifecycle state machine with its parsed input and output.
+
+        Read from moto's Step Functions backend rather than through DescribeExecution, which moto
+        answers by scanning every execution (a 1,000-instance report would be quadratic).
+        """
         found: list[dict[str, Any]] = []
-        for page in sfn.get_paginator("list_executions").paginate(
-            stateMachineArn=self.state_machine_arn
-        ):
-            for item in page["executions"]:
-                described = sfn.describe_execution(executionArn=item["executionArn"])
-                found.append(
-                    {
-                        "name": item["name"],
-                        "arn": item["executionArn"],
-                        "status": described["status"],
-                        "input": json.loads(described.get("input") or "{}"),
-                        "output": json.loads(described.get("output") or "null"),
-                        "error": described.get("error"),
-                        "cause": described.get("cause"),
-                    }
-                )
+        for execution in self._sfn_executions():
+            described = execution.to_describe_output()
+            found.append(
+                {
+                    "name": described["name"],
+                    "arn": described["executionArn"],
+                    "status": described["status"],
+                    "input": json.loads(described.get("input") or "{}"),
+                    "output": json.loads(described.get("output") or "null"),
+                    "error": described.get("error"),
+                    "cause": described.get("cause"),
+                }
+            )
         return found
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """An execution's events, as GetExecutionHistory lists them."""
+        for execution in self._sfn_executions():
+            if execution.exec_arn == execution_arn:
+                return list(execution.to_history_output()["events"])
+        raise KeyError(execution_arn)
+
+    def histories(self) -> dict[str, list[dict[str, Any]]]:
+        """Every execution's events by execution ARN (one pass, for reports over many)."""
+        return {
+            e.exec_arn: list(e.to_history_output()["events"]) for e in self._sfn_executions()
+        }
+
+    def _sfn_executions(self) -> list[Any]:
+        from moto.stepfunctions.parser.models import (  # noqa: PLC0415
+            stepfunctions_parser_backends,
+        )
+
+        backend = stepfunctions_parser_backends[ACCOUNT][REGION]
+        machine = backend.describe_state_machine(self.state_machine_arn)
+        return list(machine.executions)
 
 
 def _placeholder_zip() -> bytes:

@@ -9,7 +9,8 @@
   sends the event to the function's OnFailure destination, as AWS does.
 * Step Functions: moto's interpreter (one thread per execution) sleeps for real in Wait states and
   between retries. Here both sleep on the virtual clock, and each execution is counted busy while it
-  runs so that the clock only jumps when every execution is waiting.
+  runs so that the clock only jumps when every execution is waiting. Executions take turns: one
+  runs at a time, until it waits or ends (see :class:`_Turns`).
 """
 
 from __future__ import annotations
@@ -311,12 +312,13 @@ class Patches:
         from moto.stepfunctions.parser.backend import execution_worker  # noqa: PLC0415
 
         clock = self.runtime.clock
+        turns = _Turns(clock)
 
         def wait_interval(_self: Any, env: Any, wait_seconds: int) -> None:
-            clock.sleep(wait_seconds)
+            turns.sleep(wait_seconds)
 
         self._set(wait_function.WaitFunction, "_wait_interval", wait_interval)
-        self._set(retrier_decl, "time", _VirtualTimeModule(clock))
+        self._set(retrier_decl, "time", _VirtualTimeModule(clock, turns))
         # moto builds a new boto3 client for every Lambda task (a sixth of a run's CPU); one per
         # region is enough, botocore clients being safe to share between threads.
         make_client = lambda_eval_utils.__dict__["boto_client_for"]
@@ -345,7 +347,8 @@ class Patches:
 
         def execution_logic(self_: Any) -> None:
             try:
-                original_logic(self_)
+                with turns.turn():
+                    original_logic(self_)
             finally:
                 clock.leave()
 
@@ -362,14 +365,46 @@ def _aws_shape(event: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
-class _VirtualTimeModule:
-    """Replaces the ``time`` module inside moto's retrier: ``sleep`` is virtual."""
+class _Turns:
+    """Lets one Step Functions execution thread run at a time; a turn ends when it waits or ends.
+
+    The functions run one at a time anyway (one process, one environment). Without turns, a
+    thousand executions woken at the same virtual instant all compete for the GIL while one of
+    them holds the function lock, so each invoke gets a thousandth of the CPU and the run crawls
+    (the 1,000-instance benchmark stalled that way). Taking turns changes no virtual time: every
+    execution woken at an instant still runs before the clock moves on.
+    """
 
     def __init__(self, clock: VirtualClock) -> None:
         self._clock = clock
+        self._turn = threading.Semaphore(1)
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        self._turn.acquire()
+        try:
+            yield
+        finally:
+            self._turn.release()
 
     def sleep(self, seconds: float) -> None:
-        self._clock.sleep(seconds)
+        """Virtual sleep by an execution thread that has the turn: others run meanwhile."""
+        self._turn.release()
+        try:
+            self._clock.sleep(seconds)  # the thread stays counted busy while it waits its turn
+        finally:
+            self._turn.acquire()
+
+
+class _VirtualTimeModule:
+    """Replaces the ``time`` module inside moto's retrier: ``sleep`` is virtual."""
+
+    def __init__(self, clock: VirtualClock, turns: _Turns) -> None:
+        self._clock = clock
+        self._turns = turns
+
+    def sleep(self, seconds: float) -> None:
+        self._turns.sleep(seconds)
 
     def time(self) -> float:
         return self._clock.time()

@@ -3,7 +3,11 @@
 A check answers one question about one instance (is it ready? is it drained?) with PASS, WAIT or
 FAIL. WAIT means "not yet" and is also the answer to a transient problem (an API error, a dependency
 that does not answer): the workflow asks again until the action's deadline. Only FAIL, a definitive
-answer, ends an action early.
+answer (a command that exited non-zero, a function that answered "fail"), ends an action early.
+
+A check is stateless code; what it must remember between rounds (an SSM command id) it returns as
+``memo`` and gets back as ``ctx.memo`` in the next round. The memo travels in the workflow's state
+document, so it must be small JSON.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from asg_lifecycle.config import CheckSpec
 from asg_lifecycle.model import LifecycleAction, Transition
+from asg_lifecycle.params import Param
 from asg_lifecycle.policy import Verdict
 
 ClientFactory = Callable[[str], Any]
@@ -24,9 +30,36 @@ ClientFactory = Callable[[str], Any]
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
+    """What a check gets: the action, its validated parameters (defaults filled in), a client
+    factory, this check's memo from the previous round (None on the first) and the time."""
+
     action: LifecycleAction
     params: Mapping[str, Any]
     client: ClientFactory
+    memo: Any = None
+    now: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A check's answer for one round."""
+
+    status: Verdict
+    reason: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+    memo: Any = None  # handed back as ``ctx.memo`` next round; None forgets
+
+
+def passed(reason: str, memo: Any = None, **details: Any) -> Answer:
+    return Answer(Verdict.PASS, reason, details, memo)
+
+
+def waiting(reason: str, memo: Any = None, **details: Any) -> Answer:
+    return Answer(Verdict.WAIT, reason, details, memo)
+
+
+def failed(reason: str, **details: Any) -> Answer:
+    return Answer(Verdict.FAIL, reason, details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +69,7 @@ class CheckResult:
     reason: str
     duration_ms: int = 0
     details: Mapping[str, Any] = field(default_factory=dict)
+    memo: Any = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -50,38 +84,60 @@ class CheckResult:
 
 
 class Check(ABC):
-    """One kind of check. Subclasses set ``name`` and ``transitions`` and implement ``evaluate``."""
+    """One kind of check.
+
+    Subclasses set ``name``, ``transitions``, ``summary`` (one line for the README), ``params``
+    (what NotificationMetadata may pass, validated before the first round), ``example`` (a
+    ``checks`` entry for the README) and ``permissions`` (the IAM actions it calls), and implement
+    ``evaluate``.
+    """
 
     name: ClassVar[str]
     transitions: ClassVar[frozenset[Transition]]
+    summary: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]] = ()
+    example: ClassVar[dict[str, Any]]
+    permissions: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
-    def evaluate(self, ctx: CheckContext) -> tuple[Verdict, str]:
+    def evaluate(self, ctx: CheckContext) -> Answer:
         """Answer for ``ctx.action.instance_id``. May raise: an exception counts as WAIT."""
 
 
-def run_round(
+def run_round(  # noqa: PLR0917 - the round's whole input, all required
     specs: Sequence[CheckSpec],
     catalogue: Mapping[str, type[Check]],
     action: LifecycleAction,
     client: ClientFactory,
     on_error: Callable[[str, BaseException], None] | None = None,
+    memos: Sequence[Any] = (),
+    now: datetime | None = None,
 ) -> list[CheckResult]:
-    """Run the checks in order, stopping at the first that does not pass (the rest can't matter)."""
+    """Run the checks in order, stopping at the first that does not pass (the rest can't matter,
+    and a later check may have side effects, like a command, that only make sense after it).
+
+    ``memos[i]`` is what check ``i`` returned as memo last round.
+    """
     results: list[CheckResult] = []
-    for spec in specs:
+    for index, spec in enumerate(specs):
+        memo = memos[index] if index < len(memos) else None
         started = time.monotonic()
         try:
-            status, reason = catalogue[spec.name]().evaluate(
-                CheckContext(action, spec.params, client)
+            answer = catalogue[spec.name]().evaluate(
+                CheckContext(action, spec.params, client, memo, now)
             )
         except Exception as exc:  # a transient problem, or a bug: never a reason to give up early
             if on_error is not None:
                 on_error(spec.name, exc)
-            status, reason = Verdict.WAIT, f"error, will retry: {type(exc).__name__}: {exc}"[:300]
+            reason = f"error, will retry: {type(exc).__name__}: {exc}"
+            answer = Answer(Verdict.WAIT, reason[:300], memo=memo)
         elapsed = int((time.monotonic() - started) * 1000)
-        results.append(CheckResult(spec.name, status, reason, elapsed))
-        if status is not Verdict.PASS:
+        results.append(
+            CheckResult(
+                spec.name, answer.status, answer.reason[:500], elapsed, answer.details, answer.memo
+            )
+        )
+        if answer.status is not Verdict.PASS:
             break
     return results
 

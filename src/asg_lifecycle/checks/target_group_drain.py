@@ -10,29 +10,37 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from asg_lifecycle.checks.base import Check, CheckContext
+from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
 from asg_lifecycle.model import Transition
-from asg_lifecycle.policy import Verdict
 
 
 class TargetGroupDrainCheck(Check):
     name: ClassVar[str] = "target-group-drain"
     transitions: ClassVar[frozenset[Transition]] = frozenset({Transition.TERMINATING})
+    summary: ClassVar[str] = (
+        "Deregistered and drained from every target group of the Auto Scaling group (the"
+        " target group's deregistration delay is honoured: `draining` waits)."
+    )
+    example: ClassVar[dict[str, Any]] = {"name": "target-group-drain"}
+    permissions: ClassVar[tuple[str, ...]] = (
+        "autoscaling:DescribeAutoScalingGroups",
+        "elasticloadbalancing:DescribeTargetHealth",
+    )
 
-    def evaluate(self, ctx: CheckContext) -> tuple[Verdict, str]:
+    def evaluate(self, ctx: CheckContext) -> Answer:
         groups = ctx.client("autoscaling").describe_auto_scaling_groups(
             AutoScalingGroupNames=[ctx.action.group_name]
         )["AutoScalingGroups"]
         arns: list[str] = groups[0].get("TargetGroupARNs", []) if groups else []
         if not arns:
-            return Verdict.PASS, "the group has no target groups"
+            return passed("the group has no target groups")
         elbv2 = ctx.client("elbv2")
-        waiting = [
+        still = [
             note for arn in arns if (note := _still_registered(elbv2, arn, ctx.action.instance_id))
         ]
-        if waiting:
-            return Verdict.WAIT, "; ".join(waiting)
-        return Verdict.PASS, f"drained from {len(arns)} target group(s)"
+        if still:
+            return waiting("; ".join(still))
+        return passed(f"drained from {len(arns)} target group(s)")
 
 
 def _still_registered(elbv2: Any, arn: str, instance_id: str) -> str:

@@ -1,0 +1,85 @@
+"""Checks tested one by one on moto: a real instance in a real (emulated) account, no workflow.
+
+``aws`` gives a moto account with one running instance; ``ask`` runs one check's ``evaluate``
+for that instance with validated params and a memo, the way a round of the workflow would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from asg_lifecycle.checks.base import Answer, Check, CheckContext
+from asg_lifecycle.model import LifecycleAction, Transition
+from asg_lifecycle.params import validate
+
+REGION = "us-east-1"
+TOKEN = "c613620e-07e2-4ed2-a9e2-ef8258911ade"
+
+
+@dataclass
+class Account:
+    """A moto account with one running instance (``instance_id``) and cached clients."""
+
+    instance_id: str
+    group_name: str = "web"
+    _clients: dict[str, Any] | None = None
+
+    def client(self, service: str) -> Any:
+        if self._clients is None:
+            self._clients = {}
+        if service not in self._clients:
+            make: Any = boto3.client
+            self._clients[service] = make(service, region_name=REGION)
+        return self._clients[service]
+
+    def action(self, transition: Transition = Transition.LAUNCHING) -> LifecycleAction:
+        return LifecycleAction(
+            group_name=self.group_name,
+            hook_name=f"{self.group_name}-hook",
+            instance_id=self.instance_id,
+            token=TOKEN,
+            transition=transition,
+            started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+
+
+@pytest.fixture
+def aws() -> Iterator[Account]:
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+        yield Account(instance["InstanceId"])
+
+
+Ask = Callable[..., Answer]
+
+
+@pytest.fixture
+def ask(aws: Account) -> Ask:
+    def run(
+        check: type[Check],
+        params: Mapping[str, Any] | None = None,
+        memo: Any = None,
+        transition: Transition | None = None,
+        now: datetime | None = None,
+    ) -> Answer:
+        chosen = transition or next(iter(sorted(check.transitions)))
+        return check().evaluate(
+            CheckContext(
+                aws.action(chosen),
+                validate(check.params, params or {}),
+                aws.client,
+                memo,
+                now or datetime(2026, 1, 1, 0, 5, tzinfo=UTC),
+            )
+        )
+
+    return run
