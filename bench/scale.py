@@ -3,7 +3,7 @@
     python -m bench.scale                 # 1,000 instances (make bench)
     python -m bench.scale --instances 200
 
-Reports wall time, and per lifecycle action: the AWS API calls the functions made, Lambda
+Reports wall time, peak memory, and per lifecycle action: the AWS API calls the functions made, Lambda
 invocations and Step Functions state transitions (from each execution's history), with the Step
 Functions and Lambda request cost at list prices. Writes ``bench/results/scale-<N>.json``.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
 import sys
 import time
 from collections import Counter
@@ -86,6 +87,7 @@ def run(instances: int) -> dict[str, Any]:
         "results": report.results(),
         "problems": report.problems[:10],
         "wall_seconds": round(wall, 1),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,  # KiB on Linux
         "actions": actions,
         "wall_ms_per_action": round(1000 * wall / actions, 1),
         "aws_calls_per_action": round(sum(api_calls.values()) / actions, 2),

@@ -88,6 +88,8 @@ class LambdaRuntime:
         self._sink = _LogSink()
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._running: tuple[int, Invocation] | None = None  # (thread id, invocation)
+        # Functions that are not the stack's (a user's custom check), by name: event -> answer.
+        self.user_functions: dict[str, Callable[[Any], Any]] = {}
 
     def record_api_calls(self) -> None:
         """Note every AWS call a function makes on its invocation (the default boto3 session's
@@ -257,6 +259,14 @@ class Patches:
             response_headers: Any,
         ) -> bytes | None:
             fn = runtime.stack.function_by_arn(function_name)
+            user = runtime.user_functions.get(_function_name(function_name))
+            if fn is None and user is not None:
+                try:
+                    answer = user(json.loads(body) if body else {})
+                except Exception as exc:  # the function raised: Lambda reports it, as here
+                    response_headers["x-amz-function-error"] = "Unhandled"
+                    answer = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+                return json.dumps(answer).encode()
             if fn is None:
                 return cast(
                     "bytes | None",
@@ -354,6 +364,13 @@ class Patches:
 
         self._set(worker, "start", start)
         self._set(worker, "_execution_logic", execution_logic)
+
+
+def _function_name(name_or_arn: str) -> str:
+    """``my-fn``, ``arn:...:function:my-fn`` and ``arn:...:function:my-fn:live`` -> ``my-fn``."""
+    if ":function:" in name_or_arn:
+        return name_or_arn.split(":function:", 1)[1].split(":", 1)[0]
+    return name_or_arn.split(":", 1)[0]
 
 
 def _aws_shape(event: dict[str, Any]) -> dict[str, Any]:
