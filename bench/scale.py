@@ -3,9 +3,9 @@
     python -m bench.scale                 # 1,000 instances (make bench)
     python -m bench.scale --instances 200
 
-Reports wall time, peak memory, and per lifecycle action: the AWS API calls the functions made, Lambda
-invocations and Step Functions state transitions (from each execution's history), with the Step
-Functions and Lambda request cost at list prices. Writes ``bench/results/scale-<N>.json``.
+Reports wall time, peak memory, and per lifecycle action: the AWS API calls the functions made,
+Lambda invocations and Step Functions state transitions (from each execution's history), with the
+Step Functions and Lambda request cost at list prices. Writes ``bench/results/scale-<N>.json``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """How the emulated instances and load balancers behave over virtual time.
 
-moto reports every running instance's status checks ``ok`` at once and keeps a terminated target
-``draining`` forever. Real fleets do neither: status checks start ``initializing`` and pass a few
-minutes after launch (or never, for a broken instance), and a deregistered target drains for the
-target group's deregistration delay. Scenarios choose each instance's behaviour here.
+moto reports every running instance's status checks ``ok`` at once, every registered target
+``healthy`` at once, every SSM command ``Success`` at once, and keeps a terminated target
+``draining`` forever. Real fleets do none of that: status checks start ``initializing`` and pass a
+few minutes after launch (or never, for a broken instance); a target is ``initial`` until the
+application answers its health check (``unhealthy`` if it never does); the SSM agent registers once
+the instance has booted and a command runs for a while and exits with a code; a deregistered target
+drains for the target group's deregistration delay. Scenarios choose each instance's behaviour here.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ class InstanceBehaviour:
     ready_after: float | None = 90.0
     impaired: bool = False  # while not ready: ``impaired`` instead of ``initializing``
     drain_seconds: float | None = None  # overrides the target group's deregistration delay
+    command_seconds: float = 20.0  # how long an SSM command runs on the instance
+    command_exit: int = 0  # its exit code (non-zero: Failed)
+    command_output: str = "ok"  # its standard output (standard error when it fails)
 
 
 HEALTHY = InstanceBehaviour()
@@ -68,6 +74,7 @@ class Fleet:
 
     # --- patches ------------------------------------------------------------------------------
     def install(self) -> None:
+        self._freeze_ecs_tasks()
         from moto.ec2.models.instances import Instance, InstanceBackend  # noqa: PLC0415
         from moto.elbv2.models import ELBv2Backend, FakeTargetGroup  # noqa: PLC0415
 
@@ -110,7 +117,19 @@ class Fleet:
         def health_for(group: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
             health = original_health(group, target, ec2_backend)
             since = fleet.deregistered_at.get((group.arn, target["Id"]))
-            if since is None or target["Id"] in group.targets:
+            if target["Id"] in group.targets:
+                if health.status == "healthy" and not fleet.is_ready(target["Id"]):
+                    # the application is not answering its health check yet (or ever)
+                    broken = fleet.behaviour[target["Id"]].ready_after is None
+                    health.status = "unhealthy" if broken else "initial"
+                    health.reason = (
+                        "Target.FailedHealthChecks" if broken else "Elb.RegistrationInProgress"
+                    )
+                    health.description = (
+                        "Health checks failed" if broken else "Target registration is in progress"
+                    )
+                return health
+            if since is None:
                 return health
             delay = fleet.drain_seconds(group, target["Id"])
             draining = fleet.clock.time() < since + delay
@@ -143,6 +162,7 @@ class Fleet:
             return [*health, *(h for h in draining if h.status == "draining")]
 
         for owner, attr, value in (
+            *self._ssm_patches(),
             (ELBv2Backend, "describe_target_health", describe_target_health),
             (InstanceBackend, "run_instances", run_instances),
             (Instance, "instance_status", property(status)),
@@ -154,6 +174,68 @@ class Fleet:
             saved = owner.__dict__[attr]
             setattr(owner, attr, value)
             self._undo.append(functools.partial(setattr, owner, attr, saved))
+
+    def _ssm_patches(self) -> list[tuple[Any, str, Any]]:
+        """Run Command: the agent is online once the instance is ready; commands take time."""
+        from moto.ssm.exceptions import SSMException  # noqa: PLC0415
+        from moto.ssm.models import Command, SimpleSystemManagerBackend  # noqa: PLC0415
+
+        original_send = SimpleSystemManagerBackend.send_command
+        original_invocation = Command.get_invocation
+        sent_at: dict[str, float] = {}
+
+        def send_command(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            """SendCommand to an instance whose SSM agent is not online yet: InvalidInstanceId."""
+            instance_ids = kwargs.get("instance_ids") or (args[3] if len(args) > 3 else [])
+            offline = [i for i in instance_ids if i in self.behaviour and not self.is_ready(i)]
+            if offline:
+                raise SSMException(
+                    "InvalidInstanceId",
+                    f"Instances [[{', '.join(offline)}]] not in a valid state for account "
+                    f"{backend.account_id}",
+                )
+            command = original_send(backend, *args, **kwargs)
+            sent_at[command.command_id] = self.clock.time()
+            return command
+
+        def get_invocation(command: Any, instance_id: str, plugin_name: str | None) -> Any:
+            invocation = dict(original_invocation(command, instance_id, plugin_name))
+            behaviour = self.behaviour.get(instance_id)
+            started = sent_at.get(command.command_id)
+            if behaviour is None or started is None:
+                return invocation
+            if self.clock.time() < started + behaviour.command_seconds:
+                status, code, out, err = "InProgress", -1, "", ""
+            elif behaviour.command_exit == 0:
+                status, code, out, err = "Success", 0, behaviour.command_output, ""
+            else:
+                status, code, out, err = (
+                    "Failed",
+                    behaviour.command_exit,
+                    "",
+                    behaviour.command_output,
+                )
+            invocation.update(
+                Status=status,
+                StatusDetails=status,
+                ResponseCode=code,
+                StandardOutputContent=out,
+                StandardErrorContent=err,
+            )
+            return invocation
+
+        return [
+            (SimpleSystemManagerBackend, "send_command", send_command),
+            (Command, "get_invocation", get_invocation),
+        ]
+
+    def _freeze_ecs_tasks(self) -> None:
+        """moto moves an ECS task one status down each time it is described; real tasks run
+        until they are stopped (or exit)."""
+        from moto.moto_api import state_manager  # noqa: PLC0415
+
+        state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
+        self._undo.append(functools.partial(state_manager.unset_transition, "ecs::task"))
 
     def uninstall(self) -> None:
         while self._undo:

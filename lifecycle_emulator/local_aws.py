@@ -184,6 +184,20 @@ class LocalAws:
             events.put_targets(Rule=rule.name, Targets=rule.targets)
 
     # --- using it ----------------------------------------------------------------------
+    def add_function(self, name: str, handler: Callable[[Any], Any]) -> str:
+        """A user's Lambda function (e.g. a custom check), run in-process; returns its ARN."""
+        lam = self.client("lambda")
+        role = self.client("iam").get_role(RoleName=f"{self.stack.name}-emulated")["Role"]["Arn"]
+        arn: str = lam.create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=role,
+            Handler="index.handler",
+            Code={"ZipFile": _placeholder_zip()},
+        )["FunctionArn"]
+        self.runtime.user_functions[name] = handler
+        return arn
+
     def client(self, service: str) -> Any:
         import boto3  # noqa: PLC0415
 
@@ -232,9 +246,7 @@ class LocalAws:
 
     def histories(self) -> dict[str, list[dict[str, Any]]]:
         """Every execution's events by execution ARN (one pass, for reports over many)."""
-        return {
-            e.exec_arn: list(e.to_history_output()["events"]) for e in self._sfn_executions()
-        }
+        return {e.exec_arn: list(e.to_history_output()["events"]) for e in self._sfn_executions()}
 
     def _sfn_executions(self) -> list[Any]:
         from moto.stepfunctions.parser.models import (  # noqa: PLC0415

@@ -38,6 +38,7 @@ class ActionReport:
     execution_status: str | None
     outcome: dict[str, Any] | None
     calls_after_end: int
+    checks: list[dict[str, Any]] = field(default_factory=list)  # the last round's results
 
     @property
     def duration(self) -> float | None:
@@ -174,6 +175,7 @@ def build_report(aws: LocalAws, name: str, t0: float) -> Report:
                 execution_status=execution["status"] if execution else None,
                 outcome=output.get("outcome") if isinstance(output, dict) else None,
                 calls_after_end=len(late),
+                checks=list(output.get("checks") or []) if isinstance(output, dict) else [],
             )
         )
         if record.ended_at is None:

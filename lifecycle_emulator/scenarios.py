@@ -15,8 +15,10 @@ A scenario is a JSON document (built-in ones live in ``scenarios/``; any file pa
       "horizon": 176400                                   # virtual seconds after the last step
     }
 
-``readyAfter`` is seconds from launch until EC2 status checks pass (null: never); ``drainSeconds``
-overrides how long a terminating instance stays ``draining`` in its target groups.
+``readyAfter`` is seconds from launch until EC2 status checks pass, the instance answers its
+target groups' health checks and its SSM agent is online (null: never); ``drainSeconds`` overrides
+how long a terminating instance stays ``draining`` in its target groups; ``command`` says how SSM
+commands run on it: ``{"seconds": 20, "exitCode": 0, "output": "ok"}``.
 """
 
 from __future__ import annotations
@@ -157,8 +159,14 @@ def _behaviour(raw: Any) -> InstanceBehaviour:
         raise InvalidScenario('an instance behaviour is an object like {"readyAfter": 90}')
     ready = raw.get("readyAfter", 90)
     drain = raw.get("drainSeconds")
+    command = raw.get("command", {})
+    if not isinstance(command, dict):
+        raise InvalidScenario('"command" is an object like {"seconds": 20, "exitCode": 0}')
     return InstanceBehaviour(
         ready_after=None if ready is None else float(ready),
         impaired=bool(raw.get("impaired", ready is None)),
         drain_seconds=None if drain is None else float(drain),
+        command_seconds=float(command.get("seconds", 20)),
+        command_exit=int(command.get("exitCode", 0)),
+        command_output=str(command.get("output", "ok")),
     )

@@ -11,11 +11,15 @@ Metadata that is not JSON at all (plain text some other tool put there) is not o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from asg_lifecycle.model import LifecycleResult, Transition
+from asg_lifecycle.params import InvalidParams
+
+ParamsValidator = Callable[[Mapping[str, Any]], dict[str, Any]]
+"""A check's parameter validation: the params with defaults filled in, or InvalidParams."""
 
 METADATA_MAX = 1023  # PutLifecycleHook: NotificationMetadata is at most 1023 characters
 POLL_BOUNDS = (5, 3600)
@@ -43,17 +47,25 @@ class Defaults:
     poll_seconds: int = 30
     launch_max_wait: int = 1800
     terminate_max_wait: int = 21_600
-    launch_checks: tuple[str, ...] = ("instance-status",)
-    terminate_checks: tuple[str, ...] = ("target-group-drain",)
+    # Each entry as in NotificationMetadata's "checks": a name, or {"name", "params"}.
+    launch_checks: tuple[Any, ...] = ("instance-status",)
+    terminate_checks: tuple[Any, ...] = ("target-group-drain",)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Defaults:
         base = cls()
 
-        def names(key: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
+        def names(key: str, fallback: tuple[Any, ...]) -> tuple[Any, ...]:
+            """Comma-separated names, or a JSON list like NotificationMetadata's "checks"."""
             raw = env.get(key)
             if raw is None:
                 return fallback
+            if raw.lstrip().startswith("["):
+                try:
+                    items = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    raise InvalidConfig(f"{key} is not valid JSON: {exc.msg}") from exc
+                return tuple(_list(items))
             return tuple(n.strip() for n in raw.split(",") if n.strip())
 
         return cls(
@@ -104,9 +116,13 @@ def read_config(
     metadata: str | None,
     transition: Transition,
     defaults: Defaults,
-    known_checks: Iterable[str],
+    checks_allowed: Mapping[str, ParamsValidator],
 ) -> ActionConfig:
-    """Resolve the action's configuration, or raise :class:`InvalidConfig`."""
+    """Resolve the action's configuration, or raise :class:`InvalidConfig`.
+
+    ``checks_allowed`` names the checks that may run for this transition, each with its
+    parameter validation: every check's parameters are checked here, before the first round.
+    """
     default_checks = (
         defaults.launch_checks if transition is Transition.LAUNCHING else defaults.terminate_checks
     )
@@ -114,9 +130,8 @@ def read_config(
     unknown = sorted(set(doc) - _KEYS)
     if unknown:
         raise InvalidConfig(f"unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
-    known = frozenset(known_checks)
     raw_checks = doc.get("checks", list(default_checks))
-    checks = tuple(_check_spec(item, i, known) for i, item in enumerate(_list(raw_checks)))
+    checks = tuple(_check_spec(item, i, checks_allowed) for i, item in enumerate(_list(raw_checks)))
     if not checks:
         raise InvalidConfig("checks: at least one check is required")
     safe = safe_result(transition)
@@ -159,7 +174,7 @@ def _list(value: Any) -> list[Any]:
     return value
 
 
-def _check_spec(item: Any, index: int, known: frozenset[str]) -> CheckSpec:
+def _check_spec(item: Any, index: int, allowed: Mapping[str, ParamsValidator]) -> CheckSpec:
     name: Any
     params: Any
     if isinstance(item, str):
@@ -173,11 +188,16 @@ def _check_spec(item: Any, index: int, known: frozenset[str]) -> CheckSpec:
             raise InvalidConfig(f"checks[{index}].params must be an object")
     else:
         raise InvalidConfig(f"checks[{index}] must be a name or an object")
-    if not isinstance(name, str) or name not in known:
+    if not isinstance(name, str) or name not in allowed:
         raise InvalidConfig(
-            f"checks[{index}]: unknown check {str(name)[:64]!r}; known: {sorted(known)}"
+            f"checks[{index}]: unknown check {str(name)[:64]!r} for this transition;"
+            f" known: {sorted(allowed)}"
         )
-    return CheckSpec(name, params)
+    try:
+        resolved = allowed[name](params)
+    except InvalidParams as exc:
+        raise InvalidConfig(f"checks[{index}] ({name}).params: {exc}") from exc
+    return CheckSpec(name, resolved)
 
 
 def _bounded(doc: Mapping[str, Any], key: str, default: int, bounds: tuple[int, int]) -> int:

@@ -82,18 +82,37 @@ def planned(
     }
 
 
+def memos_of(state: State) -> list[Any]:
+    """What each configured check (by position) asked to get back next round."""
+    memos = state.get("checkMemos")
+    return list(memos) if isinstance(memos, list) else []
+
+
 def checked(state: State, results: Sequence[CheckResult], now: datetime) -> State:
-    """After a round of checks: complete, or (heartbeat and) wait."""
+    """After a round of checks: complete, or (heartbeat and) wait.
+
+    ``checks`` holds this round's results (name, status, reason, duration, details): the last
+    round's are in the execution's output. A check that did not run this round (an earlier one
+    did not pass) keeps its memo.
+    """
     plan = Plan.from_json(state["plan"])
     progress = after_round(Progress.from_json(state["progress"]))
     verdict, reason = combine(results)
     decision = decide(plan, progress, verdict, reason, now)
-    return {
+    memos = memos_of(state) + [None] * max(0, len(plan.checks) - len(memos_of(state)))
+    for index, result in enumerate(results):
+        memos[index] = result.memo
+    updated = {
         **state,
         "progress": progress.to_json(),
         "checks": [r.to_json() for r in results],
         "decision": decision.to_json(),
     }
+    if any(memo is not None for memo in memos):
+        updated["checkMemos"] = memos[: len(plan.checks)]
+    else:
+        updated.pop("checkMemos", None)
+    return updated
 
 
 def heartbeat_recorded(state: State, now: datetime) -> State:

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
-from asg_lifecycle.checks import names_for
+from asg_lifecycle.checks import allowed_for
 from asg_lifecycle.config import ActionConfig, Defaults, InvalidConfig, read_config
 from handlers.observability import correlation_keys, logger, metrics
 
@@ -29,7 +29,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         defaults = Defaults.from_env(os.environ)
         config = read_config(
-            hook.metadata, action.transition, defaults, names_for(action.transition)
+            hook.metadata, action.transition, defaults, allowed_for(action.transition)
         )
     except InvalidConfig as exc:
         logger.error("Invalid hook configuration", extra={"reason": str(exc)})

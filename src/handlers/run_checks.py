@@ -27,7 +27,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = workflow.action_of(event)
     logger.append_keys(**correlation_keys(action))
     plan = Plan.from_json(event["plan"])
-    results = run_round(plan.checks, CATALOGUE, action, client, on_error=_log_error)
+    results = run_round(
+        plan.checks,
+        CATALOGUE,
+        action,
+        client,
+        on_error=_log_error,
+        memos=workflow.memos_of(event),
+        now=clock.now(),
+    )
     state = workflow.checked(event, results, clock.now())
     logger.info("Checks done", extra={"checks": state["checks"], "decision": state["decision"]})
     return state

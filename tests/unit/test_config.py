@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asg_lifecycle.checks import names_for
+from asg_lifecycle.checks import CATALOGUE, allowed_for
 from asg_lifecycle.config import (
     METADATA_MAX,
     CheckSpec,
@@ -24,7 +24,7 @@ TERMINATE = Transition.TERMINATING
 
 
 def read(metadata: str | None, transition: Transition = LAUNCH, **defaults: Any) -> Any:
-    return read_config(metadata, transition, Defaults(**defaults), names_for(transition))
+    return read_config(metadata, transition, Defaults(**defaults), allowed_for(transition))
 
 
 def test_no_metadata_uses_stack_defaults_per_transition() -> None:
@@ -67,7 +67,7 @@ def test_defaults_come_from_the_functions_environment() -> None:
     assert (defaults.poll_seconds, defaults.launch_max_wait) == (12, 120)
     assert defaults.launch_checks == ()
     with pytest.raises(InvalidConfig, match="at least one check"):
-        read_config(None, LAUNCH, defaults, names_for(LAUNCH))
+        read_config(None, LAUNCH, defaults, allowed_for(LAUNCH))
 
 
 @pytest.mark.parametrize(
@@ -132,3 +132,103 @@ def test_any_json_object_gives_a_config_or_a_clear_error(doc: dict[str, Any]) ->
         assert error, "an invalid configuration must say why"
         return
     assert 5 <= config.poll_seconds <= 3600
+
+
+# --- per-check parameters -------------------------------------------------------------------------
+def test_metadata_of_exactly_1023_characters_is_read() -> None:
+    doc = '{"pollSeconds": 10}'
+    padded = doc[:-1] + " " * (METADATA_MAX - len(doc)) + "}"
+    assert len(padded) == METADATA_MAX
+    assert read(padded).poll_seconds == 10
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_every_checks_readme_example_is_a_valid_configuration(name: str) -> None:
+    check = CATALOGUE[name]
+    for transition in check.transitions:
+        config = read(json.dumps({"checks": [check.example]}), transition)
+        assert config.checks[0].name == name
+        assert len(json.dumps({"checks": [check.example]})) < METADATA_MAX // 3, "compact examples"
+
+
+def test_params_get_their_defaults_filled_in_when_the_config_is_read() -> None:
+    config = read('{"checks": [{"name": "instance-tag", "params": {"key": "lifecycle"}}]}')
+    assert config.checks == (CheckSpec("instance-tag", {"key": "lifecycle", "value": "ready"}),)
+
+
+@pytest.mark.parametrize(
+    ("check", "message"),
+    [
+        (
+            {"name": "instance-tag", "params": {}},
+            r"checks\[0\] \(instance-tag\)\.params: key is required",
+        ),
+        ({"name": "instance-tag", "params": {"key": 5}}, "key must be a non-empty string"),
+        ({"name": "instance-tag", "params": {"key": "k", "colour": "red"}}, "unknown parameter"),
+        (
+            {"name": "target-group-health", "params": {"register": "yes"}},
+            "register must be true or false",
+        ),
+        ({"name": "ssm-command", "params": {}}, "no commands given for AWS-RunShellScript"),
+        (
+            {"name": "ssm-command", "params": {"commands": ["x"], "timeoutSeconds": 5}},
+            "between 30 and 172800",
+        ),
+        (
+            {"name": "ecs-container-instance", "params": {"cluster": 3}},
+            "cluster must be a non-empty string",
+        ),
+        ({"name": "lambda", "params": {"function": ""}}, "function must be a non-empty string"),
+        ({"name": "instance-status", "params": {"fast": True}}, "unknown parameter.*allowed: none"),
+    ],
+)
+def test_each_bad_check_parameter_names_the_check_and_the_parameter(
+    check: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidConfig, match=message):
+        read(json.dumps({"checks": [check]}))
+
+
+def test_stack_defaults_may_be_a_json_list_with_params() -> None:
+    defaults = Defaults.from_env(
+        {"LAUNCH_CHECKS": '[{"name": "ecs-container-instance", "params": {"cluster": "web"}}]'}
+    )
+    config = read_config(None, LAUNCH, defaults, allowed_for(LAUNCH))
+    assert config.checks == (CheckSpec("ecs-container-instance", {"cluster": "web"}),)
+    with pytest.raises(InvalidConfig, match="LAUNCH_CHECKS is not valid JSON"):
+        Defaults.from_env({"LAUNCH_CHECKS": "[instance-status"})
+    broken = Defaults.from_env({"LAUNCH_CHECKS": '[{"name": "lambda"}]'})
+    with pytest.raises(InvalidConfig, match=r"\(lambda\)\.params: function is required"):
+        read_config(None, LAUNCH, broken, allowed_for(LAUNCH))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@given(
+    name=st.sampled_from(sorted(CATALOGUE)),
+    params=st.dictionaries(
+        st.sampled_from(sorted({p.name for c in CATALOGUE.values() for p in c.params} | {"other"})),
+        _JSON,
+        max_size=4,
+    ),
+)
+def test_any_params_for_any_check_give_a_config_or_a_clear_error(
+    name: str, params: dict[str, Any]
+) -> None:
+    transition = sorted(CATALOGUE[name].transitions)[0]
+    metadata = json.dumps({"checks": [{"name": name, "params": params}]})
+    try:
+        config = read(metadata, transition)
+    except InvalidConfig as exc:
+        error = str(exc)
+        assert error.startswith(("checks[0]", "NotificationMetadata")), error
+        return
+    (spec,) = config.checks
+    assert set(spec.params) <= {p.name for p in CATALOGUE[name].params}

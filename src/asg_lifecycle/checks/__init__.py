@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 from asg_lifecycle.checks.base import Check, CheckResult, combine, run_round
+from asg_lifecycle.checks.ecs_container_instance import EcsContainerInstanceCheck
+from asg_lifecycle.checks.ecs_drain import EcsDrainCheck
+from asg_lifecycle.checks.elb_drain import ElbDrainCheck
+from asg_lifecycle.checks.elb_health import ElbHealthCheck
 from asg_lifecycle.checks.instance_status import InstanceStatusCheck
+from asg_lifecycle.checks.instance_tag import InstanceTagCheck
+from asg_lifecycle.checks.lambda_check import LambdaCheck
+from asg_lifecycle.checks.ssm_command import SsmCommandCheck
+from asg_lifecycle.checks.ssm_parameter import SsmParameterCheck
 from asg_lifecycle.checks.target_group_drain import TargetGroupDrainCheck
+from asg_lifecycle.checks.target_group_health import TargetGroupHealthCheck
+from asg_lifecycle.config import ParamsValidator
 from asg_lifecycle.model import Transition
 
 CATALOGUE: dict[str, type[Check]] = {
-    check.name: check for check in (InstanceStatusCheck, TargetGroupDrainCheck)
+    check.name: check
+    for check in (
+        InstanceStatusCheck,
+        TargetGroupHealthCheck,
+        TargetGroupDrainCheck,
+        ElbHealthCheck,
+        ElbDrainCheck,
+        SsmCommandCheck,
+        EcsContainerInstanceCheck,
+        EcsDrainCheck,
+        InstanceTagCheck,
+        SsmParameterCheck,
+        LambdaCheck,
+    )
 }
 
 
@@ -17,4 +40,21 @@ def names_for(transition: Transition) -> frozenset[str]:
     return frozenset(name for name, check in CATALOGUE.items() if transition in check.transitions)
 
 
-__all__ = ["CATALOGUE", "Check", "CheckResult", "combine", "names_for", "run_round"]
+def allowed_for(transition: Transition) -> dict[str, ParamsValidator]:
+    """What :func:`asg_lifecycle.config.read_config` needs: each allowed check's validation."""
+    return {
+        name: check.validate_params
+        for name, check in CATALOGUE.items()
+        if transition in check.transitions
+    }
+
+
+__all__ = [
+    "CATALOGUE",
+    "Check",
+    "CheckResult",
+    "allowed_for",
+    "combine",
+    "names_for",
+    "run_round",
+]

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from asg_lifecycle.config import CheckSpec
 from asg_lifecycle.model import LifecycleAction, Transition
-from asg_lifecycle.params import Param
+from asg_lifecycle.params import Param, validate
 from asg_lifecycle.policy import Verdict
 
 ClientFactory = Callable[[str], Any]
@@ -98,6 +98,15 @@ class Check(ABC):
     params: ClassVar[tuple[Param, ...]] = ()
     example: ClassVar[dict[str, Any]]
     permissions: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def validate_params(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters with defaults filled in, or :class:`~asg_lifecycle.params.InvalidParams`.
+
+        Runs when the hook's configuration is read, before the first round. A check whose
+        parameters depend on each other extends this (and calls ``super()`` first).
+        """
+        return validate(cls.params, raw)
 
     @abstractmethod
     def evaluate(self, ctx: CheckContext) -> Answer:

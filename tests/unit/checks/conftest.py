@@ -17,9 +17,9 @@ from moto import mock_aws
 
 from asg_lifecycle.checks.base import Answer, Check, CheckContext
 from asg_lifecycle.model import LifecycleAction, Transition
-from asg_lifecycle.params import validate
 
 REGION = "us-east-1"
+AMI = "ami-12c6146b"  # an image moto knows (looking one up costs seconds per test)
 TOKEN = "c613620e-07e2-4ed2-a9e2-ef8258911ade"
 
 
@@ -54,8 +54,7 @@ class Account:
 def aws() -> Iterator[Account]:
     with mock_aws():
         ec2 = boto3.client("ec2", region_name=REGION)
-        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-        instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+        instance = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1)["Instances"][0]
         yield Account(instance["InstanceId"])
 
 
@@ -75,7 +74,7 @@ def ask(aws: Account) -> Ask:
         return check().evaluate(
             CheckContext(
                 aws.action(chosen),
-                validate(check.params, params or {}),
+                check.validate_params(params or {}),
                 aws.client,
                 memo,
                 now or datetime(2026, 1, 1, 0, 5, tzinfo=UTC),

@@ -1,0 +1,223 @@
+"""Run an SSM Run Command document on the instance and require it to succeed.
+
+The command is the instance's own word on its readiness (a health script at launch, a drain script
+at termination), so it runs once per action: the first round sends it and keeps its id as memo,
+later rounds only read its invocation, and a command that passed keeps passing without being sent
+again while other checks still wait.
+
+What SSM reports maps onto WAIT / PASS / FAIL like this:
+
+* not finished (``Pending``, ``InProgress``, ``Delayed``) or not visible yet right after sending
+  (``InvocationDoesNotExist``): WAIT;
+* never delivered (``Undeliverable``, ``Delivery Timed Out`` before it started; common at launch
+  while the SSM agent comes up): WAIT, and the memo is dropped so the next round sends it again;
+* ``SendCommand`` refused with ``InvalidInstanceId`` (the agent has not registered the instance
+  yet): WAIT;
+* ``Success``: PASS; ``Failed`` (the command exited non-zero), ``TimedOut``, ``Cancelled``: FAIL,
+  and so is a document or parameters SSM rejects (a configuration error that retrying won't fix).
+
+Our own limit backs SSM's: a command still unfinished ``_DELIVERY_TIMEOUT + timeoutSeconds + 60``
+seconds after it was sent is FAIL. SSM gives up on its own after the delivery timeout plus the
+execution timeout; the 60 seconds are slack for its bookkeeping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from asg_lifecycle import clock
+from asg_lifecycle.checks.base import Answer, Check, CheckContext, failed, passed, waiting
+from asg_lifecycle.model import Transition
+from asg_lifecycle.params import InvalidParams, Kind, Param
+
+DEFAULT_DOCUMENT = "AWS-RunShellScript"
+# The AWS documents that take ``commands`` and ``executionTimeout``.
+_SHELL_DOCUMENTS = frozenset({DEFAULT_DOCUMENT, "AWS-RunPowerShellScript"})
+_SHELL_OWNED = frozenset({"commands", "executionTimeout"})  # set from our own params
+# SendCommand's DocumentName: a name, or the ARN of a document shared from another account.
+_DOCUMENT_NAME = re.compile(r"^[A-Za-z0-9_.:/-]{3,128}$")
+_DELIVERY_TIMEOUT = 300  # SendCommand TimeoutSeconds: not started by then, SSM won't run it
+_SLACK = 60
+_TAIL = 500
+_COMMENT_MAX = 100  # SendCommand Comment
+_RUNNING = frozenset({"Pending", "InProgress", "Delayed"})
+_NOT_DELIVERED = frozenset({"Undeliverable", "Delivery Timed Out"})
+
+
+class SsmCommandCheck(Check):
+    name: ClassVar[str] = "ssm-command"
+    transitions: ClassVar[frozenset[Transition]] = frozenset(
+        {Transition.LAUNCHING, Transition.TERMINATING}
+    )
+    summary: ClassVar[str] = (
+        "An SSM Run Command document (shell commands by default) runs on the instance once and"
+        " succeeds; a non-zero exit is a failure."
+    )
+    params: ClassVar[tuple[Param, ...]] = (
+        Param(
+            "commands",
+            Kind.STRINGS,
+            f"shell commands for {DEFAULT_DOCUMENT} (or AWS-RunPowerShellScript); required there",
+        ),
+        Param(
+            "document",
+            Kind.STRING,
+            "the SSM document to run: a name, or the ARN of a document shared with this account",
+            default=DEFAULT_DOCUMENT,
+            max_length=128,
+        ),
+        Param(
+            "parameters",
+            Kind.OBJECT,
+            "the document's parameters, each a string (sent as a one-element list)",
+            max_items=20,
+        ),
+        Param(
+            "timeoutSeconds",
+            Kind.INTEGER,
+            "the command's execution timeout (executionTimeout of the shell documents); still"
+            f" unfinished {_DELIVERY_TIMEOUT} s (delivery) + this + {_SLACK} s after it was sent,"
+            " the check fails",
+            default=600,
+            bounds=(30, 172_800),
+        ),
+    )
+    example: ClassVar[dict[str, Any]] = {
+        "name": "ssm-command",
+        "params": {"commands": ["/opt/app/bin/healthcheck"], "timeoutSeconds": 300},
+    }
+    permissions: ClassVar[tuple[str, ...]] = ("ssm:SendCommand", "ssm:GetCommandInvocation")
+
+    @classmethod
+    def validate_params(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+        resolved = super().validate_params(raw)
+        problem = _params_problem(resolved)
+        if problem:
+            raise InvalidParams(problem)
+        return resolved
+
+    def evaluate(self, ctx: CheckContext) -> Answer:
+        now = ctx.now or clock.now()
+        sent = _read_memo(ctx.memo)
+        if sent is None:
+            return _send(ctx, now)
+        command_id, sent_at = sent
+        return _read(ctx, command_id, sent_at, now)
+
+
+def _params_problem(params: Mapping[str, Any]) -> str:
+    """Why these (individually valid) params cannot work together, or "" when they can."""
+    document = params.get("document", DEFAULT_DOCUMENT)
+    if not _DOCUMENT_NAME.match(document):
+        return f"document {document[:64]!r} is not an SSM document name or ARN"
+    shell = document in _SHELL_DOCUMENTS
+    if shell and not params.get("commands"):
+        return f"no commands given for {document}"
+    if not shell and "commands" in params:
+        return (
+            f"commands only applies to {', '.join(sorted(_SHELL_DOCUMENTS))};"
+            f" pass {document[:64]}'s own parameters in parameters"
+        )
+    clash = sorted(_SHELL_OWNED & set(params.get("parameters", {}))) if shell else []
+    if clash:
+        return f"parameters.{clash[0]} is set from commands / timeoutSeconds, not parameters"
+    return ""
+
+
+def _send(ctx: CheckContext, now: datetime) -> Answer:
+    ssm = ctx.client("ssm")
+    action = ctx.action
+    document: str = ctx.params["document"]
+    parameters = {key: [value] for key, value in ctx.params.get("parameters", {}).items()}
+    if document in _SHELL_DOCUMENTS:
+        parameters["commands"] = list(ctx.params["commands"])
+        parameters["executionTimeout"] = [str(ctx.params["timeoutSeconds"])]
+    comment = f"asg-lifecycle {action.transition.short} hook {action.hook_name}"
+    try:
+        response = ssm.send_command(
+            InstanceIds=[action.instance_id],
+            DocumentName=document,
+            Parameters=parameters,
+            TimeoutSeconds=_DELIVERY_TIMEOUT,
+            Comment=comment[:_COMMENT_MAX],
+        )
+    except ssm.exceptions.InvalidInstanceId:
+        return waiting("SSM does not manage the instance yet (agent not registered)")
+    except (ssm.exceptions.InvalidDocument, ssm.exceptions.InvalidParameters) as exc:
+        code = exc.response.get("Error", {}).get("Code", type(exc).__name__)
+        message = str(exc.response.get("Error", {}).get("Message", ""))[:200]
+        return failed(f"SSM refused document {document[:64]}: {code} {message}".rstrip())
+    command_id: str = response["Command"]["CommandId"]
+    return waiting(
+        f"command {command_id} sent",
+        memo={"commandId": command_id, "sentAt": now.isoformat()},
+    )
+
+
+def _read(ctx: CheckContext, command_id: str, sent_at: datetime, now: datetime) -> Answer:
+    ssm = ctx.client("ssm")
+    memo = ctx.memo
+    elapsed = int((now - sent_at).total_seconds())
+    limit = _DELIVERY_TIMEOUT + int(ctx.params["timeoutSeconds"]) + _SLACK
+    try:
+        invocation = ssm.get_command_invocation(
+            CommandId=command_id, InstanceId=ctx.action.instance_id
+        )
+    except (ssm.exceptions.InvocationDoesNotExist, ssm.exceptions.InvalidCommandId):
+        # Eventual consistency right after SendCommand; bounded by our own limit.
+        if elapsed > limit:
+            return failed(f"command {command_id} still not found after {elapsed}s")
+        return waiting(f"command {command_id} not visible yet", memo=memo)
+
+    status: str = invocation.get("Status", "")
+    details: str = invocation.get("StatusDetails", "")
+    code = invocation.get("ResponseCode")
+    if details in _NOT_DELIVERED and not invocation.get("ExecutionStartDateTime"):
+        return waiting(f"command {command_id} not delivered ({details}), will send again")
+    if status == "Success":
+        return passed(
+            f"command {command_id} succeeded",
+            memo=memo,
+            commandId=command_id,
+            responseCode=code,
+            outputTail=invocation.get("StandardOutputContent", "")[-_TAIL:],
+        )
+    if status == "Failed":
+        return failed(
+            f"command {command_id} failed (exit code {code})",
+            commandId=command_id,
+            responseCode=code,
+            statusDetails=details,
+            errorTail=invocation.get("StandardErrorContent", "")[-_TAIL:],
+        )
+    if status == "TimedOut":
+        return failed(f"command {command_id} timed out ({details or status})", commandId=command_id)
+    if status in {"Cancelled", "Cancelling"}:
+        return failed(f"command {command_id} was cancelled", commandId=command_id)
+    if elapsed > limit:
+        return failed(
+            f"command {command_id} still {status or 'unknown'} after {elapsed}s (limit {limit}s)",
+            commandId=command_id,
+        )
+    if status in _RUNNING:
+        return waiting(f"command {command_id} {status}", memo=memo)
+    return waiting(f"command {command_id} in status {status or 'unknown'}", memo=memo)
+
+
+def _read_memo(memo: Any) -> tuple[str, datetime] | None:
+    """The command id and send time from last round's memo; None when there is nothing usable
+    (first round, or a memo from an older version): the command is then sent."""
+    if not isinstance(memo, dict):
+        return None
+    command_id = memo.get("commandId")
+    sent_at = memo.get("sentAt")
+    if not isinstance(command_id, str) or not command_id or not isinstance(sent_at, str):
+        return None
+    try:
+        when = datetime.fromisoformat(sent_at)
+    except ValueError:
+        return None
+    return command_id, when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,280 @@
+"""target-group-health on moto: registers the launching instance, waits until it is healthy.
+
+What moto reports (5.2.5): DescribeTargetHealth lists a registered running instance as
+``healthy`` at once and a registered stopped one as ``unused`` (``Target.InvalidState``); it has no
+health checker, so ``initial``, ``unhealthy``, ``draining`` and ``unavailable`` for a registered
+instance are patched in where a test needs them (each such test says so).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from unittest import mock
+
+import pytest
+from botocore.exceptions import ClientError
+
+from asg_lifecycle.checks.target_group_health import TargetGroupHealthCheck
+from asg_lifecycle.params import InvalidParams
+from asg_lifecycle.policy import Verdict
+from tests.unit.checks.conftest import REGION, Account, Ask
+
+
+def _target_group(aws: Account, name: str, port: int = 8080) -> str:
+    vpc = aws.client("ec2").describe_vpcs()["Vpcs"][0]["VpcId"]
+    created = aws.client("elbv2").create_target_group(
+        Name=name, Protocol="HTTP", Port=port, VpcId=vpc, TargetType="instance"
+    )
+    arn: str = created["TargetGroups"][0]["TargetGroupArn"]
+    return arn
+
+
+def _group(aws: Account, target_groups: Sequence[str] = ()) -> None:
+    """The instance's Auto Scaling group, empty: the check only reads its target group list."""
+    described = aws.client("ec2").describe_instances(InstanceIds=[aws.instance_id])
+    image = described["Reservations"][0]["Instances"][0]["ImageId"]  # describe_images is slow
+    autoscaling = aws.client("autoscaling")
+    autoscaling.create_launch_configuration(
+        LaunchConfigurationName="web-lc", ImageId=image, InstanceType="t3.micro"
+    )
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=aws.group_name,
+        LaunchConfigurationName="web-lc",
+        MinSize=0,
+        MaxSize=1,
+        DesiredCapacity=0,
+        AvailabilityZones=[f"{REGION}a"],
+        TargetGroupARNs=list(target_groups),
+    )
+
+
+def _register(aws: Account, arn: str) -> None:
+    aws.client("elbv2").register_targets(TargetGroupArn=arn, Targets=[{"Id": aws.instance_id}])
+
+
+def _targets(aws: Account, arn: str) -> list[dict[str, Any]]:
+    health = aws.client("elbv2").describe_target_health(TargetGroupArn=arn)
+    return [d["Target"] for d in health["TargetHealthDescriptions"]]
+
+
+def test_group_without_target_groups_passes(aws: Account, ask: Ask) -> None:
+    _group(aws)
+    answer = ask(TargetGroupHealthCheck)
+    assert answer.status is Verdict.PASS
+    assert answer.reason == "the group has no target groups"
+
+
+def test_unregistered_instance_is_registered_on_the_target_group_port_then_passes(
+    aws: Account, ask: Ask
+) -> None:
+    """Pending:Wait: Auto Scaling has not registered the instance, so the check does (port
+    omitted, so the target group's port), waits one round, and passes once it is healthy."""
+    arn = _target_group(aws, "web", port=8080)
+    _group(aws, [arn])
+
+    first = ask(TargetGroupHealthCheck)
+    assert first.status is Verdict.WAIT
+    assert first.reason == "web: registered the instance, waiting for health checks"
+    assert first.details == {"registered": ["web"]}
+    assert _targets(aws, arn) == [{"Id": aws.instance_id, "Port": 8080}]
+
+    second = ask(TargetGroupHealthCheck)
+    assert second.status is Verdict.PASS, second.reason
+    assert second.reason == "healthy in 1 target group(s)"
+    assert second.details == {"healthy": ["web"]}
+    assert len(_targets(aws, arn)) == 1  # not registered twice
+
+
+def test_register_false_waits_and_registers_nothing(aws: Account, ask: Ask) -> None:
+    arn = _target_group(aws, "web")
+    _group(aws, [arn])
+    answer = ask(TargetGroupHealthCheck, {"register": False})
+    assert answer.status is Verdict.WAIT
+    assert answer.reason == "web: instance not registered (register is false)"
+    assert _targets(aws, arn) == []
+
+
+def test_register_false_passes_once_something_else_registered_it(aws: Account, ask: Ask) -> None:
+    arn = _target_group(aws, "web")
+    _group(aws, [arn])
+    _register(aws, arn)
+    answer = ask(TargetGroupHealthCheck, {"register": False})
+    assert answer.status is Verdict.PASS, answer.reason
+    assert answer.details == {"healthy": ["web"]}
+
+
+def test_every_target_group_must_be_healthy(aws: Account, ask: Ask) -> None:
+    web, api = _target_group(aws, "web"), _target_group(aws, "api", port=9090)
+    _group(aws, [web, api])
+    _register(aws, web)
+    answer = ask(TargetGroupHealthCheck, {"register": False})
+    assert answer.status is Verdict.WAIT
+    assert answer.reason == "api: instance not registered (register is false)"
+    assert answer.details == {"healthy": ["web"]}
+
+    _register(aws, api)
+    answer = ask(TargetGroupHealthCheck, {"register": False})
+    assert answer.status is Verdict.PASS, answer.reason
+    assert answer.reason == "healthy in 2 target group(s)"
+
+
+def test_stopped_instance_is_unused_and_waits(aws: Account, ask: Ask) -> None:
+    """moto itself reports a registered stopped instance as unused (Target.InvalidState)."""
+    arn = _target_group(aws, "web")
+    _group(aws, [arn])
+    _register(aws, arn)
+    aws.client("ec2").stop_instances(InstanceIds=[aws.instance_id])
+    answer = ask(TargetGroupHealthCheck)
+    assert answer.status is Verdict.WAIT
+    assert answer.reason == "web: unused (Target.InvalidState: Target is in the stopped state)"
+    assert len(_targets(aws, arn)) == 1  # registered already: not registered again
+
+
+@pytest.mark.parametrize(
+    ("state", "reason", "description"),
+    [
+        ("initial", "Elb.InitialHealthChecking", "Initial health checks in progress"),
+        (
+            "unhealthy",
+            "Target.ResponseCodeMismatch",
+            "Health checks failed with these codes: [502]",
+        ),
+        ("draining", "Target.DeregistrationInProgress", "Target deregistration is in progress"),
+        ("unavailable", "Target.HealthCheckDisabled", "Health checks are disabled"),
+    ],
+)
+def test_registered_but_not_healthy_waits_with_the_load_balancers_reason(
+    aws: Account, ask: Ask, state: str, reason: str, description: str
+) -> None:
+    """moto has no health checker: DescribeTargetHealth is patched (this test only) to report
+    the state a real load balancer would. A registered instance is never registered again."""
+    arn = _target_group(aws, "web")
+    _group(aws, [arn])
+    elbv2 = aws.client("elbv2")
+    reported = {
+        "TargetHealthDescriptions": [
+            {
+                "Target": {"Id": aws.instance_id, "Port": 8080},
+                "TargetHealth": {"State": state, "Reason": reason, "Description": description},
+            }
+        ]
+    }
+    with (
+        mock.patch.object(elbv2, "describe_target_health", return_value=reported),
+        mock.patch.object(elbv2, "register_targets") as register,
+    ):
+        answer = ask(TargetGroupHealthCheck)
+    assert answer.status is Verdict.WAIT
+    assert answer.reason == f"web: {state} ({reason}: {description})"
+    register.assert_not_called()
+
+
+def test_every_registration_of_the_instance_must_be_healthy(aws: Account, ask: Ask) -> None:
+    """Patched (moto has no health checker): the instance on two ports, one unhealthy; another
+    instance's health is not the check's business."""
+    arn = _target_group(aws, "web")
+    _group(aws, [arn])
+
+    def entry(instance: str, port: int, state: str) -> dict[str, Any]:
+        health = (
+            {"State": state} if state == "healthy" else {"State": state, "Reason": "Target.Timeout"}
+        )
+        return {"Target": {"Id": instance, "Port": port}, "TargetHealth": health}
+
+    reported = {
+        "TargetHealthDescriptions": [
+            entry(aws.instance_id, 80, "healthy"),
+            entry(aws.instance_id, 8080, "unhealthy"),
+            entry("i-0123456789abcdef0", 80, "unhealthy"),
+        ]
+    }
+    with mock.patch.object(aws.client("elbv2"), "describe_target_health", return_value=reported):
+        answer = ask(TargetGroupHealthCheck)
+    assert answer.status is Verdict.WAIT
+    assert answer.reason == "web: unhealthy (Target.Timeout)"
+
+    reported["TargetHealthDescriptions"] = [
+        entry(aws.instance_id, 80, "healthy"),
+        entry("i-0123456789abcdef0", 80, "unhealthy"),
+    ]
+    with mock.patch.object(aws.client("elbv2"), "describe_target_health", return_value=reported):
+        assert ask(TargetGroupHealthCheck).status is Verdict.PASS
+
+
+def test_deleted_target_group_is_skipped(aws: Account, ask: Ask) -> None:
+    """A target group deleted but still listed by the group serves nothing: it cannot hold the
+    launch, and it is named in details."""
+    web, old = _target_group(aws, "web"), _target_group(aws, "old")
+    _group(aws, [web, old])
+    aws.client("elbv2").delete_target_group(TargetGroupArn=old)
+    _register(aws, web)
+    answer = ask(TargetGroupHealthCheck)
+    assert answer.status is Verdict.PASS, answer.reason
+    assert answer.reason == "healthy in 1 target group(s); skipped deleted target group(s) old"
+    assert answer.details == {"healthy": ["web"], "missing": ["old"]}
+
+
+def test_deleted_target_group_is_not_a_reason_to_wait_while_another_is(
+    aws: Account, ask: Ask
+) -> None:
+    web, old = _target_group(aws, "web"), _target_group(aws, "old")
+    _group(aws, [web, old])
+    aws.client("elbv2").delete_target_group(TargetGroupArn=old)
+    answer = ask(TargetGroupHealthCheck)
+    assert answer.status is Verdict.WAIT
+    assert answer.reason == "web: registered the instance, waiting for health checks"
+    assert answer.details == {"registered": ["web"], "missing": ["old"]}
+
+
+def test_every_target_group_deleted_passes(aws: Account, ask: Ask) -> None:
+    old = _target_group(aws, "old")
+    _group(aws, [old])
+    aws.client("elbv2").delete_target_group(TargetGroupArn=old)
+    answer = ask(TargetGroupHealthCheck)
+    assert answer.status is Verdict.PASS
+    assert answer.reason == "none of the group's target groups exists any more"
+    assert answer.details == {"missing": ["old"]}
+
+
+def test_unknown_group_waits(aws: Account, ask: Ask) -> None:
+    """No group, no list of target groups: nothing to vouch for, so not a PASS."""
+    answer = ask(TargetGroupHealthCheck)
+    assert answer.status is Verdict.WAIT
+    assert answer.reason == "Auto Scaling does not report the group"
+
+
+def test_transient_error_propagates_so_the_round_waits(aws: Account, ask: Ask) -> None:
+    """Patched: moto does not throttle. Any error but TargetGroupNotFound is raised, and
+    run_round turns it into WAIT."""
+    arn = _target_group(aws, "web")
+    _group(aws, [arn])
+    throttled = ClientError(
+        {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "DescribeTargetHealth"
+    )
+    with (
+        mock.patch.object(aws.client("elbv2"), "describe_target_health", side_effect=throttled),
+        pytest.raises(ClientError, match="Throttling"),
+    ):
+        ask(TargetGroupHealthCheck)
+
+
+def test_bad_params_are_rejected_before_the_check_runs(ask: Ask) -> None:
+    """One fixture for all cases: the moto account is slow to set up."""
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"register": "yes"}, "register must be true or false"),
+        ({"register": 1}, "register must be true or false"),
+        ({"regster": True}, r"unknown parameter\(s\) \['regster'\]; allowed: \['register'\]"),
+    ]
+    for params, message in cases:
+        with pytest.raises(InvalidParams, match=message):
+            ask(TargetGroupHealthCheck, params)
+
+
+def test_register_defaults_to_true_and_the_example_is_valid_metadata() -> None:
+    assert TargetGroupHealthCheck.validate_params({}) == {"register": True}
+    example = TargetGroupHealthCheck.example
+    assert example["name"] == TargetGroupHealthCheck.name
+    assert TargetGroupHealthCheck.validate_params(example["params"]) == {"register": True}
+    assert len(json.dumps({"checks": [example]})) < 200
