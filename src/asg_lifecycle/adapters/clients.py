@@ -11,6 +11,11 @@ from functools import cache
 from typing import Any
 
 MAX_ATTEMPTS = 5
+# A user's check function is invoked once per round and must answer within this; a slower answer
+# is a read timeout (the round waits and asks again) instead of botocore invoking it again up to
+# MAX_ATTEMPTS times until the RunChecks function itself times out (which would end the action
+# with the safe result). Keep it well under RunChecks' Timeout in template.yaml (60 s).
+LAMBDA_CHECK_READ_TIMEOUT = 25
 
 
 @cache
@@ -18,11 +23,18 @@ def client(service: str) -> Any:
     import boto3  # noqa: PLC0415 - deferred: only paths that call AWS pay for it
     from botocore.config import Config  # noqa: PLC0415
 
-    config = Config(
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
-        connect_timeout=5,
-        read_timeout=20,
-    )
+    if service == "lambda":
+        config = Config(
+            retries={"mode": "standard", "total_max_attempts": 1},
+            connect_timeout=5,
+            read_timeout=LAMBDA_CHECK_READ_TIMEOUT,
+        )
+    else:
+        config = Config(
+            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            connect_timeout=5,
+            read_timeout=20,
+        )
     make: Any = boto3.client  # the service name is a runtime value: no typed overload applies
     return make(service, config=config)
 

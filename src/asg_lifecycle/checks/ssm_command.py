@@ -146,7 +146,13 @@ def _send(ctx: CheckContext, now: datetime) -> Answer:
         )
     except ssm.exceptions.InvalidInstanceId:
         return waiting("SSM does not manage the instance yet (agent not registered)")
-    except (ssm.exceptions.InvalidDocument, ssm.exceptions.InvalidParameters) as exc:
+    except (  # configuration SSM will refuse however often it is asked
+        ssm.exceptions.InvalidDocument,
+        ssm.exceptions.InvalidDocumentVersion,
+        ssm.exceptions.InvalidParameters,
+        ssm.exceptions.MaxDocumentSizeExceeded,
+        ssm.exceptions.UnsupportedPlatformType,
+    ) as exc:
         code = exc.response.get("Error", {}).get("Code", type(exc).__name__)
         message = str(exc.response.get("Error", {}).get("Message", ""))[:200]
         return failed(f"SSM refused document {document[:64]}: {code} {message}".rstrip())

@@ -3,7 +3,7 @@
 For when the signal comes from elsewhere than the instance (a deployment pipeline, a service that
 registered the instance), or the instance may write to Parameter Store but not tag itself. The name
 may hold ``{instanceId}``, ``{groupName}`` and ``{hookName}``, so one hook configuration serves
-every instance: ``/myapp/ready/{instanceId}``.
+every instance: ``/asg-lifecycle/{instanceId}/ready``.
 
 The value is read without decryption, so the check needs no KMS permission and never sees a secret;
 for the same reason it is never shown in a reason (the parameter may hold something sensitive), and

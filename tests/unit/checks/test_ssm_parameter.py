@@ -152,5 +152,5 @@ def test_valid_params_get_their_defaults() -> None:
     raw = {"name": "/{groupName}/{instanceId}", "failValue": "failed"}
     assert SsmParameterCheck.validate_params(raw) == {**raw, "value": "ready"}
     assert SsmParameterCheck.validate_params(SsmParameterCheck.example["params"])["name"] == (
-        "/myapp/ready/{instanceId}"
+        "/asg-lifecycle/{instanceId}/ready"  # under the template's default ReadinessParameterPath
     )
