@@ -21,12 +21,8 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
+from asg_lifecycle.checks.elb_health import NOT_FOUND, instance_state
 from asg_lifecycle.model import Transition
-
-# The modelled code is LoadBalancerNotFound (AccessPointNotFoundException); the API reference
-# names the error AccessPointNotFound, so both are accepted.
-_NOT_FOUND = frozenset({"LoadBalancerNotFound", "AccessPointNotFound"})
-_DESCRIPTION_MAX = 120
 
 
 class ElbDrainCheck(Check):
@@ -61,27 +57,16 @@ class ElbDrainCheck(Check):
                 # InvalidInstance error on AWS, and "no longer registered" is the answer we want.
                 states = elb.describe_instance_health(LoadBalancerName=name)["InstanceStates"]
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in _NOT_FOUND:
+                if exc.response.get("Error", {}).get("Code") not in NOT_FOUND:
                     raise  # throttling, an outage: WAIT, asked again next round
                 missing.append(name)
                 continue
             mine = next((s for s in states if s["InstanceId"] == instance_id), None)
             if mine is not None:
-                notes.append(f"still registered with {name}: {_state(mine)}")
+                notes.append(f"still registered with {name}: {instance_state(mine)}")
         details = {"missing": missing} if missing else {}
         if notes:
             return waiting("; ".join(notes), **details)
         drained = len(names) - len(missing)
         gone = f"; skipped deleted load balancer(s) {', '.join(missing)}" if missing else ""
         return passed(f"out of {drained} classic load balancer(s){gone}", **details)
-
-
-def _state(health: dict[str, Any]) -> str:
-    """``InService (Instance deregistration currently in progress.)``."""
-    state = str(health.get("State", "Unknown"))
-    parts = [
-        str(part)[:_DESCRIPTION_MAX]
-        for part in (health.get("ReasonCode"), health.get("Description"))
-        if part and part != "N/A"
-    ]
-    return f"{state} ({': '.join(parts)})" if parts else state

@@ -36,7 +36,7 @@ from asg_lifecycle.params import Kind, Param
 
 # The modelled code is LoadBalancerNotFound (AccessPointNotFoundException); the API reference
 # names the error AccessPointNotFound, so both are accepted.
-_NOT_FOUND = frozenset({"LoadBalancerNotFound", "AccessPointNotFound"})
+NOT_FOUND = frozenset({"LoadBalancerNotFound", "AccessPointNotFound"})
 _DESCRIPTION_MAX = 120
 
 
@@ -90,7 +90,7 @@ class ElbHealthCheck(Check):
                     notes.append(f"{name}: registered the instance, waiting for health checks")
                     continue
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in _NOT_FOUND:
+                if exc.response.get("Error", {}).get("Code") not in NOT_FOUND:
                     raise  # throttling, an outage: WAIT, asked again next round
                 missing.append(name)  # deleted: it serves nothing, there is nothing to wait for
                 continue
@@ -99,7 +99,7 @@ class ElbHealthCheck(Check):
             elif mine["State"] == "InService":
                 in_service.append(name)
             else:
-                notes.append(f"{name}: {_state(mine)}")
+                notes.append(f"{name}: {instance_state(mine)}")
         details = _details(inService=in_service, registered=registered, missing=missing)
         if notes:
             return waiting("; ".join(notes), **details)
@@ -109,8 +109,11 @@ class ElbHealthCheck(Check):
         return passed(f"InService in {len(in_service)} classic load balancer(s){gone}", **details)
 
 
-def _state(health: dict[str, Any]) -> str:
-    """``OutOfService (Instance: Instance has failed at least the UnhealthyThreshold ...)``."""
+def instance_state(health: dict[str, Any]) -> str:
+    """``OutOfService (Instance: Instance has failed at least the UnhealthyThreshold ...)``.
+
+    Shared with elb-drain, which shows the same DescribeInstanceHealth entries.
+    """
     state = str(health.get("State", "Unknown"))
     parts = [
         str(part)[:_DESCRIPTION_MAX]
