@@ -99,7 +99,7 @@ def checked(state: State, results: Sequence[CheckResult], now: datetime) -> Stat
     progress = after_round(Progress.from_json(state["progress"]))
     verdict, reason = combine(results)
     decision = decide(plan, progress, verdict, reason, now)
-    memos = memos_of(state) + [None] * max(0, len(plan.checks) - len(memos_of(state)))
+    memos = (memos_of(state) + [None] * len(plan.checks))[: len(plan.checks)]
     for index, result in enumerate(results):
         memos[index] = result.memo
     updated = {
@@ -109,7 +109,7 @@ def checked(state: State, results: Sequence[CheckResult], now: datetime) -> Stat
         "decision": decision.to_json(),
     }
     if any(memo is not None for memo in memos):
-        updated["checkMemos"] = memos[: len(plan.checks)]
+        updated["checkMemos"] = memos
     else:
         updated.pop("checkMemos", None)
     return updated

@@ -185,7 +185,7 @@ def test_ssm_command_exiting_non_zero_abandons_with_its_error_output() -> None:
 def test_ssm_command_still_running_waits_until_the_deadline() -> None:
     document = launch([COMMAND_CHECK], instances=[{"readyAfter": 0, "command": {"seconds": 9999}}])
     report, _ = run(document)
-    assert_timed_out(first(report), "ssm-command", "")
+    assert_timed_out(first(report), "ssm-command", "InProgress")
 
 
 # --- target-group-health ----------------------------------------------------------------------
@@ -270,7 +270,7 @@ def test_ecs_container_instance_never_registered_waits_until_the_deadline() -> N
     with emulated(document) as (aws, scenario):
         aws.client("ecs").create_cluster(clusterName="web")
         report = play(scenario, aws)
-    assert_timed_out(first(report), "ecs-container-instance", "")
+    assert_timed_out(first(report), "ecs-container-instance", "not registered in cluster web")
 
 
 def test_ecs_drain_sets_draining_and_waits_for_the_last_task() -> None:

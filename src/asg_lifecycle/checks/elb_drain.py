@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
 from asg_lifecycle.checks.elb_health import NOT_FOUND, instance_state
+from asg_lifecycle.checks.load_balancers import of_group
 from asg_lifecycle.model import Transition
 
 
@@ -39,12 +40,10 @@ class ElbDrainCheck(Check):
     )
 
     def evaluate(self, ctx: CheckContext) -> Answer:
-        groups = ctx.client("autoscaling").describe_auto_scaling_groups(
-            AutoScalingGroupNames=[ctx.action.group_name]
-        )["AutoScalingGroups"]
-        if not groups:  # deleted (force-delete terminates its instances): nothing to drain from
+        group = of_group(ctx)
+        if group is None:  # deleted (force-delete terminates its instances): nothing to drain from
             return passed("Auto Scaling does not report the group: no load balancer to drain from")
-        names: list[str] = groups[0].get("LoadBalancerNames", [])
+        names = group.classic
         if not names:
             return passed("the group has no classic load balancers")
         elb = ctx.client("elb")

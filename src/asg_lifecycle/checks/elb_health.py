@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
+from asg_lifecycle.checks.load_balancers import non_empty, of_group
 from asg_lifecycle.model import Transition
 from asg_lifecycle.params import Kind, Param
 
@@ -64,12 +65,10 @@ class ElbHealthCheck(Check):
     )
 
     def evaluate(self, ctx: CheckContext) -> Answer:
-        groups = ctx.client("autoscaling").describe_auto_scaling_groups(
-            AutoScalingGroupNames=[ctx.action.group_name]
-        )["AutoScalingGroups"]
-        if not groups:
+        group = of_group(ctx)
+        if group is None:
             return waiting("Auto Scaling does not report the group")
-        names: list[str] = groups[0].get("LoadBalancerNames", [])
+        names = group.classic
         if not names:
             return passed("the group has no classic load balancers")
         elb = ctx.client("elb")
@@ -100,7 +99,7 @@ class ElbHealthCheck(Check):
                 in_service.append(name)
             else:
                 notes.append(f"{name}: {instance_state(mine)}")
-        details = _details(inService=in_service, registered=registered, missing=missing)
+        details = non_empty(inService=in_service, registered=registered, missing=missing)
         if notes:
             return waiting("; ".join(notes), **details)
         if not in_service:
@@ -121,7 +120,3 @@ def instance_state(health: dict[str, Any]) -> str:
         if part and part != "N/A"
     ]
     return f"{state} ({': '.join(parts)})" if parts else state
-
-
-def _details(**lists: list[str]) -> dict[str, list[str]]:
-    return {key: value for key, value in lists.items() if value}

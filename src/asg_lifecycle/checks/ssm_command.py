@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from asg_lifecycle import clock
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, failed, passed, waiting
-from asg_lifecycle.model import Transition
+from asg_lifecycle.model import InvalidAction, Transition, format_time, parse_time
 from asg_lifecycle.params import InvalidParams, Kind, Param
 
 DEFAULT_DOCUMENT = "AWS-RunShellScript"
@@ -43,7 +43,6 @@ _DELIVERY_TIMEOUT = 300  # SendCommand TimeoutSeconds: not started by then, SSM 
 _SLACK = 60
 _TAIL = 500
 _COMMENT_MAX = 100  # SendCommand Comment
-_RUNNING = frozenset({"Pending", "InProgress", "Delayed"})
 _NOT_DELIVERED = frozenset({"Undeliverable", "Delivery Timed Out"})
 
 
@@ -159,7 +158,7 @@ def _send(ctx: CheckContext, now: datetime) -> Answer:
     command_id: str = response["Command"]["CommandId"]
     return waiting(
         f"command {command_id} sent",
-        memo={"commandId": command_id, "sentAt": now.isoformat()},
+        memo={"commandId": command_id, "sentAt": format_time(now)},
     )
 
 
@@ -208,9 +207,7 @@ def _read(ctx: CheckContext, command_id: str, sent_at: datetime, now: datetime) 
             f"command {command_id} still {status or 'unknown'} after {elapsed}s (limit {limit}s)",
             commandId=command_id,
         )
-    if status in _RUNNING:
-        return waiting(f"command {command_id} {status}", memo=memo)
-    return waiting(f"command {command_id} in status {status or 'unknown'}", memo=memo)
+    return waiting(f"command {command_id} {status or 'in an unknown status'}", memo=memo)
 
 
 def _read_memo(memo: Any) -> tuple[str, datetime] | None:
@@ -220,10 +217,9 @@ def _read_memo(memo: Any) -> tuple[str, datetime] | None:
         return None
     command_id = memo.get("commandId")
     sent_at = memo.get("sentAt")
-    if not isinstance(command_id, str) or not command_id or not isinstance(sent_at, str):
+    if not isinstance(command_id, str) or not command_id:
         return None
     try:
-        when = datetime.fromisoformat(sent_at)
-    except ValueError:
+        return command_id, parse_time(sent_at, "sentAt")
+    except InvalidAction:
         return None
-    return command_id, when if when.tzinfo else when.replace(tzinfo=UTC)

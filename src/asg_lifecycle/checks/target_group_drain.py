@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
+from asg_lifecycle.checks.load_balancers import of_group, target_group_name
 from asg_lifecycle.model import Transition
 
 
@@ -28,10 +29,8 @@ class TargetGroupDrainCheck(Check):
     )
 
     def evaluate(self, ctx: CheckContext) -> Answer:
-        groups = ctx.client("autoscaling").describe_auto_scaling_groups(
-            AutoScalingGroupNames=[ctx.action.group_name]
-        )["AutoScalingGroups"]
-        arns: list[str] = groups[0].get("TargetGroupARNs", []) if groups else []
+        group = of_group(ctx)
+        arns = group.target_groups if group is not None else []
         if not arns:
             return passed("the group has no target groups")
         elbv2 = ctx.client("elbv2")
@@ -55,4 +54,4 @@ def _still_registered(elbv2: Any, arn: str, instance_id: str) -> str:
             if d["Target"]["Id"] == instance_id and d["TargetHealth"]["State"] != "unused"
         }
     )
-    return f"{arn.rsplit('/', 2)[-2]}: {','.join(states)}" if states else ""
+    return f"{target_group_name(arn)}: {','.join(states)}" if states else ""

@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
+from asg_lifecycle.checks.load_balancers import non_empty, of_group, target_group_name
 from asg_lifecycle.model import Transition
 from asg_lifecycle.params import Kind, Param
 
@@ -64,12 +65,10 @@ class TargetGroupHealthCheck(Check):
     )
 
     def evaluate(self, ctx: CheckContext) -> Answer:
-        groups = ctx.client("autoscaling").describe_auto_scaling_groups(
-            AutoScalingGroupNames=[ctx.action.group_name]
-        )["AutoScalingGroups"]
-        if not groups:
+        group = of_group(ctx)
+        if group is None:
             return waiting("Auto Scaling does not report the group")
-        arns: list[str] = groups[0].get("TargetGroupARNs", [])
+        arns = group.target_groups
         if not arns:
             return passed("the group has no target groups")
         elbv2 = ctx.client("elbv2")
@@ -79,7 +78,7 @@ class TargetGroupHealthCheck(Check):
         missing: list[str] = []
         notes: list[str] = []
         for arn in arns:
-            name = _name(arn)
+            name = target_group_name(arn)
             try:
                 descriptions = elbv2.describe_target_health(TargetGroupArn=arn)[
                     "TargetHealthDescriptions"
@@ -100,18 +99,13 @@ class TargetGroupHealthCheck(Check):
             else:
                 states = [_state(h) for h in mine if h["State"] != "healthy"]
                 notes.append(f"{name}: {', '.join(states)}")
-        details = _details(healthy=healthy, registered=registered, missing=missing)
+        details = non_empty(healthy=healthy, registered=registered, missing=missing)
         if notes:
             return waiting("; ".join(notes), **details)
         if not healthy:
             return passed("none of the group's target groups exists any more", **details)
         gone = f"; skipped deleted target group(s) {', '.join(missing)}" if missing else ""
         return passed(f"healthy in {len(healthy)} target group(s){gone}", **details)
-
-
-def _name(arn: str) -> str:
-    """``arn:...:targetgroup/web/0123abcd`` -> ``web``."""
-    return arn.rsplit("/", 2)[-2]
 
 
 def _state(health: dict[str, Any]) -> str:
@@ -122,7 +116,3 @@ def _state(health: dict[str, Any]) -> str:
         return state
     description = str(health.get("Description", ""))[:_DESCRIPTION_MAX]
     return f"{state} ({reason}: {description})" if description else f"{state} ({reason})"
-
-
-def _details(**lists: list[str]) -> dict[str, list[str]]:
-    return {key: value for key, value in lists.items() if value}

@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from asg_lifecycle.checks.ssm_command import SsmCommandCheck
-from asg_lifecycle.model import Transition
+from asg_lifecycle.model import Transition, format_time
 from asg_lifecycle.params import InvalidParams
 from asg_lifecycle.policy import Verdict
 from tests.unit.checks.conftest import Account, Ask
@@ -30,7 +30,7 @@ LIMIT = 300 + 600 + 60  # delivery timeout + default timeoutSeconds + slack
 
 
 def _memo(command_id: str = "11111111-2222-3333-4444-555555555555") -> dict[str, str]:
-    return {"commandId": command_id, "sentAt": NOW.isoformat()}
+    return {"commandId": command_id, "sentAt": format_time(NOW)}
 
 
 def _invocation(status: str, details: str | None = None, **fields: Any) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def test_first_round_sends_the_shell_commands_and_waits(aws: Account, ask: Ask) 
 
     assert answer.status is Verdict.WAIT
     [command] = aws.client("ssm").list_commands()["Commands"]
-    assert answer.memo == {"commandId": command["CommandId"], "sentAt": NOW.isoformat()}
+    assert answer.memo == {"commandId": command["CommandId"], "sentAt": format_time(NOW)}
     assert answer.reason == f"command {command['CommandId']} sent"
     assert command["InstanceIds"] == [aws.instance_id]
     assert command["DocumentName"] == "AWS-RunShellScript"
