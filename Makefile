@@ -1,10 +1,12 @@
 # Two commands for a fresh machine:  `make run` (a local end-to-end lifecycle run) and `make test`.
 # Each creates what it needs from this repository's own files (.venv from pyproject.toml,
-# .venv-sam from requirements-sam.txt); nothing has to be installed by hand.
+# .venv-sam from requirements-sam.txt, .venv-checkov from requirements-checkov.txt); nothing has
+# to be installed by hand.
 
 PYTHON      ?= python3
 VENV        := .venv
 SAM_VENV    := .venv-sam
+CHECKOV_VENV := .venv-checkov
 BIN         := $(VENV)/bin
 SCENARIO    ?= mixed-fleet
 export SAM_CLI_TELEMETRY := 0
@@ -27,6 +29,11 @@ $(SAM_VENV)/bin/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
 	touch $@
 
+$(CHECKOV_VENV)/bin/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 ## run: a local end-to-end lifecycle run on the embedded AWS emulation (SCENARIO=name|file.json)
 run: $(BIN)/.installed
 	$(BIN)/asg-lifecycle-local run $(SCENARIO)
@@ -34,7 +41,7 @@ run: $(BIN)/.installed
 scenarios: $(BIN)/.installed
 	$(BIN)/asg-lifecycle-local list
 
-## test: lint, types, template checks (cfn-lint, sam validate --lint, sam build) and every test
+## test: lint, types, template checks (cfn-lint, checkov, sam validate --lint, sam build), every test
 test: lint typecheck template unit
 
 lint: $(BIN)/.installed
@@ -44,8 +51,9 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-template: $(BIN)/.installed $(SAM_VENV)/bin/.installed
+template: $(BIN)/.installed $(SAM_VENV)/bin/.installed $(CHECKOV_VENV)/bin/.installed
 	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml   # settings and stack-wide skips: .checkov.yaml
 	$(SAM_VENV)/bin/sam validate --lint
 	@test -n "$(PY313)" || { echo "sam build needs python3.13 on PATH (the functions' Runtime)"; exit 1; }
 	PATH="$(dir $(PY313)):$$PATH" timeout 1200 $(SAM_VENV)/bin/sam build --build-dir .aws-sam/build --cached --parallel
@@ -60,4 +68,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.scale --instances $(INSTANCES)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -25,7 +26,7 @@ from lifecycle_emulator.autoscaling import LifecycleActions
 from lifecycle_emulator.clock import VirtualClock
 from lifecycle_emulator.fleet import Fleet, InstanceBehaviour
 from lifecycle_emulator.runtime import LambdaRuntime, Patches, reserve_environment
-from lifecycle_emulator.template import StackSpec, load_stack
+from lifecycle_emulator.template import RuleSpec, StackSpec, load_stack
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -180,8 +181,32 @@ class LocalAws:
         )
         events = self.client("events")
         for rule in self.stack.rules.values():
-            events.put_rule(Name=rule.name, EventPattern=json.dumps(rule.pattern), State="ENABLED")
+            if rule.schedule is not None:
+                events.put_rule(Name=rule.name, ScheduleExpression=rule.schedule, State="ENABLED")
+                self._schedule(rule)
+            else:
+                pattern = json.dumps(rule.pattern)
+                events.put_rule(Name=rule.name, EventPattern=pattern, State="ENABLED")
             events.put_targets(Rule=rule.name, Targets=rule.targets)
+
+    def _schedule(self, rule: RuleSpec) -> None:
+        """A schedule rule invokes its targets every period, as EventBridge's scheduler does.
+
+        A tick re-arms only while something else is scheduled (an action's hook timeout, a
+        workflow's wait, a scenario step): a run still ends when there is nothing left to do.
+        """
+        period = rule.period_seconds
+        assert period is not None
+
+        def tick() -> None:
+            for target in rule.targets:
+                fn = self.stack.function_by_arn(target["Arn"])
+                if fn is not None:
+                    self.runtime.invoke_async(fn, _scheduled_event(rule, self.clock.now()))
+            if self.clock.next_due() is not None:
+                self.clock.call_later(period, tick)
+
+        self.clock.call_later(period, tick)
 
     # --- using it ----------------------------------------------------------------------
     def add_function(self, name: str, handler: Callable[[Any], Any]) -> str:
@@ -256,6 +281,21 @@ class LocalAws:
         backend = stepfunctions_parser_backends[ACCOUNT][REGION]
         machine = backend.describe_state_machine(self.state_machine_arn)
         return list(machine.executions)
+
+
+def _scheduled_event(rule: RuleSpec, at: datetime) -> dict[str, Any]:
+    """What EventBridge sends a schedule rule's target (``time``: the scheduled time)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [rule.arn],
+        "detail": {},
+    }
 
 
 def _placeholder_zip() -> bytes:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from asg_lifecycle.model import Transition, execution_prefix, parse_time
+from asg_lifecycle.served import SERVING_TAG
 from lifecycle_emulator.local_aws import REGION, LocalAws
 from lifecycle_emulator.scenarios import Scenario
 
@@ -39,6 +41,9 @@ class ActionReport:
     outcome: dict[str, Any] | None
     calls_after_end: int
     checks: list[dict[str, Any]] = field(default_factory=list)  # the last round's results
+    # Every workflow that handled the action: the event's, a duplicate's or the reconciler's.
+    workflows: list[str] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # each finished workflow's
 
     @property
     def duration(self) -> float | None:
@@ -119,6 +124,16 @@ def _create_group(aws: LocalAws, scenario: Scenario) -> None:
         DesiredCapacity=0,
         AvailabilityZones=[f"{REGION}a"],
         TargetGroupARNs=target_groups,
+        # Serve the group the way a user of the stack's tag mode would (ignored with group names).
+        Tags=[
+            {
+                "ResourceId": scenario.group_name,
+                "ResourceType": "auto-scaling-group",
+                "Key": SERVING_TAG,
+                "Value": str(aws.stack.parameters.get("ServedGroupTagValue", "enabled")),
+                "PropagateAtLaunch": False,
+            }
+        ],
     )
     for hook in scenario.hooks:
         params: dict[str, Any] = {
@@ -147,13 +162,43 @@ def _apply(aws: LocalAws, asg: Any, scenario: Scenario, step: Any) -> None:
         )
 
 
+def _workflows_of(record: Any, by_prefix: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The executions that handled one action: named by its token, or reconciled (no token) and
+    started while it was active."""
+    prefix = execution_prefix(Transition(record.transition), record.instance_id, record.hook_name)
+    found = []
+    for execution in by_prefix.get(prefix, []):
+        if execution["name"].endswith(record.token):
+            found.append(execution)
+            continue
+        action = execution["input"].get("action", {})
+        if action.get("Reconciled") == "true":
+            started = parse_time(action.get("StartedAt")).timestamp()
+            if record.started_at <= started <= (record.ended_at or float("inf")):
+                found.append(execution)
+    return found
+
+
 def build_report(aws: LocalAws, name: str, t0: float) -> Report:
-    executions = {e["name"]: e for e in aws.executions()}
+    by_prefix: dict[str, list[dict[str, Any]]] = {}
+    executions = aws.executions()
+    for e in executions:  # names: <transition>-i-<id>-<hook digest>-<token or run>
+        by_prefix.setdefault("-".join(e["name"].split("-")[:4]), []).append(e)
     actions: list[ActionReport] = []
     problems: list[str] = []
     for record in aws.autoscaling.records:
         short = _SHORT[record.transition]
-        execution = executions.get(f"{short}-{record.instance_id}-{record.token}")
+        workflows = _workflows_of(record, by_prefix)
+        outcomes = [
+            e["output"]["outcome"]
+            for e in workflows
+            if isinstance(e["output"], dict) and "outcome" in e["output"]
+        ]
+        # The one to show: the workflow that completed the action, else the event's.
+        execution = next(
+            (e for e, o in zip(workflows, outcomes, strict=False) if o["status"] == "completed"),
+            workflows[0] if workflows else None,
+        )
         accepted = [c for c in record.calls if c.outcome == "accepted"]
         completions = sum(1 for c in accepted if c.operation == "CompleteLifecycleAction")
         late = [c for c in record.calls if record.ended_at is not None and c.at > record.ended_at]
@@ -176,12 +221,16 @@ def build_report(aws: LocalAws, name: str, t0: float) -> Report:
                 outcome=output.get("outcome") if isinstance(output, dict) else None,
                 calls_after_end=len(late),
                 checks=list(output.get("checks") or []) if isinstance(output, dict) else [],
+                workflows=[e["name"] for e in workflows],
+                outcomes=outcomes,
             )
         )
         if record.ended_at is None:
             problems.append(f"{record.instance_id} {short}: action never ended")
         if execution is None and not record.event_dropped:
             problems.append(f"{record.instance_id} {short}: event delivered but no workflow ran")
+        if execution is None and record.end_reason in ("heartbeat-timeout", "global-timeout"):
+            problems.append(f"{record.instance_id} {short}: timed out with no workflow")
         if completions > 1:
             problems.append(f"{record.instance_id} {short}: completed {completions} times")
     return Report(

@@ -37,8 +37,18 @@ class RuleSpec:
     logical_id: str
     name: str
     arn: str
-    pattern: dict[str, Any]
+    pattern: dict[str, Any] | None  # None for a schedule
     targets: list[dict[str, Any]]
+    schedule: str | None = None  # "rate(5 minutes)"
+
+    @property
+    def period_seconds(self) -> int | None:
+        """The period of a ``rate(N unit)`` schedule (the only kind the template uses)."""
+        if self.schedule is None:
+            return None
+        amount, unit = self.schedule.removeprefix("rate(").removesuffix(")").split()
+        seconds = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400}
+        return int(amount) * seconds[unit]
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,8 @@ class _Resolver:
             arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
             return name, arn
         if kind == "AWS::StepFunctions::StateMachine":
+            given = self.resources[logical_id].get("Properties", {}).get("StateMachineName")
+            name = name if given is None else str(self.value(given))
             arn = f"arn:aws:states:{region}:{account}:stateMachine:{name}"
             return arn, arn
         if kind == "AWS::SQS::Queue":
@@ -259,12 +271,16 @@ class _Resolver:
                 )
             elif kind == "AWS::Events::Rule":
                 name, arn = self.physical(logical_id)
+                pattern = props.get("EventPattern")
                 rules[logical_id] = RuleSpec(
                     logical_id,
                     name,
                     arn,
-                    self.value(props["EventPattern"]),
+                    None if pattern is None else self.value(pattern),
                     self.value(props["Targets"]),
+                    schedule=self.value(props["ScheduleExpression"])
+                    if "ScheduleExpression" in props
+                    else None,
                 )
             elif kind == "AWS::SQS::Queue":
                 queues[logical_id] = self.getatt(logical_id, "QueueName")

@@ -59,6 +59,8 @@ def parse_event(raw: Any) -> LifecycleAction | Ignored:
     try:
         # The hook's timer started when the instance entered the wait state: the event's time.
         started_at = parse_time(raw.get("time"), "time")
-        return LifecycleAction.from_json({**detail, "StartedAt": format_time(started_at)})
+        # Only the reconciler starts token-less actions: an event must carry its token.
+        fields = {key: value for key, value in detail.items() if key != "Reconciled"}
+        return LifecycleAction.from_json({**fields, "StartedAt": format_time(started_at)})
     except InvalidAction as exc:
         raise InvalidEvent(str(exc)) from exc

@@ -6,6 +6,7 @@ and the JSON keys are the ones an operator sees in the execution's input and out
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,14 +56,36 @@ def _require(
     return value
 
 
+RECONCILED = "reconciled"
+
+
+def hook_digest(hook_name: str) -> str:
+    """8 hex characters that tell a group's hooks apart in an execution name (names are short)."""
+    return hashlib.sha256(hook_name.encode()).hexdigest()[:8]
+
+
+def execution_prefix(transition: Transition, instance_id: str, hook_name: str) -> str:
+    """What every execution for one (instance, hook, transition) wait starts with.
+
+    The reconciler, which knows no token, recognises a running workflow by this prefix.
+    """
+    return f"{transition.short}-{instance_id}-{hook_digest(hook_name)}"
+
+
 @dataclass(frozen=True, slots=True)
 class LifecycleAction:
-    """One instance held in a wait state by one hook, identified by its token."""
+    """One instance held in a wait state by one hook.
+
+    ``token`` is the action's LifecycleActionToken from its event. The reconciler, which finds an
+    action whose event never arrived, knows no token (Auto Scaling's API does not list them):
+    ``token`` is then ``None`` and the action is addressed by ``instance_id`` (which
+    RecordLifecycleActionHeartbeat and CompleteLifecycleAction accept instead of a token).
+    """
 
     group_name: str
     hook_name: str
     instance_id: str
-    token: str
+    token: str | None
     transition: Transition
     started_at: datetime
     origin: str = "EC2"
@@ -71,35 +94,53 @@ class LifecycleAction:
     @property
     def token_prefix(self) -> str:
         """Enough of the token to correlate logs; the whole token is a capability and stays out."""
-        return self.token[:8]
+        return self.token[:8] if self.token else RECONCILED
+
+    @property
+    def reconciled(self) -> bool:
+        return self.token is None
 
     @property
     def execution_name(self) -> str:
         """Deterministic per action, so a duplicate delivery cannot start a second workflow.
 
-        ``terminate-i-0123456789abcdef0-<36-char token>``: at most 66 of the 80 characters allowed.
+        ``terminate-i-0123456789abcdef0-<hook digest>-<36-char token>``: at most 75 of the 80
+        characters allowed. A reconciled action has ``r<YYYYmmddHHMM>`` of the reconcile run that
+        found it instead of the token, so two deliveries of the same scheduled run start one
+        workflow.
         """
-        return f"{self.transition.short}-{self.instance_id}-{self.token}"
+        prefix = execution_prefix(self.transition, self.instance_id, self.hook_name)
+        if self.token is None:
+            return f"{prefix}-r{self.started_at.astimezone(UTC):%Y%m%d%H%M}"
+        return f"{prefix}-{self.token}"
 
     @property
     def into_warm_pool(self) -> bool:
         return self.destination == "WarmPool"
 
     def to_json(self) -> dict[str, str]:
-        return {
+        data = {
             "AutoScalingGroupName": self.group_name,
             "LifecycleHookName": self.hook_name,
             "EC2InstanceId": self.instance_id,
-            "LifecycleActionToken": self.token,
             "LifecycleTransition": self.transition.value,
             "Origin": self.origin,
             "Destination": self.destination,
             "StartedAt": format_time(self.started_at),
         }
+        if self.token is None:
+            data["Reconciled"] = "true"
+        else:
+            data["LifecycleActionToken"] = self.token
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> LifecycleAction:
-        """Validate the fields of an action (as AWS names them) and build it."""
+        """Validate the fields of an action (as AWS names them) and build it.
+
+        The token may be missing only from an action the reconciler started (``"Reconciled":
+        "true"``); events never carry that key (:mod:`asg_lifecycle.events` rejects it).
+        """
         if not isinstance(data, dict):
             raise InvalidAction("the lifecycle action must be a JSON object")
         transition = data.get("LifecycleTransition")
@@ -116,7 +157,11 @@ class LifecycleAction:
             ),
             hook_name=_require(data.get("LifecycleHookName"), "LifecycleHookName", _HOOK_NAME),
             instance_id=_require(data.get("EC2InstanceId"), "EC2InstanceId", _INSTANCE_ID),
-            token=_require(data.get("LifecycleActionToken"), "LifecycleActionToken", _TOKEN),
+            token=(
+                None
+                if data.get("Reconciled") == "true" and "LifecycleActionToken" not in data
+                else _require(data.get("LifecycleActionToken"), "LifecycleActionToken", _TOKEN)
+            ),
             transition=Transition(transition),
             started_at=parse_time(data.get("StartedAt"), "StartedAt"),
             origin=origin,

@@ -10,10 +10,16 @@ Pure functions of (plan, progress, check verdict, now). Auto Scaling's rules the
 so this module heartbeats only when the hook would otherwise expire before the next round, never
 tries to extend past the global timeout, and gives up (with the configured result) a safety margin
 before it, so that the result sent is ours and not whatever DefaultResult happens to be.
+
+A fleet scaling at once starts all its actions in the same second, and Auto Scaling has one
+throttling bucket per account and Region: heartbeats are spread with a jitter that is a hash of
+the action and the heartbeat's number (:func:`jitter`), so the same inputs always give the same
+answer. Rounds are spread the same way (up to a tenth of the poll interval longer).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -36,10 +42,19 @@ GLOBAL_TIMEOUT_FACTOR = 100
 # Step Functions Standard allows 25,000 history events per execution; one round (Wait, checks
 # task, choice) writes about 10. Rounds are stretched so that one execution never needs more.
 MAX_ROUNDS = 2000
+# The state machine's TimeoutSeconds: the longest an action can wait (the global timeout cap) and
+# an hour for the last round, retries and completion. A backstop: nothing should ever reach it.
+EXECUTION_TIMEOUT = GLOBAL_TIMEOUT_CAP + 3600
 
 
 def global_timeout(heartbeat_timeout: int) -> int:
     return min(GLOBAL_TIMEOUT_FACTOR * heartbeat_timeout, GLOBAL_TIMEOUT_CAP)
+
+
+def usable_heartbeat_budget(heartbeat_timeout: int) -> int:
+    """Seconds one heartbeat buys at worst: the timeout less the margin and the largest jitter."""
+    margin = safety_margin(heartbeat_timeout)
+    return heartbeat_timeout - margin - max(0, margin // 2 - 1)
 
 
 def safety_margin(heartbeat_timeout: int) -> int:
@@ -48,6 +63,17 @@ def safety_margin(heartbeat_timeout: int) -> int:
     10 % of the heartbeat timeout, at least 10 s, at most 120 s (and always under half the timeout).
     """
     return min(max(10, heartbeat_timeout // 10), 120, heartbeat_timeout // 2)
+
+
+def jitter(key: str, salt: int, span: int) -> int:
+    """A spread in ``[0, span)`` seconds, the same for the same action (``key``) and ``salt``.
+
+    An empty key (a plan made before jitter existed) gets none.
+    """
+    if span <= 1 or not key:
+        return 0
+    digest = hashlib.sha256(f"{key}:{salt}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % span
 
 
 class Verdict(StrEnum):
@@ -79,6 +105,7 @@ class Plan:
     on_failure: LifecycleResult
     on_timeout: LifecycleResult
     checks: tuple[CheckSpec, ...]
+    jitter_key: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +120,7 @@ class Plan:
             "onFailure": self.on_failure.value,
             "onTimeout": self.on_timeout.value,
             "checks": [c.to_json() for c in self.checks],
+            "jitterKey": self.jitter_key,
         }
 
     @classmethod
@@ -109,6 +137,7 @@ class Plan:
             on_failure=LifecycleResult(data["onFailure"]),
             on_timeout=LifecycleResult(data["onTimeout"]),
             checks=tuple(CheckSpec(c["name"], c.get("params", {})) for c in data["checks"]),
+            jitter_key=str(data.get("jitterKey", "")),
         )
 
 
@@ -183,6 +212,7 @@ def make_plan(
         on_failure=config.on_failure,
         on_timeout=config.on_timeout,
         checks=config.checks,
+        jitter_key=action.execution_name,
     )
     expires = min(started + timedelta(seconds=heartbeat_timeout), global_deadline)
     return plan, Progress(hook_expires_at=expires)
@@ -206,9 +236,11 @@ def decide(
     if progress.hook_expires_at >= wake + margin:
         return Decision(Step.WAIT, reason, wait_seconds=_seconds(wake - now))
     # The hook would lapse before the next round is done. If there is still a useful stretch of
-    # time, run the next round just before the hook needs its heartbeat, so that each heartbeat
-    # buys nearly a full HeartbeatTimeout; otherwise heartbeat now.
-    latest = progress.hook_expires_at - margin
+    # time, run the next round just before the hook needs its heartbeat (less a jitter of up to
+    # half the margin, so that a fleet's heartbeats do not fall in the same second), so that each
+    # heartbeat buys nearly a full HeartbeatTimeout; otherwise heartbeat now.
+    spread = jitter(plan.jitter_key, progress.heartbeats, plan.margin // 2)
+    latest = progress.hook_expires_at - margin - timedelta(seconds=spread)
     if latest - now >= timedelta(seconds=min(plan.poll_seconds, plan.heartbeat_timeout) / 2):
         return Decision(Step.WAIT, reason, wait_seconds=_floor_seconds(latest - now))
     # A heartbeat restarts the full HeartbeatTimeout but cannot reach past the global deadline.
@@ -241,10 +273,17 @@ def after_round(progress: Progress) -> Progress:
 
 
 def _poll(plan: Plan, progress: Progress, now: datetime) -> timedelta:
-    """The poll interval, stretched if the rounds left would not fit in one execution's history."""
+    """The poll interval plus a jitter of up to a tenth of it, stretched if the rounds left would
+    not fit in one execution's history."""
     rounds_left = max(1, MAX_ROUNDS - progress.rounds)
     needed = (plan.give_up_at - now).total_seconds() / rounds_left
-    return timedelta(seconds=max(plan.poll_seconds, math.ceil(needed)))
+    spread = jitter(plan.jitter_key, progress.rounds, poll_jitter_span(plan.poll_seconds))
+    return timedelta(seconds=max(plan.poll_seconds + spread, math.ceil(needed)))
+
+
+def poll_jitter_span(poll_seconds: int) -> int:
+    """Rounds are ``poll_seconds`` plus ``[0, span)`` seconds apart."""
+    return poll_seconds // 10 + 1
 
 
 def _floor_seconds(delta: timedelta) -> int:

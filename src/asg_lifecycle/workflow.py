@@ -8,6 +8,12 @@ next one; its ``decision.next`` tells the workflow's single Choice state where t
     ``hold``  -> wait ``waitSeconds``, then complete with ``result`` (no checks)
     ``end``   -> done; ``outcome`` says how it ended
 
+Every ending goes through :func:`_ended`, which writes the one ``outcome`` of the action:
+``completed`` (with the result sent), ``already-finished`` (Auto Scaling had no active action any
+more: completed elsewhere, instance gone), ``timed-out`` (the hook expired first; its
+DefaultResult applied), ``hook-deleted``, ``duplicate`` (a reconciled workflow that found the
+event's own workflow running).
+
 The handlers do the AWS calls and hand the answers to these functions, which decide.
 """
 
@@ -62,6 +68,7 @@ def planned(
             "the lifecycle hook no longer exists; Auto Scaling ended its actions",
             now,
         )
+    state = _recovered(state)
     if isinstance(config, str):
         return {
             **state,
@@ -82,6 +89,25 @@ def planned(
     }
 
 
+def settling(state: State, seconds: int) -> State:
+    """A reconciled action waits ``seconds`` before its hook is read (see
+    :data:`asg_lifecycle.reconcile.SETTLE_SECONDS`)."""
+    return {
+        **state,
+        "settled": True,
+        "decision": {
+            "next": "settle",
+            "waitSeconds": seconds,
+            "reason": "reconciled: giving a late event's workflow time to start",
+        },
+    }
+
+
+def duplicate(state: State, now: datetime, other: str) -> State:
+    """Another workflow (the event's, started late) handles the action: this one stops here."""
+    return _ended(state, "duplicate", None, f"workflow {other} handles this action", now)
+
+
 def memos_of(state: State) -> list[Any]:
     """What each configured check (by position) asked to get back next round."""
     memos = state.get("checkMemos")
@@ -95,6 +121,7 @@ def checked(state: State, results: Sequence[CheckResult], now: datetime) -> Stat
     round's are in the execution's output. A check that did not run this round (an earlier one
     did not pass) keeps its memo.
     """
+    state = _recovered(state)
     plan = Plan.from_json(state["plan"])
     progress = after_round(Progress.from_json(state["progress"]))
     verdict, reason = combine(results)
@@ -116,17 +143,41 @@ def checked(state: State, results: Sequence[CheckResult], now: datetime) -> Stat
 
 
 def heartbeat_recorded(state: State, now: datetime) -> State:
+    """After a heartbeat: wait the decided time (a poll interval after checks that failed to
+    run, whose decision had none), then the next round."""
     plan = Plan.from_json(state["plan"])
     progress = after_heartbeat(plan, Progress.from_json(state["progress"]), now)
-    return {
-        **state,
-        "progress": progress.to_json(),
-        "decision": {**state["decision"], "next": "wait"},
-    }
+    decision = {"waitSeconds": plan.poll_seconds, **state["decision"], "next": "wait"}
+    return {**state, "progress": progress.to_json(), "decision": decision}
+
+
+def lapsed(state: State, now: datetime) -> bool:
+    """Whether the hook has run out of time: Auto Scaling has applied its DefaultResult.
+
+    A heartbeat or completion retried (by Step Functions, after an error) past this moment is not
+    sent: the action is recorded as timed out instead.
+    """
+    progress = state.get("progress")
+    return isinstance(progress, dict) and now >= Progress.from_json(progress).hook_expires_at
+
+
+def timed_out(state: State, now: datetime, during: str) -> State:
+    """The hook expired before the workflow could act: DefaultResult applied (Auto Scaling's)."""
+    plan = state.get("plan")
+    default = LifecycleResult(plan["defaultResult"]) if isinstance(plan, dict) else None
+    return _ended(
+        state,
+        "timed-out",
+        default,
+        f"the hook expired before {during}; Auto Scaling applied its DefaultResult",
+        now,
+    )
 
 
 def action_gone(state: State, now: datetime, during: str) -> State:
     """Auto Scaling answered "No active Lifecycle Action": it ended elsewhere (or timed out)."""
+    if lapsed(state, now):
+        return timed_out(state, now, during)
     return _ended(
         state,
         "already-finished",
@@ -139,6 +190,13 @@ def action_gone(state: State, now: datetime, during: str) -> State:
 def completed(state: State, now: datetime) -> State:
     decision = state["decision"]
     return _ended(state, "completed", LifecycleResult(decision["result"]), decision["reason"], now)
+
+
+def _recovered(state: State) -> State:
+    """The hook was read, or a round of checks ran: forget the error the workflow was recovering
+    from (``AfterError`` in the definition), so that a later failure gets its full count of
+    attempts. (A heartbeat does not reset it: checks that never run must not heartbeat forever.)"""
+    return {k: v for k, v in state.items() if k not in ("error", "recovery")}
 
 
 def _ended(

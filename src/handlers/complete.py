@@ -20,6 +20,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = workflow.action_of(event)
     logger.append_keys(**correlation_keys(action))
     result = LifecycleResult(event["decision"]["result"])
+    if workflow.lapsed(event, clock.now()):  # e.g. a retry after the hook expired
+        logger.warning("Hook expired before completion; not sent", extra={"result": result.value})
+        metrics.add_metric(name="ActionsTimedOut", unit=MetricUnit.Count, value=1)
+        return workflow.timed_out(event, clock.now(), "completion")
     try:
         autoscaling.complete(client("autoscaling"), action, result)
     except autoscaling.ActionGone:

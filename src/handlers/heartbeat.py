@@ -19,6 +19,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = workflow.action_of(event)
     logger.append_keys(**correlation_keys(action))
     sent_at = clock.now()  # the hook's new expiry counts from the request, not from the answer
+    if workflow.lapsed(event, sent_at):  # e.g. a retry after the hook expired: nothing to extend
+        logger.warning("Hook expired before the heartbeat; not sent")
+        metrics.add_metric(name="ActionsTimedOut", unit=MetricUnit.Count, value=1)
+        return workflow.timed_out(event, sent_at, "the heartbeat")
     try:
         autoscaling.record_heartbeat(client("autoscaling"), action)
     except autoscaling.ActionGone:

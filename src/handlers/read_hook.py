@@ -8,8 +8,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from asg_lifecycle import clock, workflow
-from asg_lifecycle.adapters import autoscaling
+from asg_lifecycle import clock, reconcile, workflow
+from asg_lifecycle.adapters import autoscaling, stepfunctions
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.checks import allowed_for
 from asg_lifecycle.config import ActionConfig, Defaults, InvalidConfig, read_config
@@ -21,7 +21,28 @@ from handlers.observability import correlation_keys, logger, metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = workflow.action_of(event)
     logger.append_keys(**correlation_keys(action))
+    if action.reconciled:
+        if not event.get("settled"):
+            return workflow.settling(event, reconcile.SETTLE_SECONDS)
+        running = stepfunctions.running_execution_names(
+            client("stepfunctions"), os.environ["STATE_MACHINE_ARN"]
+        )
+        others = reconcile.other_workflows(action, running)
+        if others:
+            logger.info("Another workflow handles this action", extra={"execution": others[0]})
+            return workflow.duplicate(event, clock.now(), others[0])
+        state = autoscaling.instance_lifecycle_state(client("autoscaling"), action.instance_id)
+        if not reconcile.still_waiting(action, state):  # e.g. the late event's workflow is done
+            return workflow.action_gone(event, clock.now(), f"instance is {state or 'gone'}")
     hook = autoscaling.describe_hook(client("autoscaling"), action.group_name, action.hook_name)
+    if hook is not None and action.reconciled:
+        # The reconciler cannot tell which of a group's hooks still hold the instance: a heartbeat
+        # by instance id confirms this one does (and restarts its timeout, which the plan assumes).
+        try:
+            autoscaling.record_heartbeat(client("autoscaling"), action)
+        except autoscaling.ActionGone:
+            logger.info("Reconciled action is not active for this hook")
+            return workflow.action_gone(event, clock.now(), "confirming a reconciled action")
     if hook is None:
         logger.warning("Lifecycle hook not found")
         return workflow.planned(event, None, None, "", clock.now())

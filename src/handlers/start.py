@@ -1,7 +1,8 @@
 """EventBridge target: start exactly one workflow per lifecycle action.
 
-Malformed events are logged and dropped (retrying cannot fix them); AWS errors propagate so that
-Lambda's asynchronous retries and the dead-letter queue keep the event.
+Malformed events are logged and dropped (retrying cannot fix them), and so are events of groups
+this stack does not serve (:mod:`asg_lifecycle.served`); AWS errors propagate so that Lambda's
+asynchronous retries and the dead-letter queue keep the event.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.adapters.stepfunctions import start_workflow
 from asg_lifecycle.events import Ignored, InvalidEvent, parse_event
+from asg_lifecycle.served import SERVING_TAG, ServedGroups
 from handlers.observability import correlation_keys, logger, metrics
 
 
@@ -28,6 +31,15 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         logger.error("Rejected event", extra={"reason": str(exc), "event_id": event_id})
         metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
         return {"status": "rejected", "reason": str(exc)}
+    if not isinstance(parsed, Ignored):
+        served = ServedGroups.from_env(os.environ)
+        tag = (
+            autoscaling.group_tag(client("autoscaling"), parsed.group_name, SERVING_TAG)
+            if served.by_tag
+            else None
+        )
+        if not served.serves(parsed.group_name, tag):
+            parsed = Ignored(f"group {parsed.group_name[:64]!r} is not served by this stack")
     if isinstance(parsed, Ignored):
         logger.info("Ignored event", extra={"reason": parsed.reason, "event_id": event_id})
         metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from asg_lifecycle.policy import poll_jitter_span
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, ActionReport, Report
 from lifecycle_emulator.scenarios import Scenario, parse
@@ -73,6 +74,15 @@ def emulated(document: dict[str, Any], name: str = "test") -> Iterator[tuple[Loc
 def at(seconds: float) -> float:
     """The epoch second ``seconds`` after the start of a play."""
     return T0.timestamp() + seconds
+
+
+def assert_at_round(actual: float | None, expected: float, waits: int, poll: int = 30) -> None:
+    """A round ``waits`` poll intervals in: rounds are ``poll`` plus a jitter of
+    ``[0, poll_jitter_span(poll))`` seconds apart (:func:`asg_lifecycle.policy.jitter`), so the
+    round planned for ``expected`` lands up to ``waits`` jitters later."""
+    assert actual is not None
+    latest = expected + waits * (poll_jitter_span(poll) - 1)
+    assert expected <= actual <= latest, f"{actual} not in [{expected}, {latest}]"
 
 
 def only(report: Report, transition: str) -> ActionReport:

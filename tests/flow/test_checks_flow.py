@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
+from asg_lifecycle.policy import poll_jitter_span
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import ActionReport, play
 from tests.flow.stack import (
+    assert_at_round,
     assert_completed_once_by_the_workflow,
     at,
     doc,
@@ -67,10 +69,11 @@ def last_check(action: ActionReport, name: str) -> dict[str, Any]:
 
 
 def assert_passed(action: ActionReport, name: str, at_or_before: float) -> None:
+    """Passed by the round planned for ``at_or_before`` (rounds 30 s apart, plus their jitter)."""
     assert action.result == "CONTINUE", action.outcome
     assert_completed_once_by_the_workflow(action)
     assert action.ended_at is not None
-    assert action.ended_at <= at_or_before
+    assert action.ended_at <= at_or_before + (at_or_before // 30) * (poll_jitter_span(30) - 1)
     assert last_check(action, name)["status"] == "pass"
 
 
@@ -84,11 +87,13 @@ def assert_timed_out(action: ActionReport, name: str, reason_part: str) -> None:
     assert reason_part in result["reason"], result
 
 
-def assert_failed_early(action: ActionReport, name: str, reason_part: str, at: float) -> None:
-    """A definitive failure ends the action at the round that sees it, with onFailure."""
+def assert_failed_early(action: ActionReport, name: str, reason_part: str, after: float) -> None:
+    """A definitive failure (from ``after``) ends the action at the first round that sees it,
+    with onFailure."""
     assert action.result == "ABANDON", action.outcome
     assert_completed_once_by_the_workflow(action)
-    assert action.ended_at == at
+    assert action.ended_at is not None
+    assert after <= action.ended_at <= after + 30 + poll_jitter_span(30), "the next round"
     result = last_check(action, name)
     assert result["status"] == "fail"
     assert reason_part in result["reason"], result
@@ -121,7 +126,7 @@ def test_instance_tag_never_set_waits_until_the_deadline() -> None:
 
 def test_instance_tag_fail_value_abandons_at_once() -> None:
     report, _ = run(launch([TAG_CHECK]), (95, tag("failed")))
-    assert_failed_early(first(report), "instance-tag", "failed", at=120)
+    assert_failed_early(first(report), "instance-tag", "failed", after=95)
 
 
 # --- ssm-parameter ----------------------------------------------------------------------------
@@ -152,7 +157,7 @@ def test_ssm_parameter_missing_waits_until_the_deadline() -> None:
 
 def test_ssm_parameter_fail_value_abandons_at_once() -> None:
     report, _ = run(launch([PARAM_CHECK]), (95, parameter("failed")))
-    assert_failed_early(first(report), "ssm-parameter", "fail", at=120)
+    assert_failed_early(first(report), "ssm-parameter", "fail", after=95)
 
 
 # --- ssm-command ------------------------------------------------------------------------------
@@ -165,7 +170,7 @@ def test_ssm_command_sent_once_the_agent_is_online_and_passing_on_success() -> N
     report, _ = run(document)
     action = first(report)
     assert_passed(action, "ssm-command", at_or_before=120)
-    assert action.ended_at == 90, "rounds at 0, 30 find no agent; 60 sends; 90 reads Success"
+    assert_at_round(action.ended_at, 90, waits=3)  # 0, 30: no agent; 60 sends; 90 reads Success
     details = last_check(action, "ssm-command")["details"]
     assert details["responseCode"] == 0
     assert details["outputTail"] == "up"
@@ -178,7 +183,7 @@ def test_ssm_command_exiting_non_zero_abandons_with_its_error_output() -> None:
     )
     report, _ = run(document)
     action = first(report)
-    assert_failed_early(action, "ssm-command", "3", at=90)
+    assert_failed_early(action, "ssm-command", "3", after=60)  # sent at the round after 60
     assert "db unreachable" in str(last_check(action, "ssm-command")["details"])
 
 
@@ -194,7 +199,7 @@ def test_target_group_health_registers_the_instance_and_passes_when_healthy() ->
     report, _ = run(document)
     action = first(report)
     assert_passed(action, "target-group-health", at_or_before=120)
-    assert action.ended_at == 90, "0 registers (initial), 30 and 60 initial, 90 healthy"
+    assert_at_round(action.ended_at, 90, waits=3)  # 0 registers (initial), 30, 60 initial, 90 ok
 
 
 def test_target_group_health_unhealthy_instance_waits_until_the_deadline() -> None:
@@ -240,7 +245,7 @@ def test_lambda_check_follows_the_users_function(
         report = play(scenario, aws)
     action = first(report)
     assert action.result == result
-    assert action.ended_at == ended_at
+    assert_at_round(action.ended_at, ended_at, waits=ended_at // 30)
     assert_completed_once_by_the_workflow(action)
     assert last_check(action, "lambda")["status"] == status
     assert seen, "the user's function was invoked"
@@ -315,6 +320,8 @@ def test_ecs_drain_sets_draining_and_waits_for_the_last_task() -> None:
     assert action.result == "CONTINUE"
     assert_completed_once_by_the_workflow(action)
     assert action.started_at == 100
-    assert action.ended_at == 400, "rounds every 30 s from 100; the one at 400 finds no task"
+    # Rounds every 30 s (+ jitter) from 100; the first after the last task stops (400) passes.
+    assert action.ended_at is not None
+    assert 400 <= action.ended_at <= 400 + 30 + poll_jitter_span(30)
     assert status == "DRAINING"
     assert last_check(action, "ecs-drain")["status"] == "pass"

@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from moto.autoscaling.exceptions import AutoscalingClientError
 
+from asg_lifecycle.policy import poll_jitter_span
 from asg_lifecycle.workflow import action_of
 from lifecycle_emulator.play import play
 from tests.conftest import load_event
 from tests.flow.stack import (
+    assert_at_round,
     assert_completed_once_by_the_workflow,
     assert_heartbeats_only_when_needed,
     assert_hook_never_lapsed,
@@ -49,7 +51,7 @@ def test_launch_whose_checks_pass_is_continued_at_the_first_passing_round() -> N
 
     action = only(report, "launch")
     assert action.result == "CONTINUE"
-    assert action.ended_at == 90, "rounds at 0, 30, 60 see 'initializing'; the one at 90 passes"
+    assert_at_round(action.ended_at, 90, waits=3)  # 0, 30, 60 see 'initializing'; 90 passes
     assert_completed_once_by_the_workflow(action)
     assert action.heartbeats == []
     assert action.outcome is not None
@@ -94,7 +96,9 @@ def test_terminate_is_continued_once_drained_from_the_target_group() -> None:
 
     action = only(report, "terminate")
     assert action.result == "CONTINUE"
-    assert action.duration == 105, "draining until 100 s; the round at 105 s sees it gone"
+    # Draining until 100 s; rounds from 0 every 15 s (+ jitter): the first after 100 sees it gone.
+    assert action.duration is not None
+    assert 100 <= action.duration <= 100 + 15 + poll_jitter_span(15)
     assert_completed_once_by_the_workflow(action)
     assert action.outcome is not None
     assert action.outcome["reason"] == "all checks passed: target-group-drain"
@@ -317,7 +321,7 @@ def test_plain_text_metadata_is_not_configuration() -> None:
 
     action = only(report, "launch")
     assert action.result == "CONTINUE"
-    assert action.ended_at == 30, "the stack's default poll interval (30 s) applies"
+    assert_at_round(action.ended_at, 30, waits=1)  # the stack's default poll interval applies
     assert action.outcome is not None
     assert "configError" not in action.outcome
 

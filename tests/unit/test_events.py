@@ -29,7 +29,8 @@ def test_terminate_event_becomes_a_terminate_action() -> None:
     action = parse_event(load_event("terminate.json"))
     assert isinstance(action, LifecycleAction)
     assert action.transition is Transition.TERMINATING
-    assert action.execution_name.startswith("terminate-i-0123456789abcdef0-9a8b7c6d")
+    assert action.execution_name.startswith("terminate-i-0123456789abcdef0-")
+    assert action.execution_name.endswith("-9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
 
 
 @pytest.mark.parametrize(

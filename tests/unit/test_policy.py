@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,8 +22,10 @@ from asg_lifecycle.policy import (
     after_round,
     decide,
     global_timeout,
+    jitter,
     make_plan,
     safety_margin,
+    usable_heartbeat_budget,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -40,8 +43,12 @@ def config(
     return ActionConfig((CheckSpec("instance-status"),), poll, max_wait, on, on)
 
 
-def plan_for(hb: int = 300, poll: int = 30, max_wait: int = 1800) -> tuple[Plan, Progress]:
-    return make_plan(action(), hb, LifecycleResult.ABANDON, config(poll, max_wait), T0)
+def plan_for(
+    hb: int = 300, poll: int = 30, max_wait: int = 1800, jittered: bool = False
+) -> tuple[Plan, Progress]:
+    """A plan; without jitter unless asked, so that the timing rules can be read exactly."""
+    plan, progress = make_plan(action(), hb, LifecycleResult.ABANDON, config(poll, max_wait), T0)
+    return (plan if jittered else replace(plan, jitter_key="")), progress
 
 
 def at(seconds: float) -> datetime:
@@ -155,8 +162,8 @@ def test_plan_and_progress_round_trip_through_json() -> None:
 def simulate(
     hb: int, poll: int, max_wait: int, ready_at: float | None, round_cost: float
 ) -> dict[str, float]:
-    """Play the loop against an Auto Scaling that enforces the hook's timeouts."""
-    plan, progress = plan_for(hb=hb, poll=poll, max_wait=max_wait)
+    """Play the loop (jitter included) against an Auto Scaling that enforces the hook's timeouts."""
+    plan, progress = plan_for(hb=hb, poll=poll, max_wait=max_wait, jittered=True)
     now, heartbeats, last_extend = 0.0, 0, 0.0
     expires = min(hb, global_timeout(hb))
     while True:
@@ -216,7 +223,44 @@ def test_loop_never_lets_the_hook_lapse_and_always_ends_before_the_global_timeou
 def test_heartbeats_are_close_to_the_minimum_for_a_long_wait() -> None:
     hb, poll, wait = 300, 30, 6 * 3600
     run = simulate(hb, poll, 7 * 3600, ready_at=wait, round_cost=1)
-    usable = hb - safety_margin(hb)
+    usable = usable_heartbeat_budget(hb)
     assert run["result"]
     assert run["heartbeats"] <= math.ceil(wait / usable) + 1
     assert run["heartbeats"] >= math.floor(wait / hb)
+
+
+def test_plans_carry_a_jitter_key_of_their_action() -> None:
+    plan, _ = plan_for(jittered=True)
+    assert plan.jitter_key == action().execution_name
+    assert Plan.from_json(plan.to_json()) == plan
+
+
+def test_jitter_is_deterministic_bounded_and_spread() -> None:
+    keys = [f"launch-i-{n:017x}-hook-token" for n in range(500)]
+    values = [jitter(key, 3, 15) for key in keys]
+    assert values == [jitter(key, 3, 15) for key in keys]
+    assert all(0 <= value < 15 for value in values)
+    assert set(values) == set(range(15)), "every second of the span is used by some action"
+    assert jitter("", 3, 15) == 0
+    assert jitter("key", 3, 1) == 0
+
+
+def test_a_fleet_started_at_once_does_not_poll_or_heartbeat_in_step() -> None:
+    """500 actions started in the same second: their rounds and heartbeats land on many seconds."""
+    rounds: set[int] = set()
+    heartbeats: set[int] = set()
+    for n in range(500):
+        instance = f"i-{n:017x}"
+        act = LifecycleAction("web", "hook", instance, None, Transition.LAUNCHING, T0)
+        plan, progress = make_plan(act, 300, LifecycleResult.ABANDON, config(30, 1800), T0)
+        now = 0
+        for _ in range(12):  # 12 rounds of checks still waiting, heartbeats as needed
+            progress = after_round(progress)
+            decision = decide(plan, progress, Verdict.WAIT, "", at(now))
+            if decision.step is Step.HEARTBEAT:
+                heartbeats.add(now)
+                progress = after_heartbeat(plan, progress, at(now))
+            now += decision.wait_seconds
+            rounds.add(now)
+    assert len(heartbeats) >= 10, sorted(heartbeats)
+    assert len(rounds) >= 30

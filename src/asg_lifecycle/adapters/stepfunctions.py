@@ -33,3 +33,14 @@ def start_workflow(
         arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
         return "duplicate", arn
     return "started", str(response["executionArn"])
+
+
+def running_execution_names(client: Any, state_machine_arn: str) -> set[str]:
+    """Names of the state machine's running executions (one page per 1,000)."""
+    names: set[str] = set()
+    pages = client.get_paginator("list_executions").paginate(
+        stateMachineArn=state_machine_arn, statusFilter="RUNNING"
+    )
+    for page in pages:
+        names.update(str(e["name"]) for e in page["executions"])
+    return names
