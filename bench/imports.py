@@ -28,6 +28,7 @@ HANDLERS = [
     "handlers.run_checks",
     "handlers.heartbeat",
     "handlers.complete",
+    "handlers.reconcile",
 ]
 CANDIDATES = {
     "boto3 (first client, deferred in the adapters)": "boto3",

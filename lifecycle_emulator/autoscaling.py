@@ -188,7 +188,8 @@ def _as_method(fn: Callable[..., Any]) -> Callable[..., Any]:
 class LifecycleActions:
     """The lifecycle-action part of EC2 Auto Scaling, layered on moto.
 
-    ``on_event`` sees every event that is sent; ``drop_event`` returning True loses an event (the
+    ``on_event`` sees every event as it is sent (also one that is then lost, and once when it is
+    delivered twice); ``drop_event`` returning True loses an event (the
     action still exists, as when AWS's best-effort delivery fails); ``before_call`` runs before
     each heartbeat/complete call and may raise (for example a moto ``ServiceException`` with code
     ``Throttling``) to inject faults; ``delivery_delay`` delays events in virtual seconds.
@@ -908,6 +909,9 @@ class LifecycleActions:
             detail=detail,
         )
         record.event = event
+        observer = self.on_event
+        if observer is not None:  # Auto Scaling's own side effects happen, delivered or not
+            self._guarded(record, "on_event", None, lambda: observer(copy.deepcopy(event)))
         if self.drop_event is not None and self.drop_event(event):
             record.event_dropped = True
             return
@@ -918,9 +922,6 @@ class LifecycleActions:
         event = record.event
         assert event is not None
         record.event_sent_at = self.clock.time()
-        observer = self.on_event
-        if observer is not None:
-            self._guarded(record, "on_event", None, lambda: observer(copy.deepcopy(event)))
         bus = events_backends[record.account_id][record.region].event_buses["default"]
         for rule in list(bus.rules.values()):
             if rule.state != "DISABLED" and self._rule_matches(record, rule):

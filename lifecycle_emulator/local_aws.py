@@ -182,11 +182,11 @@ class LocalAws:
         events = self.client("events")
         for rule in self.stack.rules.values():
             if rule.schedule is not None:
-                events.put_rule(Name=rule.name, ScheduleExpression=rule.schedule, State="ENABLED")
+                # Driven here, not by moto's EventBridge: a rule without a pattern would match
+                # every event put on the bus.
                 self._schedule(rule)
-            else:
-                pattern = json.dumps(rule.pattern)
-                events.put_rule(Name=rule.name, EventPattern=pattern, State="ENABLED")
+                continue
+            events.put_rule(Name=rule.name, EventPattern=json.dumps(rule.pattern), State="ENABLED")
             events.put_targets(Rule=rule.name, Targets=rule.targets)
 
     def _schedule(self, rule: RuleSpec) -> None:
@@ -197,6 +197,9 @@ class LocalAws:
         """
         period = rule.period_seconds
         assert period is not None
+        # EventBridge starts a rate schedule when the rule is created, not on the minute: the
+        # runs fall between a scenario's round-number steps rather than on them.
+        offset = 37
 
         def tick() -> None:
             for target in rule.targets:
@@ -206,7 +209,7 @@ class LocalAws:
             if self.clock.next_due() is not None:
                 self.clock.call_later(period, tick)
 
-        self.clock.call_later(period, tick)
+        self.clock.call_later(period + offset, tick)
 
     # --- using it ----------------------------------------------------------------------
     def add_function(self, name: str, handler: Callable[[Any], Any]) -> str:

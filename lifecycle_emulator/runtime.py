@@ -112,6 +112,11 @@ class LambdaRuntime:
         session: Any = boto3._get_default_session()
         session.events.unregister("before-call", unique_id=_RECORDER_ID)
 
+    def current_invocation(self) -> Invocation | None:
+        """The invocation running on the calling thread, if any (a function's AWS calls)."""
+        running = self._running
+        return running[1] if running is not None and running[0] == threading.get_ident() else None
+
     def handler_of(self, fn: FunctionSpec) -> Callable[[Any, Any], Any]:
         if fn.handler not in self._handlers:
             module_name, func_name = fn.handler.rsplit(".", 1)

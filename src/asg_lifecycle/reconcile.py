@@ -19,9 +19,11 @@ from datetime import datetime
 
 from asg_lifecycle.model import LifecycleAction, Transition, execution_prefix
 
-# How long a reconciled workflow waits before it acts: an event that was only late (EventBridge and
-# Lambda retry deliveries) starts its own workflow meanwhile, and the reconciled one steps aside.
-SETTLE_SECONDS = 120
+# How long a reconciled workflow waits before it acts: an event that was only late starts its own
+# workflow meanwhile, and the reconciled one steps aside. A lost event is therefore picked up at
+# most ReconcileMinutes + this after its wait began: hooks need a longer HeartbeatTimeout for the
+# reconciler to act before Auto Scaling applies DefaultResult.
+SETTLE_SECONDS = 60
 
 # LifecycleState of an instance held by a hook -> (transition, Origin, Destination). An instance
 # leaving the warm pool for the group shows Pending:Wait too (its Origin WarmPool is not listed).

@@ -33,8 +33,10 @@ def test_built_in_scenario(name: str) -> None:
 
     assert report.problems == []
     assert report.results() == scenario.expect
-    assert report.executions == len(report.actions), "one workflow per action, no more"
     for action in report.actions:
+        # One workflow per event; a reconciler run that races an event only adds a workflow
+        # that steps aside without a lifecycle call (calls_after_end is 0 below).
+        assert sum(w.endswith(action.token) for w in action.workflows) == 1, action.workflows
         assert_completed_once_by_the_workflow(action)
         assert_hook_never_lapsed(action, timeouts[action.hook])
         assert_heartbeats_only_when_needed(action, timeouts[action.hook])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from cfnlint.decode import decode_str
 
 from asg_lifecycle.checks import CATALOGUE
@@ -58,3 +59,68 @@ def test_only_unscopable_actions_are_granted_on_every_resource() -> None:
     for statement in _run_checks_statements():
         if statement.get("Resource") == "*" and "Condition" not in statement:
             assert _actions(statement) <= UNSCOPABLE, statement
+
+
+def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
+    """Every action a function's role gets: inline statements, SAM policy templates by name, and
+    the stack's own managed policies it references."""
+    granted: set[str] = set()
+    for policy in template["Resources"][logical_id]["Properties"]["Policies"]:
+        if isinstance(policy, dict) and "Ref" in policy:
+            document = template["Resources"][policy["Ref"]]["Properties"]["PolicyDocument"]
+            granted |= set().union(*(_actions(s) for s in _statements(document)))
+        elif isinstance(policy, dict) and "StepFunctionsExecutionPolicy" in policy:
+            granted.add("states:StartExecution")
+        else:
+            granted |= set().union(*(_actions(s) for s in _statements(policy)))
+    return granted
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        ("StartFunction", {"states:StartExecution", "autoscaling:DescribeTags"}),
+        (
+            "ReadHookFunction",
+            {
+                "autoscaling:DescribeLifecycleHooks",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:RecordLifecycleActionHeartbeat",
+                "states:ListExecutions",
+            },
+        ),
+        ("HeartbeatFunction", {"autoscaling:RecordLifecycleActionHeartbeat"}),
+        ("CompleteFunction", {"autoscaling:CompleteLifecycleAction"}),
+        (
+            "ReconcileFunction",
+            {
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeLifecycleHooks",
+                "autoscaling:DescribeWarmPool",
+                "states:ListExecutions",
+                "states:StartExecution",
+            },
+        ),
+    ],
+)
+def test_each_function_gets_exactly_what_it_calls(function: str, expected: set[str]) -> None:
+    template, _ = decode_str((ROOT / "template.yaml").read_text())
+    assert template is not None
+    assert _function_actions(template, function) == expected
+
+
+def test_lifecycle_calls_are_scoped_to_the_served_groups() -> None:
+    """Heartbeat and complete: the named groups' ARNs, or any group carrying the serving tag."""
+    template, _ = decode_str((ROOT / "template.yaml").read_text())
+    assert template is not None
+    resources = template["Resources"]
+    documents = [
+        resources["HeartbeatServedGroupsPolicy"]["Properties"]["PolicyDocument"],
+        resources["CompleteFunction"]["Properties"]["Policies"],
+    ]
+    for document in documents:
+        statements = _statements(document)
+        assert len(statements) == 2, "one for named groups, one for tagged groups"
+        for statement in statements:
+            assert statement.get("Resource") != "*"
+            assert "Condition" in statement, statement

@@ -158,3 +158,56 @@ def test_an_error_caught_by_the_workflow_is_kept_in_the_outcome() -> None:
 def test_a_document_without_an_action_is_rejected() -> None:
     with pytest.raises(InvalidAction, match="action"):
         workflow.planned({}, 300, LifecycleResult.ABANDON, CONFIG, T0)
+
+
+# --- endings that are not a completion --------------------------------------------------------
+
+
+def test_a_call_due_after_the_hook_expired_is_recorded_as_timed_out() -> None:
+    state = planned(hb=300)  # the hook expires at 300 s unless heartbeated
+    assert not workflow.lapsed(state, at(299))
+    assert workflow.lapsed(state, at(300))
+    outcome = workflow.timed_out(state, at(310), "the heartbeat")["outcome"]
+    assert outcome["status"] == "timed-out"
+    assert outcome["result"] == "ABANDON", "the hook's DefaultResult is what Auto Scaling applied"
+
+
+def test_no_active_action_is_timed_out_after_the_expiry_and_finished_elsewhere_before() -> None:
+    state = planned(hb=300)
+    assert workflow.action_gone(state, at(100), "complete")["outcome"]["status"] == (
+        "already-finished"
+    )
+    assert workflow.action_gone(state, at(301), "complete")["outcome"]["status"] == "timed-out"
+
+
+def test_a_state_without_a_plan_never_counts_as_lapsed() -> None:
+    assert not workflow.lapsed(start(), at(10**6))
+
+
+def test_a_round_that_runs_clears_the_error_being_recovered_from() -> None:
+    state = {**planned(), "error": {"Error": "Lambda.Unknown"}, "recovery": {"rounds": 2}}
+    after = workflow.checked(state, [result(Verdict.WAIT)], at(30))
+    assert "error" not in after
+    assert "recovery" not in after
+
+
+def test_a_heartbeat_keeps_the_recovery_count_and_waits_a_poll_after_failed_checks() -> None:
+    state = {**planned(), "error": {"Error": "Lambda.Unknown"}, "recovery": {"rounds": 2}}
+    assert state["decision"] == {"next": "check", "reason": "plan ready"}  # checks never ran
+    after = workflow.heartbeat_recorded(state, at(30))
+    assert after["recovery"] == {"rounds": 2}, "checks that never run must not heartbeat forever"
+    assert after["decision"]["next"] == "wait"
+    assert after["decision"]["waitSeconds"] == 30
+
+
+def test_a_reconciled_action_settles_before_its_hook_is_read() -> None:
+    state = workflow.settling(start(), 60)
+    assert state["settled"] is True
+    assert state["decision"] == {
+        "next": "settle",
+        "waitSeconds": 60,
+        "reason": "reconciled: giving a late event's workflow time to start",
+    }
+    ended = workflow.duplicate(state, at(60), "launch-i-0123456789abcdef0-x-token")
+    assert ended["outcome"]["status"] == "duplicate"
+    assert ended["decision"]["next"] == "end"

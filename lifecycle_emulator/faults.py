@@ -1,0 +1,133 @@
+"""Faults injected into a local run, to show the stack loses no lifecycle action under them.
+
+* Throttling: a share of the functions' Auto Scaling calls are answered ``Throttling`` ("Rate
+  exceeded") instead of being served, so botocore's own retry mode, and then Step Functions'
+  Retry, deal with them as they would in AWS. botocore's backoff sleeps are recorded instead of
+  slept (a Lambda call takes no virtual time here).
+* Events: a share of lifecycle events are delivered twice (the copy some seconds later), another
+  share never (Auto Scaling's delivery is best-effort).
+* An outage: every call the functions make to one service fails with HTTP 503 between two
+  virtual moments (a check dependency that is down).
+
+Everything is drawn from one seeded random generator: a run with the same seed and scenario
+injects the same faults.
+"""
+
+from __future__ import annotations
+
+import random
+import time as real_time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lifecycle_emulator.local_aws import LocalAws
+
+
+@dataclass
+class Outage:
+    service: str  # moto's service name: "ec2", "autoscaling", "ssm", "elasticloadbalancing"
+    start: float  # virtual epoch seconds
+    end: float
+
+
+@dataclass
+class Faults:
+    throttle_autoscaling: float = 0.0
+    duplicate_events: float = 0.0
+    drop_events: float = 0.0
+    outage: Outage | None = None
+    seed: int = 7
+    # What was injected (for the test's own checks that the faults really happened).
+    throttled: int = 0
+    backoff_seconds: float = 0.0
+    duplicated: list[str] = field(default_factory=list)  # tokens
+    dropped: list[str] = field(default_factory=list)
+    outage_errors: int = 0
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._undo: list[Callable[[], None]] = []
+
+    def install(self, aws: LocalAws) -> None:
+        import botocore.endpoint  # noqa: PLC0415
+        from moto.core.responses import BaseResponse  # noqa: PLC0415
+
+        serve = BaseResponse.call_action
+        faults = self
+
+        def call_action(resp: Any) -> Any:
+            fault = faults._fault_for(aws, str(getattr(resp, "service_name", "")))
+            if fault is None:
+                return serve(resp)
+            return fault
+
+        BaseResponse.call_action = call_action  # type: ignore[method-assign]
+        self._undo.append(lambda: setattr(BaseResponse, "call_action", serve))
+        saved_time = botocore.endpoint.time
+        botocore.endpoint.time = _RecordedSleep(self)  # type: ignore[assignment]
+        self._undo.append(lambda: setattr(botocore.endpoint, "time", saved_time))
+
+        actions = aws.autoscaling
+        deliver = actions._deliver
+
+        def deliver_maybe_twice(record: Any) -> None:
+            deliver(record)
+            if self._random.random() < self.duplicate_events:
+                self.duplicated.append(record.token)
+                delay = self._random.uniform(1, 60)
+                aws.clock.call_later(delay, lambda: deliver(record))
+
+        actions._deliver = deliver_maybe_twice  # type: ignore[method-assign]
+        self._undo.append(lambda: setattr(actions, "_deliver", deliver))
+
+        def drop(event: dict[str, Any]) -> bool:
+            lost = self._random.random() < self.drop_events
+            if lost:
+                self.dropped.append(str(event["detail"]["LifecycleActionToken"]))
+            return lost
+
+        actions.drop_event = drop
+        self._undo.append(lambda: setattr(actions, "drop_event", None))
+
+    def uninstall(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def _fault_for(self, aws: LocalAws, service: str) -> tuple[int, dict[str, str], str] | None:
+        """The error response a function's call to ``service`` gets now, if any (the emulator's
+        and the test's own calls are never faulted)."""
+        if aws.runtime.current_invocation() is None:
+            return None
+        outage, now = self.outage, aws.clock.time()
+        if outage is not None and service == outage.service and outage.start <= now < outage.end:
+            self.outage_errors += 1
+            return 503, {}, _error("Unavailable", "The service is unavailable.")
+        if service == "autoscaling" and self._random.random() < self.throttle_autoscaling:
+            self.throttled += 1
+            return 400, {}, _error("Throttling", "Rate exceeded")
+        return None
+
+
+def _error(code: str, message: str) -> str:
+    """An error body in the query-protocol shape (Auto Scaling; EC2 reads the same keys)."""
+    return (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}"
+        "</Message></Error><RequestId>fault-injection</RequestId></ErrorResponse>"
+    )
+
+
+class _RecordedSleep:
+    """Stands in for the ``time`` module inside ``botocore.endpoint``: backoff is recorded."""
+
+    def __init__(self, faults: Faults) -> None:
+        self._faults = faults
+
+    def sleep(self, seconds: float) -> None:
+        self._faults.backoff_seconds += seconds
+
+    def time(self) -> float:
+        return real_time.time()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(real_time, name)

@@ -1,0 +1,113 @@
+"""Hardening on the whole stack: lost events, groups not served, retries inside and outside the
+functions, checks that cannot run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from moto.autoscaling.exceptions import ResourceContentionError
+
+from asg_lifecycle.policy import poll_jitter_span
+from asg_lifecycle.reconcile import SETTLE_SECONDS
+from lifecycle_emulator.play import play
+from tests.conftest import load_event
+from tests.flow.stack import (
+    assert_completed_once_by_the_workflow,
+    assert_hook_never_lapsed,
+    doc,
+    emulated,
+    lambda_invoke,
+    launch_hook,
+    only,
+)
+
+RECONCILE_PERIOD = 300  # ReconcileMinutes' default
+
+
+def test_a_lost_event_is_picked_up_by_the_reconciler_within_one_period() -> None:
+    document = doc([launch_hook(heartbeat=600, pollSeconds=30)], instances=[{"readyAfter": 60}])
+    with emulated(document) as (aws, scenario):
+        aws.autoscaling.drop_event = lambda event: True  # every event is lost
+        report = play(scenario, aws)
+        reconciles = [i for i in aws.runtime.invocations if i.function == "ReconcileFunction"]
+
+    action = only(report, "launch")
+    assert action.result == "CONTINUE"
+    assert_completed_once_by_the_workflow(action)
+    (workflow,) = action.workflows
+    assert workflow.endswith("-r202601010005"), "started by the first run (5 min 37 s)"
+    assert action.ended_at is not None
+    first_run = RECONCILE_PERIOD + 37  # the emulator's schedule offset
+    assert action.ended_at <= first_run + SETTLE_SECONDS + poll_jitter_span(30)
+    assert reconciles[0].result["started"], "the first run found the orphan"
+    assert_hook_never_lapsed(action, 600)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "group"),
+    [
+        ({}, "untagged"),  # tag mode: a group without asg-lifecycle-orchestrator=enabled
+        ({"AutoScalingGroupNames": "web"}, "api"),  # named groups: another group
+    ],
+)
+def test_events_of_groups_not_served_start_nothing(parameters: dict[str, str], group: str) -> None:
+    event = load_event("launch.json")
+    event["detail"]["AutoScalingGroupName"] = group
+    with emulated({**doc([launch_hook()], steps=[]), "parameters": parameters}) as (aws, _):
+        answer = lambda_invoke(aws, "StartFunction", event)
+        executions = aws.executions()
+    assert answer["status"] == "ignored"
+    assert group in answer["reason"]
+    assert executions == []
+
+
+def test_resource_contention_is_retried_inside_the_function() -> None:
+    """botocore's standard mode retries ResourceContention (HTTP 500) before the task fails."""
+    with emulated(doc([launch_hook()], instances=[{"readyAfter": 30}])) as (aws, scenario):
+        contended: list[str] = []
+
+        def contend_twice(operation: str, params: dict[str, object]) -> None:
+            if operation == "CompleteLifecycleAction" and len(contended) < 2:
+                contended.append(operation)
+                raise ResourceContentionError
+
+        aws.autoscaling.before_call = contend_twice
+        report = play(scenario, aws)
+        completes = [i for i in aws.runtime.invocations if i.function == "CompleteFunction"]
+
+    action = only(report, "launch")
+    assert contended == ["CompleteLifecycleAction"] * 2
+    assert len(completes) == 1, "retried by botocore, not by Step Functions"
+    assert action.result == "CONTINUE"
+    assert_completed_once_by_the_workflow(action)
+
+
+def test_checks_that_cannot_run_are_followed_by_a_heartbeat_and_run_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The checks function fails (here: raises) past Step Functions' retries: the workflow keeps
+    the hook alive with a heartbeat and runs the checks again a poll later, instead of
+    ABANDONing a healthy instance."""
+    import handlers.run_checks  # noqa: PLC0415
+
+    real = handlers.run_checks.run_round
+    calls: list[int] = []
+
+    def broken_at_first(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) <= 4:  # the first attempt and Step Functions' three retries
+            raise RuntimeError("checks cannot run")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.run_checks, "run_round", broken_at_first)
+    document = doc([launch_hook(heartbeat=300, pollSeconds=30)], instances=[{"readyAfter": 0}])
+    with emulated(document) as (aws, scenario):
+        report = play(scenario, aws)
+
+    action = only(report, "launch")
+    assert action.result == "CONTINUE"
+    assert_completed_once_by_the_workflow(action)
+    assert len(action.heartbeats) == 1, "one heartbeat after the checks failed to run"
+    assert action.outcome is not None
+    assert "error" not in action.outcome, "recovered: the error is not the action's ending"
