@@ -62,11 +62,12 @@ class Faults:
                 return serve(resp)
             return fault
 
-        BaseResponse.call_action = call_action  # type: ignore[method-assign]
+        setattr(BaseResponse, "call_action", call_action)  # noqa: B010 - a patch, on purpose
         self._undo.append(lambda: setattr(BaseResponse, "call_action", serve))
-        saved_time = botocore.endpoint.time
-        botocore.endpoint.time = _RecordedSleep(self)  # type: ignore[assignment]
-        self._undo.append(lambda: setattr(botocore.endpoint, "time", saved_time))
+        endpoint: Any = botocore.endpoint  # botocore sleeps between tries with its ``time``
+        saved_time = endpoint.time
+        endpoint.time = _RecordedSleep(self)
+        self._undo.append(lambda: setattr(endpoint, "time", saved_time))
 
         actions = aws.autoscaling
         deliver = actions._deliver
