@@ -149,7 +149,7 @@ class LifecycleAction:
         origin = data.get("Origin") or "EC2"
         destination = data.get("Destination") or "AutoScalingGroup"
         for name, value in (("Origin", origin), ("Destination", destination)):
-            if value not in _ORIGINS:
+            if not isinstance(value, str) or value not in _ORIGINS:
                 raise InvalidAction(f"{name} {str(value)[:64]!r} is not one of {sorted(_ORIGINS)}")
         return cls(
             group_name=_require(

@@ -255,6 +255,18 @@ def decide(
     return Decision(Step.HEARTBEAT, reason, wait_seconds=_seconds(wake - now))
 
 
+def wait_after_failed_checks(plan: Plan, progress: Progress, now: datetime) -> int:
+    """After checks that could not run and the heartbeat that followed (``progress`` includes it):
+    the poll interval, but never past the hook's need for its next heartbeat or the give-up time."""
+    margin = timedelta(seconds=plan.margin)
+    wake = min(
+        now + timedelta(seconds=plan.poll_seconds),
+        progress.hook_expires_at - margin,
+        plan.give_up_at,
+    )
+    return _floor_seconds(wake - now)
+
+
 def hold_seconds(started_at: datetime, heartbeat_timeout: int, now: datetime) -> int:
     """How long to wait before completing without checks: until just before the hook's first
     HeartbeatTimeout ends, measured from the action's start (at least 1 s)."""

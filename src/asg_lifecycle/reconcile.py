@@ -89,12 +89,24 @@ def orphans(
 
 
 def other_workflows(action: LifecycleAction, running: Iterable[str]) -> list[str]:
-    """Running executions other than the action's own for its (instance, hook, transition)."""
+    """Running executions a reconciled action steps aside for: the event's own workflow (named
+    by its token), or an earlier reconcile run's (a smaller ``-r<minute>`` name), so that of two
+    reconciled workflows exactly one goes on."""
+    own = action.execution_name
     prefix = execution_prefix(action.transition, action.instance_id, action.hook_name) + "-"
-    return sorted(n for n in running if n.startswith(prefix) and n != action.execution_name)
+    return sorted(
+        n
+        for n in running
+        if n.startswith(prefix) and n != own and (not _is_reconciled(n, prefix) or n < own)
+    )
+
+
+def _is_reconciled(name: str, prefix: str) -> bool:
+    rest = name.removeprefix(prefix)
+    return rest.startswith("r") and rest[1:].isdigit()
 
 
 def still_waiting(action: LifecycleAction, lifecycle_state: str | None) -> bool:
-    """Whether the instance is (still) in the wait state of the action's transition."""
+    """Whether the instance is (still) in the wait state the reconciler found it in."""
     state = WAIT_STATES.get(lifecycle_state or "")
-    return state is not None and state[0] is action.transition
+    return state == (action.transition, action.origin, action.destination)

@@ -20,6 +20,7 @@ The handlers do the AWS calls and hand the answers to these functions, which dec
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +34,9 @@ from asg_lifecycle.policy import (
     after_round,
     decide,
     hold_seconds,
+    jitter,
     make_plan,
+    wait_after_failed_checks,
 )
 
 State = dict[str, Any]
@@ -80,6 +83,8 @@ def planned(
                 "reason": f"invalid configuration: {config}",
             },
         }
+    if action.reconciled:  # ReadHook's heartbeat just restarted the hook's timeout: count from now
+        action = replace(action, started_at=now)
     plan, progress = make_plan(action, heartbeat_timeout, default_result, config, now)
     return {
         **state,
@@ -90,8 +95,10 @@ def planned(
 
 
 def settling(state: State, seconds: int) -> State:
-    """A reconciled action waits ``seconds`` before its hook is read (see
+    """A reconciled action waits ``seconds`` (plus a jitter of up to half of it: a reconcile run's
+    orphans do not all read at once) before its hook is read (see
     :data:`asg_lifecycle.reconcile.SETTLE_SECONDS`)."""
+    seconds += jitter(action_of(state).execution_name, 0, seconds // 2)
     return {
         **state,
         "settled": True,
@@ -147,8 +154,8 @@ def heartbeat_recorded(state: State, now: datetime) -> State:
     run, whose decision had none), then the next round."""
     plan = Plan.from_json(state["plan"])
     progress = after_heartbeat(plan, Progress.from_json(state["progress"]), now)
-    decision = {"waitSeconds": plan.poll_seconds, **state["decision"], "next": "wait"}
-    return {**state, "progress": progress.to_json(), "decision": decision}
+    decision = {"waitSeconds": wait_after_failed_checks(plan, progress, now), **state["decision"]}
+    return {**state, "progress": progress.to_json(), "decision": {**decision, "next": "wait"}}
 
 
 def lapsed(state: State, now: datetime) -> bool:

@@ -36,26 +36,38 @@ def test_every_task_retries_with_bounded_exponential_backoff_and_full_jitter() -
         assert task["Catch"][0]["ErrorEquals"] == ["States.ALL"], name
 
 
-def test_a_failed_heartbeat_goes_straight_to_the_safe_result() -> None:
-    """Its retries already used the safety margin: waiting longer would let the hook lapse."""
-    assert TASKS["RecordHeartbeat"]["Catch"][0]["Next"] == "SafeResultAfterError"
-    assert TASKS["HeartbeatAfterChecksError"]["Catch"][0]["Next"] == "SafeResultAfterError"
-
-
-def test_other_failures_are_tried_again_a_bounded_number_of_times() -> None:
-    for name in ("ReadHook", "RunChecks", "CompleteAction"):
-        assert TASKS[name]["Catch"][0]["Next"] == "AfterError"
+def test_every_failure_is_tried_again_a_bounded_number_of_times() -> None:
+    for name in TASKS:
+        assert TASKS[name]["Catch"][0]["Next"] == "AfterError", name
     bound = STATES["AfterError"]["Choices"][1]
-    assert bound == {
-        "Variable": "$.recovery.rounds",
-        "NumericLessThan": 4,
-        "Next": "NextErrorRound",
-    }
+    assert bound["Variable"] == "$.recovery.rounds"
+    assert (bound["NumericLessThan"], bound["Next"]) == (4, "NextErrorRound")
     assert STATES["AfterError"]["Default"] == "ErrorsExhausted"
     # A completion that keeps failing stops (the execution fails, an alarm fires) instead of
     # looping through the safe result forever.
     assert STATES["ErrorsExhaustedAfterDecision"]["Choices"][0]["Next"] == "CompletionFailed"
     assert STATES["CompletionFailed"]["Type"] == "Fail"
+
+
+def test_retries_after_errors_wait_a_jittered_time() -> None:
+    for name in ("FirstErrorRound", "NextErrorRound"):
+        assert STATES[name]["Parameters"]["waitSeconds.$"] == "States.MathRandom(5, 15)"
+    waits = [s for n, s in STATES.items() if n.startswith("WaitThen")]
+    assert len(waits) == 4
+    assert all(w["SecondsPath"] == "$.recovery.waitSeconds" for w in waits)
+
+
+def test_resume_knows_every_step_that_can_fail_and_nothing_else_heartbeats() -> None:
+    routes = {c.get("StringEquals"): c["Next"] for c in STATES["Resume"]["Choices"]}
+    assert routes == {
+        None: "WaitThenReadHook",  # no decision yet
+        "settle": "WaitThenReadHook",
+        "complete": "WaitThenComplete",
+        "heartbeat": "WaitThenHeartbeat",
+        "check": "WaitThenHeartbeatAfterChecks",
+        "wait": "WaitThenHeartbeatAfterChecks",
+    }
+    assert STATES["Resume"]["Default"] == "SafeResultAfterError"
 
 
 def test_every_state_is_reachable_and_every_next_exists() -> None:

@@ -152,3 +152,13 @@ def test_a_broken_detail_field_is_named_in_the_error(overrides: dict[str, str]) 
     if isinstance(result, LifecycleAction):
         assert result.instance_id == event["detail"]["EC2InstanceId"]
         assert result.token == event["detail"]["LifecycleActionToken"]
+
+
+@pytest.mark.parametrize("field", ["Origin", "Destination"])
+@pytest.mark.parametrize("value", [["EC2"], {"a": 1}, 5])
+def test_an_origin_or_destination_that_is_not_a_string_is_rejected(field: str, value: Any) -> None:
+    """(A list here once raised TypeError, unhashable, instead of a clear rejection.)"""
+    event = load_event("launch.json")
+    event["detail"][field] = value
+    with pytest.raises(InvalidEvent, match=field):
+        parse_event(event)

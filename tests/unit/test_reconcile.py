@@ -94,17 +94,29 @@ def test_an_event_cannot_pass_for_a_reconciled_action() -> None:
         parse_event(event)
 
 
-def test_other_workflows_are_those_of_the_same_instance_hook_and_transition() -> None:
+def test_a_reconciled_action_steps_aside_for_the_events_workflow_or_an_earlier_run() -> None:
     (action,) = orphans([WaitingInstance("web", I1, "Pending:Wait")], HOOKS, [], RUN)
     prefix = execution_prefix(Transition.LAUNCHING, I1, "web-launch")
-    running = [action.execution_name, f"{prefix}-token", f"{prefix[:-1]}x-token", "unrelated"]
-    assert other_workflows(action, running) == [f"{prefix}-token"]
+    event_workflow = f"{prefix}-c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f"
+    earlier, later = f"{prefix}-r202601010000", f"{prefix}-r202601010010"
+    other_hook = execution_prefix(Transition.LAUNCHING, I1, "another") + "-token"
+    running = [action.execution_name, event_workflow, earlier, later, other_hook, "unrelated"]
+    assert other_workflows(action, running) == [event_workflow, earlier]
+    # Of two reconciled workflows for one action, exactly one goes on: the earlier run's.
+    (late_action,) = orphans(
+        [WaitingInstance("web", I1, "Pending:Wait")],
+        HOOKS,
+        [],
+        datetime(2026, 1, 1, 0, 10, tzinfo=UTC),
+    )
+    assert other_workflows(late_action, [action.execution_name, late_action.execution_name])
+    assert not other_workflows(action, [action.execution_name, late_action.execution_name])
 
 
-def test_still_waiting_means_the_wait_state_of_the_actions_transition() -> None:
+def test_still_waiting_means_the_very_wait_state_the_reconciler_saw() -> None:
     (action,) = orphans([WaitingInstance("web", I1, "Pending:Wait")], HOOKS, [], RUN)
     assert still_waiting(action, "Pending:Wait")
-    assert still_waiting(action, "Warmed:Pending:Wait")
+    assert not still_waiting(action, "Warmed:Pending:Wait"), "another leg of the warm pool"
     assert not still_waiting(action, "InService")
     assert not still_waiting(action, "Terminating:Wait")
     assert not still_waiting(action, None)

@@ -121,6 +121,11 @@ def test_lifecycle_calls_are_scoped_to_the_served_groups() -> None:
     for document in documents:
         statements = _statements(document)
         assert len(statements) == 2, "one for named groups, one for tagged groups"
-        for statement in statements:
-            assert statement.get("Resource") != "*"
-            assert "Condition" in statement, statement
+        named, tagged = statements
+        assert named["Condition"] == {
+            "StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}
+        }
+        assert "autoScalingGroupName/" in str(named["Resource"])
+        assert tagged["Condition"]["StringEquals"] == {
+            "autoscaling:ResourceTag/asg-lifecycle-orchestrator": {"Ref": "ServedGroupTagValue"}
+        }

@@ -197,17 +197,39 @@ def test_a_heartbeat_keeps_the_recovery_count_and_waits_a_poll_after_failed_chec
     after = workflow.heartbeat_recorded(state, at(30))
     assert after["recovery"] == {"rounds": 2}, "checks that never run must not heartbeat forever"
     assert after["decision"]["next"] == "wait"
-    assert after["decision"]["waitSeconds"] == 30
+    assert after["decision"]["waitSeconds"] == 30, "the poll interval"
+
+
+def test_after_failed_checks_the_wait_never_outlasts_the_hook() -> None:
+    """HeartbeatTimeout 120, poll 600: after the heartbeat the next round comes before the hook
+    needs its next heartbeat, not a whole poll later."""
+    config = ActionConfig(
+        (CheckSpec("instance-status"),), 600, 3600, LifecycleResult.ABANDON, LifecycleResult.ABANDON
+    )
+    state = planned(hb=120, config=config)
+    after = workflow.heartbeat_recorded(state, at(40))
+    assert after["progress"]["hookExpiresAt"] == "2026-01-01T00:02:40Z"
+    assert after["decision"]["waitSeconds"] == 120 - 12  # expiry less the 12 s margin
 
 
 def test_a_reconciled_action_settles_before_its_hook_is_read() -> None:
     state = workflow.settling(start(), 60)
     assert state["settled"] is True
-    assert state["decision"] == {
-        "next": "settle",
-        "waitSeconds": 60,
-        "reason": "reconciled: giving a late event's workflow time to start",
-    }
+    assert state["decision"]["next"] == "settle"
+    assert 60 <= state["decision"]["waitSeconds"] < 90, "jittered: a run's orphans spread out"
     ended = workflow.duplicate(state, at(60), "launch-i-0123456789abcdef0-x-token")
     assert ended["outcome"]["status"] == "duplicate"
     assert ended["decision"]["next"] == "end"
+
+
+def test_a_reconciled_action_is_planned_from_its_confirming_heartbeat() -> None:
+    """Found by a run at 0 s but read at 200 s (the run came late): the hook was just heartbeated,
+    so it expires HeartbeatTimeout after the read, not after the run."""
+    action = LifecycleAction(
+        "web", "web-launch", "i-0123456789abcdef0", None, Transition.LAUNCHING, T0
+    )
+    state = workflow.planned(
+        {"action": action.to_json()}, 300, LifecycleResult.ABANDON, CONFIG, at(200)
+    )
+    assert state["progress"]["hookExpiresAt"] == "2026-01-01T00:08:20Z"
+    assert not workflow.lapsed(state, at(400))

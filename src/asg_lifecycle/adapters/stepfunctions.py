@@ -36,10 +36,12 @@ def start_workflow(
 
 
 def running_execution_names(client: Any, state_machine_arn: str) -> set[str]:
-    """Names of the state machine's running executions (one page per 1,000)."""
+    """Names of the state machine's running executions (one call per 1,000)."""
     names: set[str] = set()
     pages = client.get_paginator("list_executions").paginate(
-        stateMachineArn=state_machine_arn, statusFilter="RUNNING"
+        stateMachineArn=state_machine_arn,
+        statusFilter="RUNNING",
+        PaginationConfig={"PageSize": 1000},
     )
     for page in pages:
         names.update(str(e["name"]) for e in page["executions"])

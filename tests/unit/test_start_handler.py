@@ -1,0 +1,115 @@
+"""The start function on any input: every rejection is answered and logged, nothing raises.
+
+No AWS: inputs that are not a well-formed lifecycle event never reach a client.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import load_event
+
+
+@dataclass
+class Context:
+    function_name: str = "start"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:start"
+    aws_request_id: str = "req"
+
+
+@pytest.fixture
+def handler(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Test")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "test")
+    monkeypatch.setenv("STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:x")
+    from handlers import start  # noqa: PLC0415
+
+    return start.handler
+
+
+@pytest.fixture
+def logs() -> Iterator[io.StringIO]:
+    """What the functions' Powertools logger writes (its handler's stream, swapped)."""
+    from handlers.observability import logger  # noqa: PLC0415
+
+    stream = io.StringIO()
+    handlers = [h for h in logging.getLogger(logger.service).handlers if hasattr(h, "setStream")]
+    saved = [h.setStream(stream) for h in handlers]
+    yield stream
+    for h, old in zip(handlers, saved, strict=True):
+        h.setStream(old)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=15), children, max_size=5)
+    ),
+    max_leaves=15,
+)
+
+
+def _log_lines(output: str) -> list[dict[str, Any]]:
+    lines = []
+    for line in output.splitlines():
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and "level" in data:
+            lines.append(data)
+    return lines
+
+
+FIXTURES = [HealthCheck.function_scoped_fixture]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=FIXTURES)
+@given(raw=JSON)
+def test_any_input_is_rejected_with_a_logged_reason(
+    handler: Any, raw: Any, logs: io.StringIO
+) -> None:
+    logs.seek(0)
+    logs.truncate()
+    answer = handler(raw, Context())
+    assert answer["status"] in {"rejected", "ignored"}
+    assert answer["reason"]
+    if answer["status"] == "rejected":
+        (error,) = [line for line in _log_lines(logs.getvalue()) if line["level"] == "ERROR"]
+        assert error["message"] == "Rejected event"
+        assert error["reason"] == answer["reason"]
+
+
+DETAIL_FIELDS = sorted(set(load_event("launch.json")["detail"]) - {"NotificationMetadata"})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=FIXTURES)
+@given(
+    field=st.sampled_from(DETAIL_FIELDS),
+    value=JSON.filter(lambda v: bool(v) and not isinstance(v, str)),
+)
+def test_a_bad_field_of_a_real_event_is_rejected_naming_it(
+    handler: Any, field: str, value: Any, logs: io.StringIO
+) -> None:
+    """Any non-string value in any field of a real event (never a valid one; empty values of
+    Origin/Destination mean their defaults): rejected, naming the field; the token never appears
+    whole in the logs."""
+    logs.seek(0)
+    logs.truncate()
+    event = load_event("launch.json")
+    token = event["detail"]["LifecycleActionToken"]
+    event["detail"][field] = value
+    answer = handler(event, Context())
+    assert answer["status"] == "rejected"
+    assert field in answer["reason"]
+    assert token not in logs.getvalue(), "the whole token is a capability: never logged"
