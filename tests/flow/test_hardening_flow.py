@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from moto.autoscaling.exceptions import ResourceContentionError
 
-from asg_lifecycle.policy import poll_jitter_span
 from asg_lifecycle.reconcile import SETTLE_SECONDS
+from lifecycle_emulator.faults import Faults, Outage
 from lifecycle_emulator.play import play
 from tests.conftest import load_event
 from tests.flow.stack import (
     assert_completed_once_by_the_workflow,
     assert_hook_never_lapsed,
+    at,
     doc,
     emulated,
     lambda_invoke,
@@ -39,7 +40,8 @@ def test_a_lost_event_is_picked_up_by_the_reconciler_within_one_period() -> None
     assert workflow.endswith("-r202601010005"), "started by the first run (5 min 37 s)"
     assert action.ended_at is not None
     first_run = RECONCILE_PERIOD + 37  # the emulator's schedule offset
-    assert action.ended_at <= first_run + SETTLE_SECONDS + poll_jitter_span(30)
+    # The run, the settle (plus up to half of it in jitter), the first round passes at once.
+    assert action.ended_at <= first_run + SETTLE_SECONDS * 3 // 2
     assert reconciles[0].result["started"], "the first run found the orphan"
     assert_hook_never_lapsed(action, 600)
 
@@ -111,3 +113,24 @@ def test_checks_that_cannot_run_are_followed_by_a_heartbeat_and_run_again(
     assert len(action.heartbeats) == 1, "one heartbeat after the checks failed to run"
     assert action.outcome is not None
     assert "error" not in action.outcome, "recovered: the error is not the action's ending"
+
+
+def test_an_auto_scaling_outage_at_heartbeat_time_is_ridden_out() -> None:
+    """Every Auto Scaling call of the functions fails (HTTP 503) for 40 s just as the hook needs
+    its heartbeat: botocore's retries, the task's and the workflow's later attempts carry the
+    heartbeat past the outage, within the 60 s safety margin; the launch is not ABANDONed."""
+    document = doc([launch_hook(heartbeat=600, pollSeconds=30)], instances=[{"readyAfter": 700}])
+    faults = Faults(outage=Outage("autoscaling", at(530), at(570)))
+    with emulated(document) as (aws, scenario):
+        faults.install(aws)
+        try:
+            report = play(scenario, aws)
+        finally:
+            faults.uninstall()
+
+    action = only(report, "launch")
+    assert faults.outage_errors > 0, "the heartbeat met the outage"
+    assert action.result == "CONTINUE"
+    assert_completed_once_by_the_workflow(action)
+    assert_hook_never_lapsed(action, 600)
+    assert any(570 <= h < 600 for h in action.heartbeats), action.heartbeats
