@@ -61,11 +61,14 @@ template: $(BIN)/.installed $(SAM_VENV)/bin/.installed $(CHECKOV_VENV)/bin/.inst
 unit: $(BIN)/.installed
 	$(BIN)/pytest
 
-## bench: benchmarks (not tests): cold-start imports, then INSTANCES (1000) out and in; writes bench/results/
+## bench: benchmarks (not tests): cold starts, per-action cost and latency, INSTANCES (1000) out
+## and in; writes bench/results/ and docs/PERFORMANCE.md (cold starts need `sam build` / make test first)
 INSTANCES ?= 1000
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.imports
+	$(BIN)/python -m bench.actions
 	$(BIN)/python -m bench.scale --instances $(INSTANCES)
+	$(BIN)/python -m bench.report
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,37 +1,50 @@
-"""Benchmark (not a test): what each import costs a cold start.
+"""Benchmark (not a test): what each Lambda handler costs a cold start, beside the floor.
 
-    python -m bench.imports [--runs 7]
+    python -m bench.imports [--runs 11]
 
-Each module is imported in a fresh interpreter (``PYTHONPATH=src``, as in the Lambda package) and
-timed; the median of ``--runs`` is reported in milliseconds. The handlers are measured as they
-are; the "candidates" are Powertools utilities the handlers deliberately do not import, so that
-the reasons given in their docstrings stay checkable. This machine is not Lambda: compare the
-numbers with each other, not with Lambda's Init Duration. Writes ``bench/results/imports.json``.
+For each handler, in a fresh interpreter each time (``PYTHONPATH=src``, as in the package):
+
+* ``init_ms``: import the handler module and create the boto3 clients its first call creates
+  (what a cold invocation pays before its own work);
+* ``floor_ms``: the least any Python function calling that AWS API pays: ``import boto3`` and
+  create that one client;
+* the ratio (target: at most 1.25), the median of ``--runs`` each; and the handler's own import
+  (``import_ms``) with ``-X importtime``'s top-level modules by cumulative cost.
+
+Also the deployment package (``.aws-sam/build``, from ``sam build`` / ``make test``), zipped,
+beside the handlers' own code alone, and the Powertools utilities the handlers leave out on
+purpose. This machine is not Lambda: compare the numbers with each other, not with Lambda's Init
+Duration. Writes ``bench/results/imports.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+BUILD = ROOT / ".aws-sam" / "build"
 
-HANDLERS = [
-    "handlers.start",
-    "handlers.read_hook",
-    "handlers.run_checks",
-    "handlers.heartbeat",
-    "handlers.complete",
-    "handlers.reconcile",
-]
+# Handler -> the clients its first call creates (the first is "the one client it needs").
+HANDLERS: dict[str, list[str]] = {
+    "handlers.start": ["stepfunctions", "autoscaling"],  # autoscaling: tag mode only
+    "handlers.read_hook": ["autoscaling"],
+    "handlers.run_checks": ["ec2"],  # the default launch check, instance-status
+    "handlers.heartbeat": ["autoscaling"],
+    "handlers.complete": ["autoscaling"],
+    "handlers.reconcile": ["autoscaling", "stepfunctions"],
+}
 CANDIDATES = {
-    "boto3 (first client, deferred in the adapters)": "boto3",
     "Powertools Logger + Metrics (used)": "aws_lambda_powertools",
     "Powertools EventBridgeEvent data class (not used)": (
         "aws_lambda_powertools.utilities.data_classes"
@@ -39,39 +52,109 @@ CANDIDATES = {
     "Powertools Tracer (not used; needs aws-xray-sdk)": "aws_lambda_powertools.tracing",
     "Powertools idempotency (not used)": "aws_lambda_powertools.utilities.idempotency",
 }
-_PROBE = (
-    "import time, importlib; t = time.perf_counter(); importlib.import_module({name!r}); "
-    "print((time.perf_counter() - t) * 1000)"
+_TIMED = "import time; t = time.perf_counter(); {body}; print((time.perf_counter() - t) * 1000)"
+_INIT = (
+    "import importlib; importlib.import_module({module!r}); "
+    "from asg_lifecycle.adapters.clients import client; [client(s) for s in {services!r}]"
 )
+_FLOOR = "import boto3; boto3.client({service!r})"
+_IMPORT = "import importlib; importlib.import_module({module!r})"
 
 
-def import_ms(module: str, runs: int) -> float | str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "AWS_DEFAULT_REGION": "us-east-1"}
+def _env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "bench",
+        "POWERTOOLS_METRICS_NAMESPACE": "bench",
+    }
+
+
+def median_ms(body: str, runs: int) -> float | str:
     samples: list[float] = []
     for _ in range(runs):
         done = subprocess.run(
-            [sys.executable, "-c", _PROBE.format(name=module)],
+            [sys.executable, "-c", _TIMED.format(body=body)],
             capture_output=True,
             text=True,
-            env=env,
+            env=_env(),
             check=False,
         )
         if done.returncode != 0:
-            return "import fails: " + done.stderr.strip().splitlines()[-1]
-        samples.append(float(done.stdout.strip()))
+            return "fails: " + done.stderr.strip().splitlines()[-1]
+        samples.append(float(done.stdout.strip().splitlines()[-1]))
     return round(statistics.median(samples), 1)
+
+
+def importtime_top(module: str, top: int = 6) -> list[dict[str, Any]]:
+    """``-X importtime``: the costliest modules imported directly or one level down."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        self_us, cumulative_us, name = line.split(":", 1)[1].split("|", 2)
+        rows.append((name, int(self_us), int(cumulative_us)))
+    # Names are indented two spaces per level below the top (which has one space).
+    shallow = [(n.strip(), c) for n, _, c in rows if len(n) - len(n.lstrip()) <= 3]
+    shallow.sort(key=lambda row: -row[1])
+    return [{"module": n, "cumulative_ms": round(c / 1000, 1)} for n, c in shallow[:top]]
+
+
+def zipped_kb(root: Path, only: tuple[str, ...] = ()) -> float | None:
+    if not root.is_dir():
+        return None
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if path.is_file() and (not only or relative.parts[0] in only):
+                archive.write(path, str(relative))
+    return round(len(buffer.getvalue()) / 1024, 1)
+
+
+def run(runs: int) -> dict[str, Any]:
+    handlers: dict[str, Any] = {}
+    for module, services in HANDLERS.items():
+        init = median_ms(_INIT.format(module=module, services=services), runs)
+        floor = median_ms(_FLOOR.format(service=services[0]), runs)
+        ratio = (
+            round(init / floor, 2) if isinstance(init, float) and isinstance(floor, float) else None
+        )
+        handlers[module] = {
+            "clients": services,
+            "init_ms": init,
+            "floor_ms": floor,
+            "ratio": ratio,
+            "import_ms": median_ms(_IMPORT.format(module=module), runs),
+            "importtime_top": importtime_top(module),
+        }
+    package = BUILD / "StartFunction"  # every function has the same CodeUri (src/)
+    return {
+        "runs": runs,
+        "machine": f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "handlers": handlers,
+        "package_zip_kb": zipped_kb(package),
+        "own_code_zip_kb": zipped_kb(package, only=("handlers", "asg_lifecycle", "orchestrator")),
+        "candidates_ms": {
+            label: median_ms(_IMPORT.format(module=m), runs) for label, m in CANDIDATES.items()
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.imports", description=__doc__)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args(argv)
-    result = {
-        "runs": args.runs,
-        "python": sys.version.split()[0],
-        "handlers_ms": {m: import_ms(m, args.runs) for m in HANDLERS},
-        "candidates_ms": {label: import_ms(m, args.runs) for label, m in CANDIDATES.items()},
-    }
+    result = run(args.runs)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "imports.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

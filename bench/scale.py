@@ -70,6 +70,23 @@ def state_transitions(aws: LocalAws) -> int:
     )
 
 
+def autoscaling_calls_per_second(aws: LocalAws) -> dict[str, float]:
+    """The functions' calls on the account's one Auto Scaling throttling bucket, per virtual
+    second: the busiest second, and the mean over the seconds with any call."""
+    per_second: Counter[int] = Counter()
+    for invocation in aws.runtime.invocations:
+        calls = sum(1 for c in invocation.api_calls if c.startswith("auto-scaling."))
+        if calls:
+            per_second[int(invocation.at.timestamp())] += calls
+    if not per_second:
+        return {"peak": 0, "mean_busy": 0.0, "busy_seconds": 0}
+    return {
+        "peak": max(per_second.values()),
+        "mean_busy": round(sum(per_second.values()) / len(per_second), 2),
+        "busy_seconds": len(per_second),
+    }
+
+
 def run(instances: int) -> dict[str, Any]:
     spec = parse(scenario(instances), f"scale-{instances}")
     with LocalAws(spec.parameters, start=T0, behaviours=spec.behaviour()) as aws:
@@ -78,6 +95,7 @@ def run(instances: int) -> dict[str, Any]:
         wall = time.monotonic() - started
         transitions = state_transitions(aws)
         api_calls = Counter(c for i in aws.runtime.invocations for c in i.api_calls)
+        bucket = autoscaling_calls_per_second(aws)
     actions = len(report.actions)
     lambdas = sum(report.lambda_invocations.values())
     ok = report.results() == spec.expect and not report.problems
@@ -94,6 +112,8 @@ def run(instances: int) -> dict[str, Any]:
         "aws_calls_per_action_by_operation": {
             k: round(v / actions, 3) for k, v in sorted(api_calls.items())
         },
+        "completed_exactly_once": all(a.completions == 1 for a in report.actions),
+        "autoscaling_calls_per_second": bucket,
         "lambda_invocations_per_action": round(lambdas / actions, 2),
         "lambda_invocations": dict(report.lambda_invocations),
         "state_transitions_per_action": round(transitions / actions, 2),

@@ -1,52 +1,27 @@
-"""The catalogue of checks: one module per check, all implementing :class:`base.Check`."""
+"""The catalogue of checks: one module per check, all implementing :class:`base.Check`.
+
+``CATALOGUE``, ``names_for`` and ``allowed_for`` live in :mod:`asg_lifecycle.checks.catalogue`
+and are loaded on first use, so that importing the check interface does not import every check.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from asg_lifecycle.checks.base import Check, CheckResult, combine, run_round
-from asg_lifecycle.checks.ecs_container_instance import EcsContainerInstanceCheck
-from asg_lifecycle.checks.ecs_drain import EcsDrainCheck
-from asg_lifecycle.checks.elb_drain import ElbDrainCheck
-from asg_lifecycle.checks.elb_health import ElbHealthCheck
-from asg_lifecycle.checks.instance_status import InstanceStatusCheck
-from asg_lifecycle.checks.instance_tag import InstanceTagCheck
-from asg_lifecycle.checks.lambda_check import LambdaCheck
-from asg_lifecycle.checks.ssm_command import SsmCommandCheck
-from asg_lifecycle.checks.ssm_parameter import SsmParameterCheck
-from asg_lifecycle.checks.target_group_drain import TargetGroupDrainCheck
-from asg_lifecycle.checks.target_group_health import TargetGroupHealthCheck
-from asg_lifecycle.config import ParamsValidator
-from asg_lifecycle.model import Transition
 
-CATALOGUE: dict[str, type[Check]] = {
-    check.name: check
-    for check in (
-        InstanceStatusCheck,
-        TargetGroupHealthCheck,
-        TargetGroupDrainCheck,
-        ElbHealthCheck,
-        ElbDrainCheck,
-        SsmCommandCheck,
-        EcsContainerInstanceCheck,
-        EcsDrainCheck,
-        InstanceTagCheck,
-        SsmParameterCheck,
-        LambdaCheck,
-    )
-}
+if TYPE_CHECKING:
+    from asg_lifecycle.checks.catalogue import CATALOGUE, allowed_for, names_for
+
+_LAZY = frozenset({"CATALOGUE", "allowed_for", "names_for"})
 
 
-def names_for(transition: Transition) -> frozenset[str]:
-    """The checks that make sense for a transition (and so may be configured for it)."""
-    return frozenset(name for name, check in CATALOGUE.items() if transition in check.transitions)
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from asg_lifecycle.checks import catalogue  # noqa: PLC0415
 
-
-def allowed_for(transition: Transition) -> dict[str, ParamsValidator]:
-    """What :func:`asg_lifecycle.config.read_config` needs: each allowed check's validation."""
-    return {
-        name: check.validate_params
-        for name, check in CATALOGUE.items()
-        if transition in check.transitions
-    }
+        return getattr(catalogue, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
