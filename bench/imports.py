@@ -6,8 +6,8 @@ For each handler, in a fresh interpreter each time (``PYTHONPATH=src``, as in th
 
 * ``init_ms``: import the handler module and create the boto3 clients its first call creates
   (what a cold invocation pays before its own work);
-* ``floor_ms``: the least any Python function calling that AWS API pays: ``import boto3`` and
-  create that one client;
+* ``floor_ms``: the least any Python function calling those AWS APIs pays: ``import boto3`` and
+  create the same clients (with botocore's defaults);
 * the ratio (target: at most 1.25), the median of ``--runs`` each; and the handler's own import
   (``import_ms``) with ``-X importtime``'s top-level modules by cumulative cost.
 
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 BUILD = ROOT / ".aws-sam" / "build"
 
-# Handler -> the clients its first call creates (the first is "the one client it needs").
+# Handler -> the clients its first call creates.
 HANDLERS: dict[str, list[str]] = {
     "handlers.start": ["stepfunctions", "autoscaling"],  # autoscaling: tag mode only
     "handlers.read_hook": ["autoscaling"],
@@ -57,7 +57,7 @@ _INIT = (
     "import importlib; importlib.import_module({module!r}); "
     "from asg_lifecycle.adapters.clients import client; [client(s) for s in {services!r}]"
 )
-_FLOOR = "import boto3; boto3.client({service!r})"
+_FLOOR = "import boto3; [boto3.client(s) for s in {services!r}]"
 _IMPORT = "import importlib; importlib.import_module({module!r})"
 
 
@@ -71,20 +71,38 @@ def _env() -> dict[str, str]:
     }
 
 
-def median_ms(body: str, runs: int) -> float | str:
-    samples: list[float] = []
+def _once(body: str) -> float | str:
+    done = subprocess.run(
+        [sys.executable, "-c", _TIMED.format(body=body)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
+    )
+    if done.returncode != 0:
+        return "fails: " + done.stderr.strip().splitlines()[-1]
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def medians_ms(bodies: list[str], runs: int) -> list[float | str]:
+    """The median of ``runs`` of each body, taken in turns (one of each, then again), so that
+    the machine's load drifts over all of them alike and their ratio stays meaningful."""
+    samples: list[list[float]] = [[] for _ in bodies]
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", _TIMED.format(body=body)],
-            capture_output=True,
-            text=True,
-            env=_env(),
-            check=False,
-        )
-        if done.returncode != 0:
-            return "fails: " + done.stderr.strip().splitlines()[-1]
-        samples.append(float(done.stdout.strip().splitlines()[-1]))
-    return round(statistics.median(samples), 1)
+        for index, body in enumerate(bodies):
+            sample = _once(body)
+            if isinstance(sample, str):
+                return [sample] * len(bodies)
+            samples[index].append(sample)
+    return [round(statistics.median(s), 1) for s in samples]
+
+
+def median_ms(body: str, runs: int) -> float | str:
+    return medians_ms([body], runs)[0]
+
+
+# Imported by the interpreter's startup (before the probe runs): not the handler's cost.
+_STARTUP = ("site", "_", "encodings", "sitecustomize")
 
 
 def importtime_top(module: str, top: int = 6) -> list[dict[str, Any]]:
@@ -103,7 +121,11 @@ def importtime_top(module: str, top: int = 6) -> list[dict[str, Any]]:
         self_us, cumulative_us, name = line.split(":", 1)[1].split("|", 2)
         rows.append((name, int(self_us), int(cumulative_us)))
     # Names are indented two spaces per level below the top (which has one space).
-    shallow = [(n.strip(), c) for n, _, c in rows if len(n) - len(n.lstrip()) <= 3]
+    shallow = [
+        (n.strip(), c)
+        for n, _, c in rows
+        if len(n) - len(n.lstrip()) <= 3 and not n.strip().startswith(_STARTUP)
+    ]
     shallow.sort(key=lambda row: -row[1])
     return [{"module": n, "cumulative_ms": round(c / 1000, 1)} for n, c in shallow[:top]]
 
@@ -123,8 +145,10 @@ def zipped_kb(root: Path, only: tuple[str, ...] = ()) -> float | None:
 def run(runs: int) -> dict[str, Any]:
     handlers: dict[str, Any] = {}
     for module, services in HANDLERS.items():
-        init = median_ms(_INIT.format(module=module, services=services), runs)
-        floor = median_ms(_FLOOR.format(service=services[0]), runs)
+        init, floor = medians_ms(
+            [_INIT.format(module=module, services=services), _FLOOR.format(services=services)],
+            runs,
+        )
         ratio = (
             round(init / floor, 2) if isinstance(init, float) and isinstance(floor, float) else None
         )

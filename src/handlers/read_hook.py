@@ -8,8 +8,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from asg_lifecycle import clock, reconcile, workflow
-from asg_lifecycle.adapters import autoscaling, stepfunctions
+from asg_lifecycle import clock, workflow
+from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.checks import allowed_for
 from asg_lifecycle.config import ActionConfig, Defaults, InvalidConfig, read_config
@@ -21,7 +21,10 @@ from handlers.observability import correlation_keys, logger, metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = workflow.action_of(event)
     logger.append_keys(**correlation_keys(action))
-    if action.reconciled:
+    if action.reconciled:  # rare: imported on this path only (python -m bench.imports)
+        from asg_lifecycle import reconcile  # noqa: PLC0415
+        from asg_lifecycle.adapters import stepfunctions  # noqa: PLC0415
+
         if not event.get("settled"):
             return workflow.settling(event, reconcile.SETTLE_SECONDS)
         running = stepfunctions.running_execution_names(

@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from asg_lifecycle import clock, reconcile
-from asg_lifecycle.adapters import autoscaling, stepfunctions
+from asg_lifecycle.adapters import fleet, stepfunctions
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.model import InvalidAction, parse_time
 from asg_lifecycle.served import ServedGroups
@@ -25,13 +25,11 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     except InvalidAction:
         found_at = clock.now()
     state_machine = os.environ["STATE_MACHINE_ARN"]
-    waiting = autoscaling.waiting_instances(
-        client("autoscaling"), ServedGroups.from_env(os.environ)
-    )
+    waiting = fleet.waiting_instances(client("autoscaling"), ServedGroups.from_env(os.environ))
     started: list[str] = []
     if waiting:
         groups = sorted({w.group_name for w in waiting})
-        hooks = {g: autoscaling.lifecycle_hooks(client("autoscaling"), g) for g in groups}
+        hooks = {g: fleet.lifecycle_hooks(client("autoscaling"), g) for g in groups}
         running = stepfunctions.running_execution_names(client("stepfunctions"), state_machine)
         for action in reconcile.orphans(waiting, hooks, running, found_at):
             status, arn = stepfunctions.start_workflow(

@@ -15,9 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
-from asg_lifecycle.reconcile import WAIT_STATES, Hook, WaitingInstance
-from asg_lifecycle.served import SERVING_TAG, ServedGroups
+from asg_lifecycle.model import LifecycleAction, LifecycleResult
 
 NO_ACTIVE_ACTION = "No active Lifecycle Action found"
 
@@ -78,56 +76,11 @@ def group_tag(client: Any, group_name: str, key: str) -> str | None:
     return next((str(t["Value"]) for t in tags if t.get("Key") == key), None)
 
 
-def waiting_instances(client: Any, served: ServedGroups) -> list[WaitingInstance]:
-    """Instances of the served groups (and their warm pools) held in a lifecycle wait state."""
-    if served.by_tag:
-        query: dict[str, Any] = {
-            "Filters": [{"Name": f"tag:{SERVING_TAG}", "Values": [served.tag_value]}]
-        }
-    else:
-        query = {"AutoScalingGroupNames": sorted(served.names)}
-    found: list[WaitingInstance] = []
-    for page in client.get_paginator("describe_auto_scaling_groups").paginate(**query):
-        for group in page["AutoScalingGroups"]:
-            name = group["AutoScalingGroupName"]
-            instances = list(group.get("Instances", []))
-            if group.get("WarmPoolConfiguration"):
-                instances += _warm_pool_instances(client, name)
-            found += [
-                WaitingInstance(name, i["InstanceId"], i["LifecycleState"])
-                for i in instances
-                if i.get("LifecycleState") in WAIT_STATES
-            ]
-    return found
-
-
-def _warm_pool_instances(client: Any, group_name: str) -> list[dict[str, Any]]:
-    instances: list[dict[str, Any]] = []
-    query: dict[str, Any] = {"AutoScalingGroupName": group_name}
-    while True:  # DescribeWarmPool has no paginator in botocore
-        page = client.describe_warm_pool(**query)
-        instances += page.get("Instances", [])
-        if not page.get("NextToken"):
-            return instances
-        query["NextToken"] = page["NextToken"]
-
-
 def instance_lifecycle_state(client: Any, instance_id: str) -> str | None:
     """The instance's LifecycleState in its group (``None``: not in any group any more)."""
     instances = client.describe_auto_scaling_instances(InstanceIds=[instance_id])
     found = instances["AutoScalingInstances"]
     return str(found[0]["LifecycleState"]) if found else None
-
-
-def lifecycle_hooks(client: Any, group_name: str) -> list[Hook]:
-    """The group's launch and terminate hooks."""
-    hooks = client.describe_lifecycle_hooks(AutoScalingGroupName=group_name)["LifecycleHooks"]
-    known = {t.value: t for t in Transition}
-    return [
-        Hook(h["LifecycleHookName"], known[h["LifecycleTransition"]])
-        for h in hooks
-        if h.get("LifecycleTransition") in known
-    ]
 
 
 def record_heartbeat(client: Any, action: LifecycleAction) -> None:
