@@ -11,7 +11,7 @@ from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.model import LifecycleResult
-from handlers.observability import correlation_keys, logger, metrics
+from handlers.observability import correlation_keys, counted_ending, logger, metrics
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -22,13 +22,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = LifecycleResult(event["decision"]["result"])
     if workflow.lapsed(event, clock.now()):  # e.g. a retry after the hook expired
         logger.warning("Hook expired before completion; not sent", extra={"result": result.value})
-        metrics.add_metric(name="ActionsTimedOut", unit=MetricUnit.Count, value=1)
-        return workflow.timed_out(event, clock.now(), "completion")
+        return counted_ending(workflow.timed_out(event, clock.now(), "completion"))
     try:
         autoscaling.complete(client("autoscaling"), action, result)
     except autoscaling.ActionGone:
         logger.info("Action already finished elsewhere")
-        return workflow.action_gone(event, clock.now(), "complete")
+        return counted_ending(workflow.action_gone(event, clock.now(), "complete"))
     logger.info("Completed", extra={"result": result.value, "reason": event["decision"]["reason"]})
     metrics.add_metric(name=f"Completed{result.value.title()}", unit=MetricUnit.Count, value=1)
     if "error" in event:  # the workflow caught an error and fell back to the safe result

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
-from handlers.observability import correlation_keys, logger, metrics
+from handlers.observability import correlation_keys, counted_ending, logger, metrics
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -21,12 +21,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     sent_at = clock.now()  # the hook's new expiry counts from the request, not from the answer
     if workflow.lapsed(event, sent_at):  # e.g. a retry after the hook expired: nothing to extend
         logger.warning("Hook expired before the heartbeat; not sent")
-        metrics.add_metric(name="ActionsTimedOut", unit=MetricUnit.Count, value=1)
-        return workflow.timed_out(event, sent_at, "the heartbeat")
+        return counted_ending(workflow.timed_out(event, sent_at, "the heartbeat"))
     try:
         autoscaling.record_heartbeat(client("autoscaling"), action)
     except autoscaling.ActionGone:
         logger.info("Action already finished; no heartbeat needed")
-        return workflow.action_gone(event, clock.now(), "heartbeat")
+        return counted_ending(workflow.action_gone(event, clock.now(), "heartbeat"))
     metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
     return workflow.heartbeat_recorded(event, sent_at)

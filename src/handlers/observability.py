@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from asg_lifecycle.model import LifecycleAction
 
@@ -29,3 +30,11 @@ def correlation_keys(action: LifecycleAction) -> dict[str, Any]:
         "transition": action.transition.short,
         "token_prefix": action.token_prefix,
     }
+
+
+def counted_ending(state: dict[str, Any]) -> dict[str, Any]:
+    """A state whose action ended without our completion: an expired hook is counted
+    (``ActionsTimedOut``), whether the function saw it coming or Auto Scaling said so."""
+    if state.get("outcome", {}).get("status") == "timed-out":
+        metrics.add_metric(name="ActionsTimedOut", unit=MetricUnit.Count, value=1)
+    return state

@@ -54,10 +54,7 @@ def faulty_fleet() -> tuple[Report, Faults, list[str], dict[str, Any]]:
             report = play(scenario, aws)
         finally:
             faults.uninstall()
-        extra = {
-            "executions": aws.executions(),
-            "heartbeat_calls": [c for c in aws.autoscaling.calls if "Heartbeat" in c.operation],
-        }
+        extra = {"executions": aws.executions()}
     return report, faults, underneath, extra
 
 

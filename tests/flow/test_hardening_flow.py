@@ -9,13 +9,11 @@ import pytest
 from moto.autoscaling.exceptions import ResourceContentionError
 
 from asg_lifecycle.reconcile import SETTLE_SECONDS
-from lifecycle_emulator.faults import Faults, Outage
-from lifecycle_emulator.play import play
+from lifecycle_emulator.play import T0, play
 from tests.conftest import load_event
 from tests.flow.stack import (
     assert_completed_once_by_the_workflow,
     assert_hook_never_lapsed,
-    at,
     doc,
     emulated,
     lambda_invoke,
@@ -116,21 +114,28 @@ def test_checks_that_cannot_run_are_followed_by_a_heartbeat_and_run_again(
 
 
 def test_an_auto_scaling_outage_at_heartbeat_time_is_ridden_out() -> None:
-    """Every Auto Scaling call of the functions fails (HTTP 503) for 40 s just as the hook needs
-    its heartbeat: botocore's retries, the task's and the workflow's later attempts carry the
-    heartbeat past the outage, within the 60 s safety margin; the launch is not ABANDONed."""
-    document = doc([launch_hook(heartbeat=600, pollSeconds=30)], instances=[{"readyAfter": 700}])
-    faults = Faults(outage=Outage("autoscaling", at(530), at(570)))
+    """Auto Scaling answers ResourceContention (HTTP 500) to every heartbeat for 40 s from the
+    first one: botocore's retries, the task's and the workflow's later attempts (at least 40 s of
+    them) carry the heartbeat past the outage, within the 120 s safety margin of a 1200 s hook;
+    the launch is not ABANDONed."""
+    document = doc([launch_hook(heartbeat=1200, pollSeconds=30)], instances=[{"readyAfter": 1300}])
+    failed: list[float] = []
     with emulated(document) as (aws, scenario):
-        faults.install(aws)
-        try:
-            report = play(scenario, aws)
-        finally:
-            faults.uninstall()
+
+        def outage(operation: str, params: dict[str, object]) -> None:
+            if operation == "RecordLifecycleActionHeartbeat":
+                now = aws.clock.time()
+                if not failed or now < failed[0] + 40:
+                    failed.append(now)
+                    raise ResourceContentionError
+
+        aws.autoscaling.before_call = outage
+        report = play(scenario, aws)
 
     action = only(report, "launch")
-    assert faults.outage_errors > 0, "the heartbeat met the outage"
+    assert len(failed) > 5, "botocore, the task and the workflow all tried again"
     assert action.result == "CONTINUE"
     assert_completed_once_by_the_workflow(action)
-    assert_hook_never_lapsed(action, 600)
-    assert any(570 <= h < 600 for h in action.heartbeats), action.heartbeats
+    assert_hook_never_lapsed(action, 1200)
+    (heartbeat,) = action.heartbeats
+    assert failed[0] + 40 <= heartbeat + T0.timestamp() < failed[0] + 120

@@ -338,7 +338,7 @@ class Throttling(AutoscalingClientError):
 
 
 def test_heartbeat_that_keeps_failing_is_retried_until_the_hook_expires_then_recorded() -> None:
-    """Step Functions retries the task, then the workflow tries again (4 times, 5-15 s apart):
+    """Step Functions retries the task, then the workflow tries again (4 times, 10-30 s apart):
     a burst of throttling must not ABANDON a healthy launch. A heartbeat that never succeeds
     (here: denied) lets the hook expire; the workflow then sends nothing more and records the
     action as timed out with the hook's DefaultResult, which Auto Scaling applied."""

@@ -25,7 +25,6 @@ def test_every_task_retries_with_bounded_exponential_backoff_and_full_jitter() -
         "RunChecks",
         "RecordHeartbeat",
         "CompleteAction",
-        "HeartbeatAfterChecksError",
     }
     for name, task in TASKS.items():
         for retrier in task["Retry"]:
@@ -51,9 +50,9 @@ def test_every_failure_is_tried_again_a_bounded_number_of_times() -> None:
 
 def test_retries_after_errors_wait_a_jittered_time() -> None:
     for name in ("FirstErrorRound", "NextErrorRound"):
-        assert STATES[name]["Parameters"]["waitSeconds.$"] == "States.MathRandom(5, 15)"
+        assert STATES[name]["Parameters"]["waitSeconds.$"] == "States.MathRandom(10, 30)"
     waits = [s for n, s in STATES.items() if n.startswith("WaitThen")]
-    assert len(waits) == 4
+    assert len(waits) == 3
     assert all(w["SecondsPath"] == "$.recovery.waitSeconds" for w in waits)
 
 
@@ -64,8 +63,8 @@ def test_resume_knows_every_step_that_can_fail_and_nothing_else_heartbeats() -> 
         "settle": "WaitThenReadHook",
         "complete": "WaitThenComplete",
         "heartbeat": "WaitThenHeartbeat",
-        "check": "WaitThenHeartbeatAfterChecks",
-        "wait": "WaitThenHeartbeatAfterChecks",
+        "check": "WaitThenHeartbeat",  # checks that could not run: a heartbeat, then a round
+        "wait": "WaitThenHeartbeat",
     }
     assert STATES["Resume"]["Default"] == "SafeResultAfterError"
 

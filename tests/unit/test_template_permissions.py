@@ -129,3 +129,17 @@ def test_lifecycle_calls_are_scoped_to_the_served_groups() -> None:
         assert tagged["Condition"]["StringEquals"] == {
             "autoscaling:ResourceTag/asg-lifecycle-orchestrator": {"Ref": "ServedGroupTagValue"}
         }
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expression"), [("1", "rate(1 minute)"), ("5", "rate(5 minutes)")]
+)
+def test_the_reconcile_schedule_is_a_valid_rate_for_every_period(
+    minutes: str, expression: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EventBridge rejects ``rate(1 minutes)``: one minute takes the singular."""
+    from lifecycle_emulator.template import load_stack  # noqa: PLC0415
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    stack = load_stack({"ReconcileMinutes": minutes}, region="us-east-1", account="123456789012")
+    assert [r.schedule for r in stack.rules.values() if r.schedule] == [expression]
