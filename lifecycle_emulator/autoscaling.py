@@ -48,7 +48,6 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,6 +64,7 @@ from moto.autoscaling.models import (
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.events.models import Rule, events_backends
+from moto.moto_api._internal import mock_random
 
 from lifecycle_emulator.clock import VirtualClock
 from lifecycle_emulator.lifecycle_events import (
@@ -660,7 +660,7 @@ class LifecycleActions:
         global_deadline = now + min(100 * heartbeat_timeout, MAX_GLOBAL_TIMEOUT)
         group = moving.group
         record = LifecycleActionRecord(
-            token=str(uuid.uuid4()),
+            token=str(mock_random.uuid4()),
             account_id=group.account_id,
             region=group.region,
             group_name=group.name,

@@ -15,10 +15,13 @@ import io
 import json
 import os
 import uuid
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
+
+from moto.moto_api._internal import mock_random
 
 from asg_lifecycle import clock as lambda_clock
 from asg_lifecycle.adapters import clients
@@ -60,8 +63,10 @@ class LocalAws:
         parameters: Mapping[str, Any] | None = None,
         start: datetime | None = None,
         behaviours: Iterator[InstanceBehaviour] | Callable[[int], InstanceBehaviour] | None = None,
+        seed: int = 0,
     ) -> None:
         self.parameters = dict(parameters or {})
+        self.seed = seed
         self.clock = VirtualClock(start)
         self.fleet = Fleet(self.clock, behaviours)
         self.stack: StackSpec
@@ -75,6 +80,8 @@ class LocalAws:
     def __enter__(self) -> LocalAws:
         from moto import mock_aws  # noqa: PLC0415
 
+        # A function that emitted no metric this invocation (most rounds) is not news here.
+        warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         for key, value in _FAKE_ENV.items():
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
@@ -85,6 +92,10 @@ class LocalAws:
             }
         )
         self._mock.start()
+        # moto's identifiers (instance ids, ...) and the lifecycle tokens come from one seeded
+        # generator: a scenario plays the same way every time, so an id seen in one run (an
+        # operator's `asg-lifecycle --local ... list`) names the same instance in the next.
+        mock_random.seed(self.seed)
         try:
             self._install()
         except BaseException:
@@ -188,6 +199,25 @@ class LocalAws:
                 continue
             events.put_rule(Name=rule.name, EventPattern=json.dumps(rule.pattern), State="ENABLED")
             events.put_targets(Rule=rule.name, Targets=rule.targets)
+        self._register_stack()
+
+    def _register_stack(self) -> None:
+        """A CloudFormation stack of the template's name and outputs, so that tools that find
+        the stack's resources with DescribeStacks (the operator CLI) work here as in AWS."""
+        template = {
+            # moto models no resource-less stack; this one creates nothing (moto warns so).
+            "Resources": {"Deployed": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": {
+                key: {"Value": value}
+                for key, value in self.stack.outputs.items()
+                if isinstance(value, str)
+            },
+        }
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            self.client("cloudformation").create_stack(
+                StackName=self.stack.name, TemplateBody=json.dumps(template)
+            )
 
     def _schedule(self, rule: RuleSpec) -> None:
         """A schedule rule invokes its targets every period, as EventBridge's scheduler does.

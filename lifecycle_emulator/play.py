@@ -81,17 +81,32 @@ def _play(scenario: Scenario, aws: LocalAws) -> Report:
     import time  # noqa: PLC0415
 
     started = time.monotonic()
+    t0 = begin(scenario, aws)
+    report = finish(scenario, aws, t0)
+    report.wall_seconds = time.monotonic() - started
+    return report
+
+
+def begin(scenario: Scenario, aws: LocalAws) -> float:
+    """Create the scenario's group and schedule its steps; returns the play's start (epoch s).
+
+    Nothing has run yet: :meth:`LocalAws.run` plays on (e.g. to a moment an operator acts at),
+    :func:`finish` to the end.
+    """
     t0 = aws.clock.time()
     _create_group(aws, scenario)
     asg = aws.client("autoscaling")
     for step in scenario.steps:
         aws.clock.call_at(t0 + step.at, functools.partial(_apply, aws, asg, scenario, step))
+    return t0
+
+
+def finish(scenario: Scenario, aws: LocalAws, t0: float) -> Report:
+    """Play to the end of the scenario and report."""
     # Auto Scaling keeps replacing abandoned instances, so virtual time needs an end: the last
     # step plus the longest any action can last (the 48-hour global timeout) and an hour.
     aws.run(until=t0 + scenario.steps[-1].at + scenario.horizon)
-    report = build_report(aws, scenario.name, t0)
-    report.wall_seconds = time.monotonic() - started
-    return report
+    return build_report(aws, scenario.name, t0)
 
 
 def _create_group(aws: LocalAws, scenario: Scenario) -> None:

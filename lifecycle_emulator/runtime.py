@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as _datetime
 import functools
 import importlib
 import io
@@ -369,6 +370,59 @@ class Patches:
 
         self._set(worker, "start", start)
         self._set(worker, "_execution_logic", execution_logic)
+        self._virtual_timestamps(clock)
+        self._paged_history(clock)
+
+    def _paged_history(self, clock: VirtualClock) -> None:
+        """GetExecutionHistory as AWS pages it: ``reverseOrder``, ``maxResults`` (default 100,
+        at most 1000) and ``nextToken`` (moto answers every event, oldest first, in one page)."""
+        from moto.core.responses import ActionResult  # noqa: PLC0415
+        from moto.stepfunctions.responses import StepFunctionResponse  # noqa: PLC0415
+
+        def get_execution_history(self_: Any) -> Any:
+            history = self_.stepfunction_backend.get_execution_history(
+                self_._get_param("executionArn")
+            )
+            events = list(history["events"])
+            if self_._get_param("reverseOrder"):
+                events.reverse()
+            size = min(int(self_._get_param("maxResults") or 100), 1000)
+            start = int(self_._get_param("nextToken") or 0)
+            page: dict[str, Any] = {"events": events[start : start + size]}
+            if start + size < len(events):
+                page["nextToken"] = str(start + size)
+            return ActionResult(page)
+
+        self._set(StepFunctionResponse, "get_execution_history", get_execution_history)
+
+        def stop_execution(self_: Any) -> Any:
+            """StopExecution as AWS answers it: ABORTED at once, with the caller's error and
+            cause (moto drops both, and reports the stop only when the execution next moves)."""
+            from moto.stepfunctions.parser.api import ExecutionStatus  # noqa: PLC0415
+
+            execution = self_.stepfunction_backend.describe_execution(
+                self_._get_param("executionArn")
+            )
+            stopped = _datetime.datetime.fromtimestamp(clock.time(), _datetime.UTC)
+            if execution.exec_status == ExecutionStatus.RUNNING:
+                error, cause = self_._get_param("error"), self_._get_param("cause")
+                execution.stop(stop_date=stopped, error=error, cause=cause)
+                execution.exec_status = ExecutionStatus.ABORTED
+                execution.stop_date, execution.error, execution.cause = stopped, error, cause
+            return ActionResult({"stopDate": execution.stop_date or stopped})
+
+        self._set(StepFunctionResponse, "stop_execution", stop_execution)
+
+    def _virtual_timestamps(self, clock: VirtualClock) -> None:
+        """Executions' start and stop dates and their history events carry virtual time, as
+        GetExecutionHistory and DescribeExecution do in AWS (an operator's timeline reads them)."""
+        from moto.stepfunctions.parser import models  # noqa: PLC0415
+        from moto.stepfunctions.parser.asl.eval.event import event_manager  # noqa: PLC0415
+        from moto.stepfunctions.parser.backend import execution  # noqa: PLC0415
+
+        shim = _VirtualDatetimeModule(clock)
+        for module in (models, event_manager, execution):
+            self._set(module, "datetime", shim)
 
 
 def _function_name(name_or_arn: str) -> str:
@@ -416,6 +470,22 @@ class _Turns:
             self._clock.sleep(seconds)  # the thread stays counted busy while it waits its turn
         finally:
             self._turn.acquire()
+
+
+class _VirtualDatetimeModule:
+    """Stands for the ``datetime`` module in moto modules that stamp times: ``datetime.now()``
+    is the virtual clock's; everything else is the real module's."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        class VirtualDatetime(_datetime.datetime):
+            @classmethod
+            def now(cls, tz: _datetime.tzinfo | None = None) -> _datetime.datetime:  # type: ignore[override]
+                return _datetime.datetime.fromtimestamp(clock.time(), tz)
+
+        self.datetime = VirtualDatetime
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_datetime, name)
 
 
 class _VirtualTimeModule:

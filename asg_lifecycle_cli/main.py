@@ -1,0 +1,385 @@
+"""``asg-lifecycle``: list, inspect, extend, complete lifecycle actions in flight; re-send events.
+
+Credentials and Region come from the usual chain (``--profile``/``AWS_PROFILE``, environment, SSO,
+instance roles; ``--region``/``AWS_REGION``). ``--local SCENARIO --at SECONDS`` runs the same
+commands against the embedded emulator instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+
+from asg_lifecycle import clock
+from asg_lifecycle.model import LifecycleResult, Transition
+from asg_lifecycle_cli import executions, operations
+from asg_lifecycle_cli.errors import AwsError, NoCredentials, NoRegion, NoStackName, OperatorError
+from asg_lifecycle_cli.local import LocalSession
+from asg_lifecycle_cli.stack import Stack, describe, name_from_samconfig
+from asg_lifecycle_cli.views import ActionView, checks_summary, duration, is_instance_id, timeline
+
+
+@dataclass
+class Session:
+    """What every command needs: clients from one boto3 session, and the stack (read once)."""
+
+    stack_name: str | None
+    region: str | None
+    profile: str | None
+    local: LocalSession | None = None
+    _boto: Any = None
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _stack: Stack | None = None
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            import boto3  # noqa: PLC0415 - `--help` should not pay for it
+            from botocore.config import Config  # noqa: PLC0415
+
+            if self._boto is None:
+                self._boto = boto3.Session(profile_name=self.profile, region_name=self.region)
+            self._clients[service] = self._boto.client(
+                service, config=Config(retries={"mode": "standard", "max_attempts": 5})
+            )
+        return self._clients[service]
+
+    def stack(self) -> Stack:
+        if self._stack is None:
+            name = (
+                self.stack_name
+                or (self.local.stack_name if self.local else None)
+                or name_from_samconfig(Path("samconfig.toml"))
+            )
+            if not name:
+                raise NoStackName()
+            self._stack = describe(self.client("cloudformation"), name)
+        return self._stack
+
+    def operator(self) -> str:
+        """Who is acting (recorded in a stopped workflow's cause; CloudTrail has the calls)."""
+        return str(self.client("sts").get_caller_identity()["Arn"])
+
+    def changed(self) -> None:
+        """After a command that changed something: locally, play on and show the outcomes."""
+        if self.local is not None:
+            click.echo("")
+            click.echo(self.local.play_on())
+
+
+class _Cli(click.Group):
+    """Turns AWS's and botocore's errors into one line that says what to do (exit status 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (NoCredentialsError, PartialCredentialsError) as exc:
+            raise NoCredentials(str(exc)) from exc
+        except NoRegionError as exc:
+            raise NoRegion() from exc
+        except ProfileNotFound as exc:
+            raise OperatorError(str(exc)) from exc
+        except EndpointConnectionError as exc:
+            raise OperatorError(f"cannot reach AWS: {exc}") from exc
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise AwsError(
+                exc.operation_name, str(error.get("Code")), str(error.get("Message"))
+            ) from exc
+
+
+@click.group(cls=_Cli)
+@click.option(
+    "--stack",
+    "stack_name",
+    envvar="ASG_LIFECYCLE_STACK",
+    help="the deployed stack (default: $ASG_LIFECYCLE_STACK, else stack_name in ./samconfig.toml)",
+)
+@click.option("--region", help="AWS Region (default: the usual chain, e.g. AWS_REGION)")
+@click.option("--profile", help="AWS profile (default: the usual chain, e.g. AWS_PROFILE)")
+@click.option(
+    "--local",
+    "scenario",
+    metavar="SCENARIO",
+    help="run against the embedded emulator playing this scenario (asg-lifecycle-local list)",
+)
+@click.option(
+    "--at",
+    type=click.FloatRange(min=0),
+    default=120.0,
+    show_default=True,
+    help="with --local: the virtual second of the scenario the command runs at",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    *,
+    stack_name: str | None,
+    region: str | None,
+    profile: str | None,
+    scenario: str | None,
+    at: float,
+) -> None:
+    """Operate the lifecycle actions of an asg-lifecycle-orchestrator stack."""
+    session = Session(stack_name, region, profile)
+    if scenario is not None and ctx.invoked_subcommand is not None:
+        session.local = LocalSession(scenario, at)
+        ctx.call_on_close(session.local.close)
+    ctx.obj = session
+
+
+@cli.command(name="list")
+@click.option("--group", help="only this Auto Scaling group")
+@click.option("--json", "as_json", is_flag=True, help="one JSON document")
+@click.pass_obj
+def list_actions(session: Session, group: str | None, as_json: bool) -> None:
+    """The lifecycle actions in flight, oldest first."""
+    views = executions.in_flight(session.client("stepfunctions"), session.stack(), group)
+    now = clock.now()
+    if as_json:
+        click.echo(json.dumps([v.to_json(now) for v in views], indent=2))
+        return
+    if not views:
+        click.echo(f"No lifecycle action in flight in stack {session.stack().name}.")
+        return
+    rows = [
+        (
+            v.action.instance_id,
+            v.action.group_name,
+            v.action.hook_name,
+            v.action.transition.short,
+            duration((now - v.action.started_at).total_seconds()),
+            duration(_until(v.hook_expires_at, now)),
+            duration(_until(v.gives_up_at, now)),
+            v.phase(),
+            checks_summary(v.checks),
+        )
+        for v in views
+    ]
+    header = (
+        "INSTANCE",
+        "GROUP",
+        "HOOK",
+        "TRANSITION",
+        "AGE",
+        "HOOK EXPIRES IN",
+        "GIVES UP IN",
+        "PHASE",
+        "LAST CHECKS",
+    )
+    click.echo(_table([header, *rows]))
+
+
+@cli.command()
+@click.argument("what", metavar="INSTANCE_OR_EXECUTION")
+@click.option("--hook", help="the hook, when the instance has actions for several")
+@click.option("--json", "as_json", is_flag=True, help="one JSON document")
+@click.pass_obj
+def show(session: Session, what: str, hook: str | None, as_json: bool) -> None:
+    """One action's timeline (its running workflow, else its latest)."""
+    _check_target(what)
+    sfn = session.client("stepfunctions")
+    view = executions.find(sfn, session.stack(), what, hook, running_only=False)
+    entries = timeline(executions.history(sfn, view.execution_arn))
+    now = clock.now()
+    if as_json:
+        document = {
+            "action": view.to_json(now),
+            "timeline": [
+                {"at": e.at.isoformat(), "what": e.what, "details": e.details} for e in entries
+            ],
+        }
+        click.echo(json.dumps(document, indent=2, default=str))
+        return
+    click.echo(_header(view, now))
+    click.echo("")
+    start = view.action.started_at
+    for entry in entries:
+        offset = int((entry.at - start).total_seconds())
+        sign = "-" if offset < 0 else "+"
+        click.echo(f"  {sign + duration(abs(offset)):>8}  {entry.what}")
+        for detail in entry.details:
+            click.echo(f"            {detail}")
+
+
+@cli.command()
+@click.argument("instance")
+@click.option("--hook", help="the hook, when the instance has actions for several")
+@click.pass_obj
+def extend(session: Session, instance: str, hook: str | None) -> None:
+    """Record a heartbeat now: the hook's HeartbeatTimeout starts again."""
+    _check_instance(instance)
+    view = executions.find(session.client("stepfunctions"), session.stack(), instance, hook)
+    operations.extend(session.client("autoscaling"), view)
+    timeout = view.plan.get("heartbeatTimeout", "its")
+    gives_up = view.plan.get("giveUpAt", "unchanged")
+    click.echo(
+        f"Heartbeat recorded for {instance} ({view.action.hook_name}): the hook expires "
+        f"{timeout} s from now unless completed. The workflow's own deadline is unchanged "
+        f"(gives up at {gives_up}) and it keeps heartbeating as planned."
+    )
+    session.changed()
+
+
+@cli.command()
+@click.argument("instance")
+@click.option("--result", type=click.Choice(["CONTINUE", "ABANDON"]), required=True)
+@click.option("--hook", help="the hook, when the instance has actions for several")
+@click.option(
+    "--reason",
+    default="completed by hand",
+    show_default=True,
+    help="recorded in the stopped workflow's cause",
+)
+@click.option("--yes", is_flag=True, help="do not ask before a launch's CONTINUE")
+@click.pass_obj
+def complete(
+    session: Session, *, instance: str, result: str, hook: str | None, reason: str, yes: bool
+) -> None:
+    """CompleteLifecycleAction now, then stop the action's workflow."""
+    _check_instance(instance)
+    sfn = session.client("stepfunctions")
+    view = executions.find(sfn, session.stack(), instance, hook)
+    chosen = LifecycleResult(result)
+    if (
+        chosen is LifecycleResult.CONTINUE
+        and view.action.transition is Transition.LAUNCHING
+        and not yes
+    ):
+        click.confirm(
+            f"CONTINUE puts {instance} in service although its checks have not passed "
+            f"(last: {checks_summary(view.checks, 200)}). Continue?",
+            abort=True,
+        )
+    stopped = operations.complete(
+        session.client("autoscaling"),
+        sfn,
+        view,
+        result=chosen,
+        reason=reason,
+        operator=session.operator(),
+    )
+    click.echo(
+        f"Completed {instance} ({view.action.hook_name}) with {chosen.value}"
+        + ("; its workflow was stopped." if stopped else ".")
+    )
+    session.changed()
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.File("r"))
+@click.option("--from-dlq", is_flag=True, help="the events in the stack's dead-letter queue")
+@click.option(
+    "--max",
+    "limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="with --from-dlq: messages to handle at most",
+)
+@click.option("--dry-run", is_flag=True, help="with --from-dlq: say what would be done")
+@click.pass_obj
+def resend(session: Session, file: Any, from_dlq: bool, limit: int, dry_run: bool) -> None:
+    """Re-send a stored lifecycle event (a file, or the dead-letter queue) to StartFunction."""
+    if (file is None) == (not from_dlq):
+        raise click.UsageError("give either an event FILE or --from-dlq")
+    stack = session.stack()
+    lam = session.client("lambda")
+    if file is not None:
+        try:
+            event = json.load(file)
+        except ValueError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="FILE") from exc
+        answer = operations.invoke_start(lam, stack, event)
+        click.echo(json.dumps(answer))
+        session.changed()
+        if answer.get("status") == "rejected":
+            raise OperatorError(f"StartFunction rejected the event: {answer.get('reason')}")
+        return
+    done = operations.resend_dead_letters(
+        session.client("sqs"),
+        stack,
+        lambda e: operations.invoke_start(lam, stack, e),
+        limit,
+        dry_run,
+    )
+    if not done:
+        click.echo("The dead-letter queue is empty.")
+        return
+    click.echo(
+        _table(
+            [
+                ("MESSAGE", "WHAT", "DONE", "ANSWER"),
+                *((r.message_id[:12], r.what, r.disposition, r.answer) for r in done),
+            ]
+        )
+    )
+    if not dry_run:
+        session.changed()
+    kept = [r for r in done if r.disposition == "kept"]
+    if kept:
+        raise OperatorError(f"{len(kept)} message(s) kept in the dead-letter queue (see above)")
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _check_instance(instance: str) -> None:
+    if not is_instance_id(instance):
+        raise click.BadParameter(
+            f"{instance!r} is not an EC2 instance id (i-...)", param_hint="INSTANCE"
+        )
+
+
+def _check_target(what: str) -> None:
+    if not (is_instance_id(what) or what.startswith("arn:") or "-i-" in what):
+        raise click.BadParameter(
+            f"{what!r} is neither an instance id (i-...) nor an execution name or ARN",
+            param_hint="INSTANCE_OR_EXECUTION",
+        )
+
+
+def _until(moment: Any, now: Any) -> float | None:
+    return None if moment is None else (moment - now).total_seconds()
+
+
+def _header(view: ActionView, now: Any) -> str:
+    a = view.action
+    lines = [
+        f"{a.instance_id}  {a.transition.short}  group {a.group_name}  hook {a.hook_name}",
+        f"execution {view.execution_name} ({view.status})",
+        f"started {a.started_at.isoformat()}  phase {view.phase()}",
+    ]
+    if view.status == "RUNNING":
+        lines.append(
+            f"hook expires in {duration(_until(view.hook_expires_at, now))}, gives up in "
+            f"{duration(_until(view.gives_up_at, now))}"
+        )
+    if view.outcome:
+        o = view.outcome
+        lines.append(f"outcome {o.get('status')} {o.get('result') or ''} - {o.get('reason')}")
+    return "\n".join(lines)
+
+
+def _table(rows: list[tuple[Any, ...]]) -> str:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

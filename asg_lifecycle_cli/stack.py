@@ -1,0 +1,69 @@
+"""Which stack an operator means, and what it is made of (its CloudFormation outputs).
+
+The name comes from ``--stack``, else ``ASG_LIFECYCLE_STACK``, else the ``stack_name`` of the
+``samconfig.toml`` the stack was deployed with (so that, in the project's directory, the commands
+need no flag at all).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from asg_lifecycle_cli.errors import OperatorError, StackNotFound
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    name: str
+    state_machine_arn: str
+    start_function: str
+    dead_letter_queue_url: str | None
+
+
+def name_from_samconfig(path: Path) -> str | None:
+    """``stack_name`` of the default environment (``global`` or ``deploy`` parameters)."""
+    if not path.is_file():
+        return None
+    try:
+        config = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise OperatorError(f"{path} is not valid TOML: {exc}") from exc
+    default = config.get("default", {})
+    for command in ("deploy", "global"):
+        name = default.get(command, {}).get("parameters", {}).get("stack_name")
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
+def from_outputs(name: str, outputs: Mapping[str, str]) -> Stack:
+    """The resources the commands need, from the stack's outputs (template.yaml ``Outputs``)."""
+    missing = [k for k in ("StateMachineArn", "StartFunctionName") if k not in outputs]
+    if missing:
+        raise OperatorError(
+            f"stack {name!r} has no output {', '.join(missing)}: is it this project's stack?"
+        )
+    return Stack(
+        name=name,
+        state_machine_arn=outputs["StateMachineArn"],
+        start_function=outputs["StartFunctionName"],
+        dead_letter_queue_url=outputs.get("DeadLetterQueueUrl"),
+    )
+
+
+def describe(cloudformation: Any, name: str) -> Stack:
+    """DescribeStacks: the stack's outputs (one call)."""
+    try:
+        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except ClientError as exc:
+        if "does not exist" in str(exc.response.get("Error", {}).get("Message", "")):
+            raise StackNotFound(name, cloudformation.meta.region_name) from exc
+        raise
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    return from_outputs(name, outputs)

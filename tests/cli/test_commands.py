@@ -1,0 +1,377 @@
+"""Every command of ``asg-lifecycle`` on the emulator; what each bad input or missing piece gets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from asg_lifecycle_cli.main import cli
+from asg_lifecycle_cli.operations import STOP_ERROR
+from tests.cli.conftest import Paused, lines_with, paused
+from tests.conftest import ROOT
+from tests.flow.stack import doc, launch_hook
+
+# --- list -----------------------------------------------------------------------------------------
+
+
+def test_list_shows_each_action_in_flight_with_its_deadlines_and_last_checks(fleet: Paused) -> None:
+    waiting = fleet.waiting()
+    assert len(waiting) == 2
+    result = fleet.cli("list")
+    assert result.exit_code == 0, result.output
+    for instance in waiting:
+        (row,) = lines_with(result, instance)
+        assert "web-launch" in row
+        assert "launch" in row
+        assert "instance-status: wait" in row
+    done = [r.instance_id for r in fleet.aws.autoscaling.actions(active=False)]
+    assert done
+    assert not lines_with(result, done[0])  # completed: not in flight
+
+
+def test_list_json_gives_times_left_from_the_plan(fleet: Paused) -> None:
+    result = fleet.cli("list", "--json")
+    assert result.exit_code == 0, result.output
+    actions = json.loads(result.output)
+    assert sorted(a["instanceId"] for a in actions) == sorted(fleet.waiting())
+    for action in actions:
+        assert action["status"] == "RUNNING"
+        assert action["ageSeconds"] == 100
+        # HeartbeatTimeout 300 from the start at 0 (no heartbeat yet); maxWaitSeconds 900
+        assert action["hookExpiresInSeconds"] == 200
+        assert action["givesUpInSeconds"] == 800
+        assert action["checks"][0]["name"] == "instance-status"
+        assert action["checks"][0]["status"] == "wait"
+
+
+def test_list_of_another_group_or_an_idle_stack_says_nothing_is_in_flight(fleet: Paused) -> None:
+    result = fleet.cli("list", "--group", "api")
+    assert result.exit_code == 0
+    assert "No lifecycle action in flight" in result.output
+
+
+# --- show -----------------------------------------------------------------------------------------
+
+
+def test_show_tells_an_actions_story_round_by_round(fleet: Paused) -> None:
+    instance = fleet.waiting()[0]
+    result = fleet.cli("show", instance)
+    assert result.exit_code == 0, result.output
+    assert f"{instance}  launch  group web  hook web-launch" in result.output
+    assert "hook read: HeartbeatTimeout 300 s, DefaultResult ABANDON, poll 30 s" in result.output
+    assert "round 1: not ready, next round in" in result.output
+    assert "instance-status: wait - " in result.output
+    assert "hook expires in 3m20s, gives up in 13m20s" in result.output
+
+
+def test_show_of_a_finished_action_gives_its_outcome(fleet: Paused) -> None:
+    (done,) = [r.instance_id for r in fleet.aws.autoscaling.actions(active=False)]
+    result = fleet.cli("show", done, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["action"]["status"] == "SUCCEEDED"
+    assert document["action"]["outcome"]["status"] == "completed"
+    assert document["action"]["outcome"]["result"] == "CONTINUE"
+    steps = [e["what"] for e in document["timeline"]]
+    assert steps[0] == "workflow started (from the event)"
+    assert steps[-1].startswith("workflow ended: completed CONTINUE")
+
+
+def test_show_accepts_an_execution_name_or_arn(fleet: Paused) -> None:
+    listed = json.loads(fleet.cli("list", "--json").output)[0]
+    by_name = fleet.cli("show", listed["execution"], "--json")
+    by_arn = fleet.cli("show", listed["executionArn"], "--json")
+    assert json.loads(by_name.output)["action"]["instanceId"] == listed["instanceId"]
+    assert json.loads(by_arn.output)["action"]["instanceId"] == listed["instanceId"]
+
+
+def test_show_of_an_unknown_instance_or_execution_is_an_error(fleet: Paused) -> None:
+    unknown = fleet.cli("show", "i-0000000000000000f")
+    assert unknown.exit_code == 1
+    assert "no lifecycle action known for i-0000000000000000f" in unknown.output
+    arn = fleet.aws.state_machine_arn.replace(":stateMachine:", ":execution:") + ":nope-i-00"
+    assert fleet.cli("show", arn).exit_code == 1
+
+
+def test_show_of_something_that_is_no_instance_is_a_usage_error(fleet: Paused) -> None:
+    result = fleet.cli("show", "web-1")
+    assert result.exit_code == 2
+    assert "neither an instance id" in result.output
+
+
+# --- extend ---------------------------------------------------------------------------------------
+
+
+def test_extend_records_a_heartbeat_now(fleet: Paused) -> None:
+    instance = fleet.waiting()[0]
+    result = fleet.cli("extend", instance)
+    assert result.exit_code == 0, result.output
+    assert "the hook expires 300 s from now" in result.output
+    (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
+    assert record.heartbeats == [fleet.t0 + 100]
+    assert record.deadline == fleet.t0 + 400  # HeartbeatTimeout restarted at 100 s
+
+
+def test_extend_of_an_action_that_already_ended_sends_nothing(fleet: Paused) -> None:
+    instance = fleet.waiting()[0]
+    fleet.aws.client("autoscaling").complete_lifecycle_action(
+        AutoScalingGroupName="web",
+        LifecycleHookName="web-launch",
+        InstanceId=instance,
+        LifecycleActionResult="ABANDON",
+    )  # completed elsewhere: its workflow has not noticed yet
+    result = fleet.cli("extend", instance)
+    assert result.exit_code == 1
+    assert "no active lifecycle action" in result.output
+    (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
+    assert record.heartbeats == []
+
+
+def test_extend_of_an_unknown_instance_is_an_error_and_a_bad_id_a_usage_error(
+    fleet: Paused,
+) -> None:
+    unknown = fleet.cli("extend", "i-0000000000000000f")
+    assert unknown.exit_code == 1
+    assert "no lifecycle action in flight for i-0000000000000000f" in unknown.output
+    assert fleet.cli("extend", "web-1").exit_code == 2
+
+
+# --- complete -------------------------------------------------------------------------------------
+
+
+def test_complete_abandon_ends_the_action_and_stops_its_workflow(fleet: Paused) -> None:
+    instance = fleet.waiting()[0]
+    listed = {a["instanceId"]: a for a in json.loads(fleet.cli("list", "--json").output)}
+    result = fleet.cli("complete", instance, "--result", "ABANDON", "--reason", "disk full")
+    assert result.exit_code == 0, result.output
+    assert "with ABANDON; its workflow was stopped" in result.output
+    (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
+    assert not record.active
+    assert record.result == "ABANDON"
+    described = fleet.aws.client("stepfunctions").describe_execution(
+        executionArn=listed[instance]["executionArn"]
+    )
+    assert described["status"] == "ABORTED"
+    assert described["error"] == STOP_ERROR
+    assert described["cause"].startswith("ABANDON by arn:aws:")
+    assert described["cause"].endswith(": disk full")
+    report = fleet.finish()  # nothing sent for it after the operator's completion
+    (action,) = [a for a in report.actions if a.instance_id == instance]
+    assert action.completions == 1
+    assert action.calls_after_end == 0
+
+
+def test_continue_of_a_launch_asks_first_and_a_no_sends_nothing(fleet: Paused) -> None:
+    instance = fleet.waiting()[0]
+    result = fleet.cli("complete", instance, "--result", "CONTINUE", input="n\n")
+    assert result.exit_code == 1
+    assert "checks have not passed" in result.output
+    assert "Aborted" in result.output
+    (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
+    assert record.active
+
+
+def test_continue_of_a_launch_with_yes_puts_it_in_service(fleet: Paused) -> None:
+    instance = fleet.waiting()[0]
+    result = fleet.cli("complete", instance, "--result", "CONTINUE", "--yes")
+    assert result.exit_code == 0, result.output
+    (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
+    assert record.result == "CONTINUE"
+
+
+def test_complete_needs_a_valid_result(fleet: Paused) -> None:
+    instance = fleet.waiting()[0]
+    assert fleet.cli("complete", instance).exit_code == 2
+    assert fleet.cli("complete", instance, "--result", "MAYBE").exit_code == 2
+    (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
+    assert record.active
+
+
+def test_an_instance_held_by_two_hooks_needs_hook_to_choose() -> None:
+    two_hooks = doc(
+        [
+            launch_hook(pollSeconds=30),
+            {**launch_hook(pollSeconds=30), "name": "web-warmup"},
+        ],
+        instances=[{"readyAfter": None}],
+    )
+    for paused_stack in paused(two_hooks, at=60):
+        (instance,) = set(paused_stack.waiting()) | set(paused_stack.waiting("web-warmup"))
+        result = paused_stack.cli("extend", instance)
+        assert result.exit_code == 1
+        assert "several hooks (web-launch, web-warmup): choose one with --hook" in result.output
+        chosen = paused_stack.cli("extend", instance, "--hook", "web-warmup")
+        assert chosen.exit_code == 0, chosen.output
+        (warmup,) = paused_stack.aws.autoscaling.actions(hook_name="web-warmup")
+        (launch,) = paused_stack.aws.autoscaling.actions(hook_name="web-launch")
+        assert (len(warmup.heartbeats), len(launch.heartbeats)) == (1, 0)
+
+
+# --- resend ---------------------------------------------------------------------------------------
+
+
+def test_resend_a_stored_event_starts_its_workflow(fleet: Paused, tmp_path: Path) -> None:
+    instance = fleet.waiting()[0]
+    (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
+    assert record.event is not None
+    stored = tmp_path / "event.json"
+    stored.write_text(json.dumps(record.event))
+    result = fleet.cli("resend", str(stored))
+    assert result.exit_code == 0, result.output
+    # the event's workflow is running: StartExecution with the same name and input is that one
+    assert json.loads(result.output)["status"] in ("started", "duplicate")
+
+
+def test_resend_of_a_malformed_or_non_json_file(fleet: Paused, tmp_path: Path) -> None:
+    rejected = fleet.cli("resend", str(ROOT / "events" / "malformed.json"))
+    assert rejected.exit_code == 1
+    assert "StartFunction rejected the event" in rejected.output
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    assert fleet.cli("resend", str(garbage)).exit_code == 2
+    assert fleet.cli("resend").exit_code == 2  # neither a file nor --from-dlq
+    assert fleet.cli("resend", str(garbage), "--from-dlq").exit_code == 2
+
+
+def test_resend_from_the_dead_letter_queue(fleet: Paused) -> None:
+    sqs = fleet.aws.client("sqs")
+    url = fleet.aws.stack.outputs["DeadLetterQueueUrl"]
+    instance = fleet.waiting()[0]
+    (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
+    launch = json.loads((ROOT / "events" / "launch.json").read_text())
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record.event))  # EventBridge's DLQ
+    sqs.send_message(  # Lambda's on-failure destination: the event is the requestPayload
+        QueueUrl=url, MessageBody=json.dumps({"requestContext": {}, "requestPayload": launch})
+    )
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps({"detail-type": "Scheduled Event", "time": "2026-01-01T00:05:37Z"}),
+    )
+    sqs.send_message(QueueUrl=url, MessageBody="something else")
+
+    dry = fleet.cli("resend", "--from-dlq", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert len(lines_with(dry, "would resend")) == 2
+    assert len(lines_with(dry, "would discard")) == 1
+    assert len(lines_with(dry, "would keep")) == 1
+    assert _queued(fleet) == 4  # a dry run takes nothing out
+
+    result = fleet.cli("resend", "--from-dlq")
+    assert result.exit_code == 1, (
+        result.output
+    )  # the unrecognised message is kept, and that is said
+    assert "1 message(s) kept in the dead-letter queue" in result.output
+    assert len(lines_with(result, "resent")) == 2
+    assert len(lines_with(result, "reconcile run of 2026-01-01T00:05:37Z", "discarded")) == 1
+    assert len(lines_with(result, "unrecognised message", "kept")) == 1
+    assert _queued(fleet) == 1
+    names = {e["name"] for e in fleet.aws.executions()}
+    assert any("i-0123456789abcdef0" in n for n in names)  # the sample event's workflow
+
+
+def test_resend_from_an_empty_dead_letter_queue(fleet: Paused) -> None:
+    result = fleet.cli("resend", "--from-dlq")
+    assert result.exit_code == 0
+    assert "The dead-letter queue is empty." in result.output
+
+
+def _queued(fleet: Paused) -> int:
+    attributes = fleet.aws.client("sqs").get_queue_attributes(
+        QueueUrl=fleet.aws.stack.outputs["DeadLetterQueueUrl"],
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+# --- which stack, which credentials ---------------------------------------------------------------
+
+
+def test_a_missing_stack_is_named_with_what_to_do(fleet: Paused) -> None:
+    result = CliRunner().invoke(cli, ["--stack", "not-deployed", "list"])
+    assert result.exit_code == 1
+    assert "stack 'not-deployed' not found in us-east-1" in result.output
+
+
+def test_the_stack_name_comes_from_the_environment_or_samconfig(
+    fleet: Paused, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    nameless = CliRunner().invoke(cli, ["list"], env={"ASG_LIFECYCLE_STACK": None})
+    assert nameless.exit_code == 1
+    assert "which stack?" in nameless.output
+    from_env = CliRunner().invoke(cli, ["list"], env={"ASG_LIFECYCLE_STACK": "asg-lifecycle"})
+    assert from_env.exit_code == 0, from_env.output
+    (tmp_path / "samconfig.toml").write_text(
+        'version = 0.1\n[default.global.parameters]\nstack_name = "asg-lifecycle"\n'
+    )
+    from_samconfig = CliRunner().invoke(cli, ["list"], env={"ASG_LIFECYCLE_STACK": None})
+    assert from_samconfig.exit_code == 0, from_samconfig.output
+    assert len(lines_with(from_samconfig, "web-launch")) == 2
+
+
+def test_no_credentials_is_said_before_anything_is_called(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = CliRunner().invoke(cli, ["--stack", "s", "--region", "eu-west-1", "list"])
+    assert result.exit_code == 1
+    assert "no usable AWS credentials" in result.output
+    unknown = CliRunner().invoke(cli, ["--profile", "nobody", "--stack", "s", "list"])
+    assert unknown.exit_code == 1
+    assert "nobody" in unknown.output
+
+
+def test_no_region_is_said(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    result = CliRunner().invoke(cli, ["--stack", "s", "list"])
+    assert result.exit_code == 1
+    assert "no AWS Region" in result.output
+
+
+# --- --local --------------------------------------------------------------------------------------
+
+
+def test_local_runs_a_command_on_a_scenario_and_plays_on_after_a_change() -> None:
+    listed = CliRunner().invoke(cli, ["--local", "mixed-fleet", "--at", "150", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    actions = json.loads(listed.output)
+    impaired = [a for a in actions if "impaired" in a["checks"][0]["reason"]]
+    (never_ready,) = impaired  # the scenario's instance that never passes
+    again = CliRunner().invoke(cli, ["--local", "mixed-fleet", "--at", "150", "list", "--json"])
+    assert [a["instanceId"] for a in json.loads(again.output)] == [
+        a["instanceId"] for a in actions
+    ]  # the same ids every run: a listed id can be used in the next command
+    abandoned = CliRunner().invoke(
+        cli,
+        ["--local", "mixed-fleet", "--at", "150", "complete", never_ready["instanceId"],
+         "--result", "ABANDON"],
+    )  # fmt: skip
+    assert abandoned.exit_code == 0, abandoned.output
+    assert "Outcome per lifecycle action" in abandoned.output
+    (row,) = [r for r in lines_with(abandoned, never_ready["instanceId"]) if " launch " in r]
+    assert "ABANDON" in row
+    assert "00:02:30" in row  # completed at the operator's moment, not at the 15-min deadline
+
+
+def test_local_with_an_unknown_scenario_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["--local", "no-such-scenario", "list"])
+    assert result.exit_code == 2
+    assert "no scenario 'no-such-scenario'" in result.output
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ("list", "show", "extend", "complete", "resend"):
+        assert f"  {command} " in result.output
