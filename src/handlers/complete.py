@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.model import LifecycleResult
-from handlers.observability import correlation_keys, counted_ending, logger, metrics
+from handlers.observability import (
+    correlation_keys,
+    count_completion,
+    counted_ending,
+    logger,
+    metrics,
+)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -29,7 +34,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info("Action already finished elsewhere")
         return counted_ending(workflow.action_gone(event, clock.now(), "complete"))
     logger.info("Completed", extra={"result": result.value, "reason": event["decision"]["reason"]})
-    metrics.add_metric(name=f"Completed{result.value.title()}", unit=MetricUnit.Count, value=1)
-    if "error" in event:  # the workflow caught an error and fell back to the safe result
-        metrics.add_metric(name="CompletedAfterError", unit=MetricUnit.Count, value=1)
+    # "error": the workflow caught an error and fell back to the safe result
+    count_completion(action, result, after_error="error" in event)
     return workflow.completed(event, clock.now())

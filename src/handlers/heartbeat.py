@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
-from handlers.observability import correlation_keys, counted_ending, logger, metrics
+from handlers.observability import (
+    Metric,
+    correlation_keys,
+    count,
+    counted_ending,
+    logger,
+    metrics,
+)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -27,5 +33,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except autoscaling.ActionGone:
         logger.info("Action already finished; no heartbeat needed")
         return counted_ending(workflow.action_gone(event, clock.now(), "heartbeat"))
-    metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
+    logger.info("Heartbeat recorded")
+    count(Metric.HEARTBEATS)
     return workflow.heartbeat_recorded(event, sent_at)

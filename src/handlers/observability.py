@@ -1,40 +1,154 @@
-"""Powertools Logger and Metrics shared by every handler, and the action's correlation keys.
+"""Powertools Logger and Metrics shared by every handler: the action's correlation keys, and the
+one list of metrics the functions emit (docs/OBSERVABILITY.md describes them for operators).
 
-Tracer is left out on purpose: it needs aws-xray-sdk in the package, and a cold-start cost, for
-spans that Step Functions' own execution history already shows (each task's input, output,
-duration and retries).
+Logs: every line about an action carries :func:`correlation_keys`. No line holds a whole
+LifecycleActionToken: where an execution's name or ARN (which end in the token) appears, the token
+in it is cut to its prefix (:func:`without_token`).
+
+Metrics: every name is a :class:`Metric`, and a metric with dimensions besides ``service`` has
+them in :data:`DIMENSIONS`. template.yaml's dashboard and alarms are tested against this list
+(tests/unit/test_template_observability.py): a renamed metric or a changed dimension set would
+otherwise leave an empty graph, or an alarm that never fires, without any error.
+
+Tracing: no Powertools Tracer in the code. ``Tracer()`` imports aws-xray-sdk (and patches
+botocore) when it is created, even disabled: hundreds of milliseconds of every cold start, several
+times what Logger and Metrics cost (``python -m bench.imports``, table "what each library choice
+costs" in docs/PERFORMANCE.md). What it would add, a subsegment per AWS call, is in the
+execution's history already (each task's input, output, duration and retries) and in the logs.
+The stack's ``Tracing`` parameter turns on the platform's tracing instead (Lambda active tracing,
+Step Functions X-Ray tracing): the services record the spans, nothing is imported.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from asg_lifecycle.model import LifecycleAction
+from asg_lifecycle.model import LifecycleAction, LifecycleResult
+
+if TYPE_CHECKING:  # the checks' modules: imported by RunChecks only (python -m bench.imports)
+    from asg_lifecycle.checks import CheckResult
 
 logger = Logger()
 metrics = Metrics()
 
 
-def correlation_keys(action: LifecycleAction) -> dict[str, Any]:
-    """What every log line about an action carries.
+class Metric(StrEnum):
+    """Every metric the functions emit (namespace ``POWERTOOLS_METRICS_NAMESPACE``, dimension
+    ``service`` = ``POWERTOOLS_SERVICE_NAME``, plus :data:`DIMENSIONS`)."""
 
-    Only a prefix of the token: the whole token is a capability to complete the action.
+    ACTIONS_STARTED = "ActionsStarted"
+    DUPLICATE_EVENTS = "DuplicateEvents"
+    EVENTS_IGNORED = "EventsIgnored"
+    EVENTS_REJECTED = "EventsRejected"
+    INVALID_HOOK_CONFIGURATION = "InvalidHookConfiguration"
+    CHECK_ERRORS = "CheckErrors"
+    CHECK_DURATION = "CheckDuration"
+    HEARTBEATS = "Heartbeats"
+    ACTIONS_COMPLETED = "ActionsCompleted"
+    COMPLETED_CONTINUE = "CompletedContinue"
+    COMPLETED_ABANDON = "CompletedAbandon"
+    COMPLETED_AFTER_ERROR = "CompletedAfterError"
+    ACTIONS_TIMED_OUT = "ActionsTimedOut"
+    ORPHANS_RECONCILED = "OrphansReconciled"
+
+
+DIMENSIONS: Final[Mapping[Metric, tuple[str, ...]]] = {
+    Metric.ACTIONS_COMPLETED: ("Transition", "Result"),
+    Metric.CHECK_DURATION: ("Check",),
+}
+"""Dimensions besides ``service``; a metric not named here has ``service`` only."""
+
+UNITS: Final[Mapping[Metric, MetricUnit]] = {Metric.CHECK_DURATION: MetricUnit.Milliseconds}
+"""Units other than Count."""
+
+_COMPLETED: Final[Mapping[LifecycleResult, Metric]] = {
+    LifecycleResult.CONTINUE: Metric.COMPLETED_CONTINUE,
+    LifecycleResult.ABANDON: Metric.COMPLETED_ABANDON,
+}
+
+
+_TOKEN = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
+def without_token(text: str) -> str:
+    """``text`` (an execution's name or ARN) with each token in it cut to its prefix, as
+    :attr:`~asg_lifecycle.model.LifecycleAction.token_prefix` cuts it.
+
+    A whole token is a capability to complete its action and stays out of the logs; what is left
+    of an execution's name is still a prefix of it, which the console's search finds. Tokens are
+    UUIDs: only execution names and ARNs go through here, not the other UUIDs logged (event ids,
+    request ids).
     """
+    return _TOKEN.sub(lambda match: match.group(0)[:8], text)
+
+
+def correlation_keys(action: LifecycleAction) -> dict[str, Any]:
+    """What every log line about an action carries: enough to find its other lines (by instance,
+    group, hook) and its workflow (``execution``, the execution's name without the whole token)."""
     return {
         "group": action.group_name,
         "hook": action.hook_name,
         "instance_id": action.instance_id,
         "transition": action.transition.short,
         "token_prefix": action.token_prefix,
+        "execution": without_token(action.execution_name),
     }
+
+
+def count(metric: Metric, value: int = 1) -> None:
+    """Add to a ``service``-only count, published when the handler returns."""
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+
+
+def _emit(metric: Metric, value: float, dimensions: Mapping[str, str]) -> None:
+    """Publish one metric at once with its own dimensions (besides ``service``).
+
+    Not ``metrics.add_dimension``: that would put these dimensions on every metric of the
+    invocation, and move the ``service``-only metrics that the alarms watch.
+    """
+    unit = UNITS.get(metric, MetricUnit.Count)
+    service = {"service": str(metrics.service)} if metrics.service else {}
+    with single_metric(
+        name=metric,
+        unit=unit,
+        value=value,
+        namespace=metrics.namespace,
+        default_dimensions={**service, **dimensions},
+    ):
+        pass
+
+
+def count_completion(action: LifecycleAction, result: LifecycleResult, after_error: bool) -> None:
+    """A CompleteLifecycleAction sent: ``ActionsCompleted`` by transition and result, and the
+    older per-result counts (``CompletedContinue`` / ``CompletedAbandon``, kept for alarms and
+    queries that use them) and ``CompletedAfterError`` when the workflow fell back to the safe
+    result after an error."""
+    count(_COMPLETED[result])
+    if after_error:
+        count(Metric.COMPLETED_AFTER_ERROR)
+    _emit(
+        Metric.ACTIONS_COMPLETED,
+        1,
+        {"Transition": action.transition.short, "Result": result.value},
+    )
+
+
+def record_check_durations(results: Sequence[CheckResult]) -> None:
+    """``CheckDuration`` of each check that ran this round, by check name (a catalogue name:
+    the configuration is validated against the catalogue, so the dimension stays bounded)."""
+    for result in results:
+        _emit(Metric.CHECK_DURATION, result.duration_ms, {"Check": result.name})
 
 
 def counted_ending(state: dict[str, Any]) -> dict[str, Any]:
     """A state whose action ended without our completion: an expired hook is counted
     (``ActionsTimedOut``), whether the function saw it coming or Auto Scaling said so."""
     if state.get("outcome", {}).get("status") == "timed-out":
-        metrics.add_metric(name="ActionsTimedOut", unit=MetricUnit.Count, value=1)
+        count(Metric.ACTIONS_TIMED_OUT)
     return state

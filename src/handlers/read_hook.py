@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from asg_lifecycle import clock, workflow
@@ -13,7 +12,14 @@ from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.checks import allowed_for
 from asg_lifecycle.config import ActionConfig, Defaults, InvalidConfig, read_config
-from handlers.observability import correlation_keys, logger, metrics
+from handlers.observability import (
+    Metric,
+    correlation_keys,
+    count,
+    logger,
+    metrics,
+    without_token,
+)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -32,7 +38,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         others = reconcile.other_workflows(action, running)
         if others:
-            logger.info("Another workflow handles this action", extra={"execution": others[0]})
+            logger.info(
+                "Another workflow handles this action",
+                extra={"other_execution": without_token(others[0])},
+            )
             return workflow.duplicate(event, clock.now(), others[0])
         state = autoscaling.instance_lifecycle_state(client("autoscaling"), action.instance_id)
         if not reconcile.still_waiting(action, state):  # e.g. the late event's workflow is done
@@ -57,6 +66,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     except InvalidConfig as exc:
         logger.error("Invalid hook configuration", extra={"reason": str(exc)})
-        metrics.add_metric(name="InvalidHookConfiguration", unit=MetricUnit.Count, value=1)
+        count(Metric.INVALID_HOOK_CONFIGURATION)
         config = str(exc)
     return workflow.planned(event, hook.heartbeat_timeout, hook.default_result, config, clock.now())

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from asg_lifecycle import clock, reconcile
@@ -14,7 +13,7 @@ from asg_lifecycle.adapters import fleet, stepfunctions
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.model import InvalidAction, parse_time
 from asg_lifecycle.served import ServedGroups
-from handlers.observability import correlation_keys, logger, metrics
+from handlers.observability import Metric, correlation_keys, count, logger, metrics
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -41,6 +40,6 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
             )
             if status == "started":
                 started.append(arn)
-    metrics.add_metric(name="OrphansReconciled", unit=MetricUnit.Count, value=len(started))
+    count(Metric.ORPHANS_RECONCILED, len(started))
     logger.info("Reconciled", extra={"waiting": len(waiting), "started": len(started)})
     return {"waiting": len(waiting), "started": started}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from asg_lifecycle.adapters import autoscaling
@@ -18,7 +17,14 @@ from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.adapters.stepfunctions import start_workflow
 from asg_lifecycle.events import Ignored, InvalidEvent, parse_event
 from asg_lifecycle.served import SERVING_TAG, ServedGroups
-from handlers.observability import correlation_keys, logger, metrics
+from handlers.observability import (
+    Metric,
+    correlation_keys,
+    count,
+    logger,
+    metrics,
+    without_token,
+)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -29,7 +35,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         parsed = parse_event(event)
     except InvalidEvent as exc:
         logger.error("Rejected event", extra={"reason": str(exc), "event_id": event_id})
-        metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
+        count(Metric.EVENTS_REJECTED)
         return {"status": "rejected", "reason": str(exc)}
     if not isinstance(parsed, Ignored):
         served = ServedGroups.from_env(os.environ)
@@ -42,14 +48,13 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
             parsed = Ignored(f"group {parsed.group_name[:64]!r} is not served by this stack")
     if isinstance(parsed, Ignored):
         logger.info("Ignored event", extra={"reason": parsed.reason, "event_id": event_id})
-        metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
+        count(Metric.EVENTS_IGNORED)
         return {"status": "ignored", "reason": parsed.reason}
     logger.append_keys(**correlation_keys(parsed))
     status, arn = start_workflow(client("stepfunctions"), os.environ["STATE_MACHINE_ARN"], parsed)
-    logger.info("Workflow " + status, extra={"execution_arn": arn, "event_id": event_id})
-    metrics.add_metric(
-        name="ActionsStarted" if status == "started" else "DuplicateEvents",
-        unit=MetricUnit.Count,
-        value=1,
+    logger.info(  # the ARN ends in the execution's name, and so in the whole token
+        "Workflow " + status,
+        extra={"execution_arn": without_token(arn), "event_id": event_id},
     )
+    count(Metric.ACTIONS_STARTED if status == "started" else Metric.DUPLICATE_EVENTS)
     return {"status": status, "executionArn": arn}
