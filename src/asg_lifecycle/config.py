@@ -6,6 +6,10 @@ Sources, most specific first:
 2. stack-wide defaults from the template's parameters (the functions' environment).
 
 Metadata that is not JSON at all (plain text some other tool put there) is not ours and is ignored.
+
+The keys, their bounds and where their defaults come from are data (:data:`METADATA_KEYS`): the
+reader validates against it and ``docs/CONFIGURATION.md`` is generated from it
+(``python -m docs_gen``), so the documented configuration is the enforced one.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from asg_lifecycle.model import LifecycleResult, Transition
@@ -24,7 +29,77 @@ ParamsValidator = Callable[[Mapping[str, Any]], dict[str, Any]]
 METADATA_MAX = 1023  # PutLifecycleHook: NotificationMetadata is at most 1023 characters
 POLL_BOUNDS = (5, 3600)
 MAX_WAIT_BOUNDS = (30, 172_800)
-_KEYS = frozenset({"checks", "pollSeconds", "maxWaitSeconds", "onFailure", "onTimeout"})
+
+# The functions' environment variables holding the stack-wide defaults (template.yaml sets each
+# from a stack parameter: the docs name the parameter by following that mapping).
+ENV_POLL_SECONDS = "DEFAULT_POLL_SECONDS"
+ENV_LAUNCH_MAX_WAIT = "LAUNCH_MAX_WAIT_SECONDS"
+ENV_TERMINATE_MAX_WAIT = "TERMINATE_MAX_WAIT_SECONDS"
+ENV_LAUNCH_CHECKS = "LAUNCH_CHECKS"
+ENV_TERMINATE_CHECKS = "TERMINATE_CHECKS"
+
+
+class KeyKind(StrEnum):
+    CHECKS = "checks"
+    SECONDS = "seconds"
+    RESULT = "result"
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataKey:
+    """One key a hook's NotificationMetadata may hold, with what it means and its bounds.
+
+    ``default_env`` names, per transition, the environment variable with the stack-wide default;
+    a key without one (the results) defaults to :func:`safe_result` and takes
+    :func:`allowed_results`.
+    """
+
+    name: str
+    kind: KeyKind
+    meaning: str
+    bounds: tuple[int, int] | None = None
+    default_env: Mapping[Transition, str] = field(default_factory=dict)
+
+
+CHECKS = MetadataKey(
+    "checks",
+    KeyKind.CHECKS,
+    "the checks each round runs, in order: a round stops at the first check that does not pass",
+    default_env={
+        Transition.LAUNCHING: ENV_LAUNCH_CHECKS,
+        Transition.TERMINATING: ENV_TERMINATE_CHECKS,
+    },
+)
+POLL_SECONDS = MetadataKey(
+    "pollSeconds",
+    KeyKind.SECONDS,
+    "seconds between two rounds of checks",
+    POLL_BOUNDS,
+    {Transition.LAUNCHING: ENV_POLL_SECONDS, Transition.TERMINATING: ENV_POLL_SECONDS},
+)
+MAX_WAIT_SECONDS = MetadataKey(
+    "maxWaitSeconds",
+    KeyKind.SECONDS,
+    "checks not passed this long after the wait began: the action is completed with onTimeout",
+    MAX_WAIT_BOUNDS,
+    {Transition.LAUNCHING: ENV_LAUNCH_MAX_WAIT, Transition.TERMINATING: ENV_TERMINATE_MAX_WAIT},
+)
+ON_FAILURE = MetadataKey(
+    "onFailure", KeyKind.RESULT, "the result sent when a check fails (a definitive answer)"
+)
+ON_TIMEOUT = MetadataKey(
+    "onTimeout",
+    KeyKind.RESULT,
+    "the result sent when maxWaitSeconds is up, or the hook's global timeout is near",
+)
+METADATA_KEYS: tuple[MetadataKey, ...] = (
+    CHECKS,
+    POLL_SECONDS,
+    MAX_WAIT_SECONDS,
+    ON_FAILURE,
+    ON_TIMEOUT,
+)
+_KEYS = frozenset(key.name for key in METADATA_KEYS)
 
 
 class InvalidConfig(ValueError):
@@ -69,15 +144,15 @@ class Defaults:
             return tuple(n.strip() for n in raw.split(",") if n.strip())
 
         return cls(
-            poll_seconds=_int_env(env, "DEFAULT_POLL_SECONDS", base.poll_seconds, POLL_BOUNDS),
+            poll_seconds=_int_env(env, ENV_POLL_SECONDS, base.poll_seconds, POLL_BOUNDS),
             launch_max_wait=_int_env(
-                env, "LAUNCH_MAX_WAIT_SECONDS", base.launch_max_wait, MAX_WAIT_BOUNDS
+                env, ENV_LAUNCH_MAX_WAIT, base.launch_max_wait, MAX_WAIT_BOUNDS
             ),
             terminate_max_wait=_int_env(
-                env, "TERMINATE_MAX_WAIT_SECONDS", base.terminate_max_wait, MAX_WAIT_BOUNDS
+                env, ENV_TERMINATE_MAX_WAIT, base.terminate_max_wait, MAX_WAIT_BOUNDS
             ),
-            launch_checks=names("LAUNCH_CHECKS", base.launch_checks),
-            terminate_checks=names("TERMINATE_CHECKS", base.terminate_checks),
+            launch_checks=names(ENV_LAUNCH_CHECKS, base.launch_checks),
+            terminate_checks=names(ENV_TERMINATE_CHECKS, base.terminate_checks),
         )
 
 
@@ -112,6 +187,17 @@ def safe_result(transition: Transition) -> LifecycleResult:
     )
 
 
+def allowed_results(transition: Transition) -> tuple[LifecycleResult, ...]:
+    """The results ``onFailure`` / ``onTimeout`` may name.
+
+    Launch: ABANDON only. Only passing checks put a launching instance in service: not a failure,
+    not a timeout.
+    """
+    if transition is Transition.LAUNCHING:
+        return (LifecycleResult.ABANDON,)
+    return (LifecycleResult.CONTINUE, LifecycleResult.ABANDON)
+
+
 def read_config(
     metadata: str | None,
     transition: Transition,
@@ -130,7 +216,7 @@ def read_config(
     unknown = sorted(set(doc) - _KEYS)
     if unknown:
         raise InvalidConfig(f"unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
-    raw_checks = doc.get("checks", list(default_checks))
+    raw_checks = doc.get(CHECKS.name, list(default_checks))
     checks = tuple(_check_spec(item, i, checks_allowed) for i, item in enumerate(_list(raw_checks)))
     if not checks:
         raise InvalidConfig("checks: at least one check is required")
@@ -142,10 +228,10 @@ def read_config(
     )
     return ActionConfig(
         checks=checks,
-        poll_seconds=_bounded(doc, "pollSeconds", defaults.poll_seconds, POLL_BOUNDS),
-        max_wait_seconds=_bounded(doc, "maxWaitSeconds", max_wait_default, MAX_WAIT_BOUNDS),
-        on_failure=_result(doc, "onFailure", safe, transition),
-        on_timeout=_result(doc, "onTimeout", safe, transition),
+        poll_seconds=_bounded(doc, POLL_SECONDS.name, defaults.poll_seconds, POLL_BOUNDS),
+        max_wait_seconds=_bounded(doc, MAX_WAIT_SECONDS.name, max_wait_default, MAX_WAIT_BOUNDS),
+        on_failure=_result(doc, ON_FAILURE.name, safe, transition),
+        on_timeout=_result(doc, ON_TIMEOUT.name, safe, transition),
     )
 
 
@@ -218,9 +304,10 @@ def _result(
         result = LifecycleResult(value)
     except ValueError as exc:
         raise InvalidConfig(f"{key} must be CONTINUE or ABANDON, got {str(value)[:32]!r}") from exc
-    if transition is Transition.LAUNCHING and result is not LifecycleResult.ABANDON:
-        # Only passing checks put a launching instance in service: not a failure, not a timeout.
-        raise InvalidConfig(f"{key} must be ABANDON for a launch hook")
+    allowed = allowed_results(transition)
+    if result not in allowed:
+        names = " or ".join(r.value for r in allowed)
+        raise InvalidConfig(f"{key} must be {names} for a {transition.short} hook")
     return result
 
 

@@ -3,8 +3,8 @@ from one place.
 
 A hook's ``NotificationMetadata`` is untrusted input written by hand: every parameter is checked
 for type, bounds and length before any check runs, and an unknown parameter is an error (a typo
-must not silently fall back to a default). The README's configuration reference is generated from
-these declarations (``python -m asg_lifecycle.reference``).
+must not silently fall back to a default). The checks reference in docs/CONFIGURATION.md is
+generated from these declarations (``python -m docs_gen``).
 """
 
 from __future__ import annotations

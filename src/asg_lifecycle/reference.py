@@ -1,9 +1,10 @@
-"""The README's checks reference, generated from the catalogue so it cannot drift from the code.
+"""The checks reference, generated from the catalogue so it cannot drift from the code.
 
     python -m asg_lifecycle.reference            # print the reference (Markdown)
-    python -m asg_lifecycle.reference --write    # rewrite it in README.md between the markers
+    python -m asg_lifecycle.reference --write    # rewrite it in docs/CONFIGURATION.md
 
-A test fails when README.md differs from what this prints.
+``python -m docs_gen --write`` rewrites it too, with the other generated parts of the docs. A test
+fails when docs/CONFIGURATION.md differs from what this prints.
 """
 
 from __future__ import annotations
@@ -63,18 +64,20 @@ def render() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def replaced(readme: str) -> str:
-    """``readme`` with the text between the markers replaced by :func:`render`."""
-    head, start, rest = readme.partition(START)
+def replaced(document: str) -> str:
+    """``document`` (one with the markers) with the text between them replaced by :func:`render`."""
+    head, start, rest = document.partition(START)
     _, end, tail = rest.partition(END)
     if not start or not end:
-        raise ValueError(f"README.md lacks the markers {START!r} ... {END!r}")
+        raise ValueError(f"the document lacks the markers {START!r} ... {END!r}")
     return f"{head}{START}\n{render()}{END}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m asg_lifecycle.reference")
-    parser.add_argument("--write", type=Path, nargs="?", const=Path("README.md"), default=None)
+    parser.add_argument(
+        "--write", type=Path, nargs="?", const=Path("docs/CONFIGURATION.md"), default=None
+    )
     args = parser.parse_args(argv)
     if args.write is None:
         sys.stdout.write(render())

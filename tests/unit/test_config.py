@@ -11,11 +11,16 @@ from hypothesis import strategies as st
 
 from asg_lifecycle.checks import CATALOGUE, allowed_for
 from asg_lifecycle.config import (
+    METADATA_KEYS,
     METADATA_MAX,
     CheckSpec,
     Defaults,
     InvalidConfig,
+    KeyKind,
+    MetadataKey,
+    allowed_results,
     read_config,
+    safe_result,
 )
 from asg_lifecycle.model import LifecycleResult, Transition
 
@@ -232,3 +237,75 @@ def test_any_params_for_any_check_give_a_config_or_a_clear_error(
         return
     (spec,) = config.checks
     assert set(spec.params) <= {p.name for p in CATALOGUE[name].params}
+
+
+# --- the keys as data: docs/CONFIGURATION.md is generated from METADATA_KEYS --------------------
+SECONDS_KEYS = [k for k in METADATA_KEYS if k.kind is KeyKind.SECONDS]
+RESULT_KEYS = [k for k in METADATA_KEYS if k.kind is KeyKind.RESULT]
+
+
+def key_id(key: MetadataKey) -> str:
+    return key.name
+
+
+def test_the_declared_keys_are_the_ones_the_reader_accepts() -> None:
+    doc = {
+        "checks": ["target-group-drain"],
+        "pollSeconds": 10,
+        "maxWaitSeconds": 60,
+        "onFailure": "ABANDON",
+        "onTimeout": "CONTINUE",
+    }
+    assert set(doc) == {k.name for k in METADATA_KEYS}
+    assert read(json.dumps(doc), TERMINATE).to_json()["onTimeout"] == "CONTINUE"
+    with pytest.raises(InvalidConfig, match="unknown key"):
+        read(json.dumps({**doc, "maxWait": 60}), TERMINATE)
+
+
+@pytest.mark.parametrize("key", SECONDS_KEYS, ids=key_id)
+@pytest.mark.parametrize("transition", list(Transition))
+def test_seconds_keys_are_bounded_by_their_declared_bounds(
+    key: MetadataKey, transition: Transition
+) -> None:
+    assert key.bounds is not None
+    low, high = key.bounds
+    for value in (low, high):
+        assert read(json.dumps({key.name: value}), transition).to_json()[key.name] == value
+    for value in (low - 1, high + 1):
+        with pytest.raises(InvalidConfig, match=key.name):
+            read(json.dumps({key.name: value}), transition)
+
+
+@pytest.mark.parametrize("key", [k for k in METADATA_KEYS if k.default_env], ids=key_id)
+@pytest.mark.parametrize("transition", list(Transition))
+def test_each_default_comes_from_its_declared_environment_variable(
+    key: MetadataKey, transition: Transition
+) -> None:
+    """The docs name each default's stack parameter by following ``default_env`` through the
+    template: the variable must be the one the reader really uses."""
+    if key.kind is KeyKind.CHECKS:
+        value: Any = "elb-health" if transition is LAUNCH else "elb-drain"
+        expected: Any = [{"name": value, "params": {}}]
+    else:
+        assert key.bounds is not None
+        value = expected = key.bounds[0] + 1
+    defaults = Defaults.from_env({key.default_env[transition]: str(value)})
+    config = read_config(None, transition, defaults, allowed_for(transition)).to_json()
+    if key.kind is KeyKind.CHECKS:
+        config[key.name] = [{**c, "params": {}} for c in config[key.name]]
+    assert config[key.name] == expected
+
+
+@pytest.mark.parametrize("key", RESULT_KEYS, ids=key_id)
+@pytest.mark.parametrize("transition", list(Transition))
+def test_result_keys_take_the_allowed_results_and_default_to_the_safe_one(
+    key: MetadataKey, transition: Transition
+) -> None:
+    assert read(None, transition).to_json()[key.name] == safe_result(transition).value
+    for result in LifecycleResult:
+        metadata = json.dumps({key.name: result.value})
+        if result in allowed_results(transition):
+            assert read(metadata, transition).to_json()[key.name] == result.value
+        else:
+            with pytest.raises(InvalidConfig, match=f"{key.name} must be"):
+                read(metadata, transition)

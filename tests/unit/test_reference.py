@@ -1,4 +1,4 @@
-"""The README's checks reference is the catalogue's, so the docs cannot drift from the code."""
+"""The checks reference in docs/CONFIGURATION.md is the catalogue's, so the docs cannot drift."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from asg_lifecycle.checks import CATALOGUE
 from tests.conftest import ROOT
 
 
-def test_readme_reference_is_generated_from_the_catalogue() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert reference.replaced(readme) == readme, (
-        "README.md is stale: run python -m asg_lifecycle.reference --write"
+def test_configuration_reference_is_generated_from_the_catalogue() -> None:
+    document = (ROOT / "docs" / "CONFIGURATION.md").read_text()
+    assert reference.replaced(document) == document, (
+        "docs/CONFIGURATION.md is stale: run python -m docs_gen --write"
     )
 
 

@@ -86,10 +86,10 @@ class CheckResult:
 class Check(ABC):
     """One kind of check.
 
-    Subclasses set ``name``, ``transitions``, ``summary`` (one line for the README), ``params``
-    (what NotificationMetadata may pass, validated before the first round), ``example`` (a
-    ``checks`` entry for the README) and ``permissions`` (the IAM actions it calls), and implement
-    ``evaluate``.
+    Subclasses set ``name``, ``transitions``, ``summary`` (one line for the checks reference in
+    docs/CONFIGURATION.md), ``params`` (what NotificationMetadata may pass, validated before the
+    first round), ``example`` (a ``checks`` entry for the reference) and ``permissions`` (the IAM
+    actions it calls), and implement ``evaluate``.
     """
 
     name: ClassVar[str]
