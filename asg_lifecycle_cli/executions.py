@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from asg_lifecycle.model import InvalidAction, execution_prefix
 from asg_lifecycle_cli.errors import AmbiguousAction, UnknownAction
 from asg_lifecycle_cli.stack import Stack
 from asg_lifecycle_cli.views import ActionView, ExecutionName, latest_state, state_document, view_of
@@ -36,7 +37,12 @@ def view(sfn: Any, summary: dict[str, Any]) -> ActionView | None:
     if state is None:  # a history longer than the page since its last document: the input
         described = sfn.describe_execution(executionArn=summary["executionArn"])
         state = state_document(described.get("input"))
-    return view_of(summary, state) if state is not None else None
+    if state is None:
+        return None
+    try:
+        return view_of(summary, state)
+    except InvalidAction:  # started by hand with a malformed action: not one to operate on
+        return None
 
 
 def in_flight(sfn: Any, stack: Stack, group: str | None = None) -> list[ActionView]:
@@ -64,9 +70,17 @@ def find(
     latest one), or of an execution given by name or ARN."""
     if what.startswith("arn:"):
         return _described(sfn, stack, what)
-    if ExecutionName.parse(what) is not None:
+    if ExecutionName.parse(what) is not None:  # a whole name, or one with its token cut
         arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{what}"
-        return _described(sfn, stack, arn)
+        try:
+            return _described(sfn, stack, arn)
+        except UnknownAction:
+            named = [
+                s for s in summaries(sfn, stack, running_only=False) if s["name"].startswith(what)
+            ]
+            if len(named) != 1:
+                raise
+            return _described(sfn, stack, str(named[0]["executionArn"]))
     matches = [
         s
         for s in summaries(sfn, stack, running_only=running_only)
@@ -83,6 +97,20 @@ def find(
     if not views:
         raise UnknownAction(what, stack.name, running_only)
     return max(views, key=lambda v: v.action.started_at)
+
+
+def running_names(sfn: Any, stack: Stack) -> list[str]:
+    return [str(s["name"]) for s in summaries(sfn, stack)]
+
+
+def running_for(sfn: Any, stack: Stack, view: ActionView) -> list[str]:
+    """ARNs of every running workflow of the view's action (instance, hook, transition): the
+    event's, and one a reconcile run started, may both be running."""
+    a = view.action
+    prefix = execution_prefix(a.transition, a.instance_id, a.hook_name) + "-"
+    return [
+        str(s["executionArn"]) for s in summaries(sfn, stack) if str(s["name"]).startswith(prefix)
+    ]
 
 
 def _described(sfn: Any, stack: Stack, arn: str) -> ActionView:

@@ -15,16 +15,22 @@ from typing import Any
 
 import click
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
+    CredentialRetrievalError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
     ProfileNotFound,
+    ReadTimeoutError,
+    SSOError,
+    TokenRetrievalError,
 )
 
 from asg_lifecycle import clock
-from asg_lifecycle.model import LifecycleResult, Transition
+from asg_lifecycle.model import LifecycleResult, Transition, without_token
 from asg_lifecycle_cli import executions, operations
 from asg_lifecycle_cli.errors import AwsError, NoCredentials, NoRegion, NoStackName, OperatorError
 from asg_lifecycle_cli.local import LocalSession
@@ -52,7 +58,7 @@ class Session:
             if self._boto is None:
                 self._boto = boto3.Session(profile_name=self.profile, region_name=self.region)
             self._clients[service] = self._boto.client(
-                service, config=Config(retries={"mode": "standard", "max_attempts": 5})
+                service, config=Config(retries={"mode": "adaptive", "max_attempts": 10})
             )
         return self._clients[service]
 
@@ -85,19 +91,27 @@ class _Cli(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (NoCredentialsError, PartialCredentialsError) as exc:
+        except (
+            NoCredentialsError,
+            PartialCredentialsError,
+            CredentialRetrievalError,
+            TokenRetrievalError,
+            SSOError,
+        ) as exc:
             raise NoCredentials(str(exc)) from exc
         except NoRegionError as exc:
             raise NoRegion() from exc
         except ProfileNotFound as exc:
             raise OperatorError(str(exc)) from exc
-        except EndpointConnectionError as exc:
+        except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
             raise OperatorError(f"cannot reach AWS: {exc}") from exc
         except ClientError as exc:
             error = exc.response.get("Error", {})
             raise AwsError(
                 exc.operation_name, str(error.get("Code")), str(error.get("Message"))
             ) from exc
+        except BotoCoreError as exc:  # any other failure of the SDK: its message, no traceback
+            raise OperatorError(str(exc)) from exc
 
 
 @click.group(cls=_Cli)
@@ -221,7 +235,10 @@ def show(session: Session, what: str, hook: str | None, as_json: bool) -> None:
 def extend(session: Session, instance: str, hook: str | None) -> None:
     """Record a heartbeat now: the hook's HeartbeatTimeout starts again."""
     _check_instance(instance)
-    view = executions.find(session.client("stepfunctions"), session.stack(), instance, hook)
+    # The latest workflow, running or not: one that ended (failed, stopped) may have left its
+    # action waiting, and Auto Scaling says whether it still is.
+    sfn = session.client("stepfunctions")
+    view = executions.find(sfn, session.stack(), instance, hook, running_only=False)
     operations.extend(session.client("autoscaling"), view)
     timeout = view.plan.get("heartbeatTimeout", "its")
     gives_up = view.plan.get("giveUpAt", "unchanged")
@@ -251,30 +268,38 @@ def complete(
     """CompleteLifecycleAction now, then stop the action's workflow."""
     _check_instance(instance)
     sfn = session.client("stepfunctions")
-    view = executions.find(sfn, session.stack(), instance, hook)
+    stack = session.stack()
+    # The latest workflow, running or not (see extend): Auto Scaling says if the action waits.
+    view = executions.find(sfn, stack, instance, hook, running_only=False)
     chosen = LifecycleResult(result)
-    if (
-        chosen is LifecycleResult.CONTINUE
-        and view.action.transition is Transition.LAUNCHING
-        and not yes
-    ):
+    if not yes:
+        effect = {
+            (Transition.LAUNCHING, LifecycleResult.CONTINUE): "puts it in service",
+            (Transition.LAUNCHING, LifecycleResult.ABANDON): "terminates it (and launches another)",
+        }.get((view.action.transition, chosen), "lets it terminate now (its drain ends)")
         click.confirm(
-            f"CONTINUE puts {instance} in service although its checks have not passed "
-            f"(last: {checks_summary(view.checks, 200)}). Continue?",
+            f"{chosen.value} {instance} ({view.action.transition.short}, group "
+            f"{view.action.group_name}, hook {view.action.hook_name}) {effect}. Its workflow is "
+            f"{view.phase()}; last checks: {checks_summary(view.checks, 200)}. Go on?",
             abort=True,
         )
-    stopped = operations.complete(
+    done = operations.complete(
         session.client("autoscaling"),
         sfn,
         view,
+        executions.running_for(sfn, stack, view),
         result=chosen,
         reason=reason,
         operator=session.operator(),
     )
-    click.echo(
-        f"Completed {instance} ({view.action.hook_name}) with {chosen.value}"
-        + ("; its workflow was stopped." if stopped else ".")
-    )
+    click.echo(f"Completed {instance} ({view.action.hook_name}) with {chosen.value}.")
+    for arn in done.stopped:
+        click.echo(f"Stopped its workflow {without_token(arn.rsplit(':', 1)[-1])}.")
+    for failure in done.not_stopped:
+        click.echo(
+            f"Could not stop workflow {without_token(failure)}; it ends by itself "
+            "(already-finished) at its next heartbeat or completion."
+        )
     session.changed()
 
 
@@ -297,35 +322,43 @@ def resend(session: Session, file: Any, from_dlq: bool, limit: int, dry_run: boo
         raise click.UsageError("give either an event FILE or --from-dlq")
     stack = session.stack()
     lam = session.client("lambda")
+    sfn = session.client("stepfunctions")
     if file is not None:
         try:
-            event = json.load(file)
+            kind, event = operations.event_of(file.read())
         except ValueError as exc:
             raise click.BadParameter(f"not JSON: {exc}", param_hint="FILE") from exc
+        if kind == "unknown" and isinstance(event, str):
+            try:
+                event = json.loads(event)
+            except ValueError as exc:
+                raise click.BadParameter(f"not JSON: {exc}", param_hint="FILE") from exc
+        running = operations.running_workflow_of(executions.running_names(sfn, stack), event)
+        if running is not None:
+            click.echo(f"Not sent: its action is handled by the running workflow {running}.")
+            return
         answer = operations.invoke_start(lam, stack, event)
+        if "executionArn" in answer:
+            answer["executionArn"] = without_token(str(answer["executionArn"]))
         click.echo(json.dumps(answer))
         session.changed()
         if answer.get("status") == "rejected":
             raise OperatorError(f"StartFunction rejected the event: {answer.get('reason')}")
         return
+    names = executions.running_names(sfn, stack)
     done = operations.resend_dead_letters(
         session.client("sqs"),
         stack,
         lambda e: operations.invoke_start(lam, stack, e),
-        limit,
-        dry_run,
+        lambda e: operations.running_workflow_of(names, e),
+        limit=limit,
+        dry_run=dry_run,
     )
     if not done:
         click.echo("The dead-letter queue is empty.")
         return
-    click.echo(
-        _table(
-            [
-                ("MESSAGE", "WHAT", "DONE", "ANSWER"),
-                *((r.message_id[:12], r.what, r.disposition, r.answer) for r in done),
-            ]
-        )
-    )
+    rows = [(r.message_id[:12], r.what, r.disposition, r.answer) for r in done]
+    click.echo(_table([("MESSAGE", "WHAT", "DONE", "ANSWER"), *rows]))
     if not dry_run:
         session.changed()
     kept = [r for r in done if r.disposition == "kept"]
@@ -359,7 +392,7 @@ def _header(view: ActionView, now: Any) -> str:
     a = view.action
     lines = [
         f"{a.instance_id}  {a.transition.short}  group {a.group_name}  hook {a.hook_name}",
-        f"execution {view.execution_name} ({view.status})",
+        f"execution {without_token(view.execution_name)} ({view.status})",
         f"started {a.started_at.isoformat()}  phase {view.phase()}",
     ]
     if view.status == "RUNNING":

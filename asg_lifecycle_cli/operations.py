@@ -9,8 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from botocore.exceptions import ClientError
+
 from asg_lifecycle.adapters import autoscaling
-from asg_lifecycle.model import LifecycleResult
+from asg_lifecycle.events import Ignored, InvalidEvent, parse_event
+from asg_lifecycle.model import LifecycleResult, execution_prefix, without_token
 from asg_lifecycle_cli.errors import ActionFinished, OperatorError
 from asg_lifecycle_cli.stack import Stack
 from asg_lifecycle_cli.views import ActionView
@@ -26,26 +29,44 @@ def extend(asg: Any, view: ActionView) -> None:
         raise ActionFinished(view.action.instance_id, view.action.hook_name) from exc
 
 
-def complete(
-    asg: Any, sfn: Any, view: ActionView, *, result: LifecycleResult, reason: str, operator: str
-) -> bool:
-    """CompleteLifecycleAction now, then stop the workflow (it would only find the action gone).
+@dataclass(frozen=True, slots=True)
+class Completed:
+    stopped: list[str]  # workflows stopped
+    not_stopped: list[str]  # "<execution>: <error>" for each stop that failed
 
-    The completion comes first: if it fails, nothing is stopped. Returns whether a running
-    workflow was stopped; the stop's cause records who completed it, with which result and why.
+
+def complete(
+    asg: Any,
+    sfn: Any,
+    view: ActionView,
+    running: list[str],
+    *,
+    result: LifecycleResult,
+    reason: str,
+    operator: str,
+) -> Completed:
+    """CompleteLifecycleAction now, then stop the action's running workflows (``running``: their
+    ARNs; the event's and a reconcile run's may both be running), which would otherwise only find
+    the action gone.
+
+    The completion comes first: if it fails, nothing is stopped. A stop that fails after it does
+    not undo it: it is reported (that workflow ends by itself, ``already-finished``, at its next
+    heartbeat or completion). Each stop's cause records who completed it, with which result, why.
     """
     try:
         autoscaling.complete(asg, view.action, result)
     except autoscaling.ActionGone as exc:
         raise ActionFinished(view.action.instance_id, view.action.hook_name) from exc
-    if view.status != "RUNNING":
-        return False
     cause = f"{result.value} by {operator}: {reason}"[:32_768]
-    try:
-        sfn.stop_execution(executionArn=view.execution_arn, error=STOP_ERROR, cause=cause)
-    except sfn.exceptions.ExecutionDoesNotExist:
-        return False
-    return True
+    stopped, not_stopped = [], []
+    for arn in running:
+        try:
+            sfn.stop_execution(executionArn=arn, error=STOP_ERROR, cause=cause)
+            stopped.append(arn)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            not_stopped.append(f"{arn}: {error.get('Code')}: {error.get('Message')}")
+    return Completed(stopped, not_stopped)
 
 
 def invoke_start(lam: Any, stack: Stack, event: Any) -> dict[str, Any]:
@@ -61,7 +82,10 @@ def invoke_start(lam: Any, stack: Stack, event: Any) -> dict[str, Any]:
         raise OperatorError(
             f"{stack.start_function} failed: {payload[:500].decode(errors='replace')}"
         )
-    answer = json.loads(payload or b"null")
+    try:
+        answer = json.loads(payload or b"null")
+    except ValueError:
+        answer = payload[:200]
     if not isinstance(answer, dict):
         raise OperatorError(f"{stack.start_function} answered {answer!r}")
     return answer
@@ -110,75 +134,112 @@ def _describe(kind: str, event: Any) -> str:
 
 
 def resend_dead_letters(
-    sqs: Any, stack: Stack, start: Callable[[Any], dict[str, Any]], limit: int, dry_run: bool
+    sqs: Any,
+    stack: Stack,
+    start: Callable[[Any], dict[str, Any]],
+    handled_by: Callable[[Any], str | None],
+    *,
+    limit: int,
+    dry_run: bool,
 ) -> list[Resent]:
     """Re-send the lifecycle events held in the stack's dead-letter queue to StartFunction.
 
-    A message is deleted only once StartFunction handled its event (started, found the workflow
-    already there, or ignored it as not served); a rejected event, a function error and an
-    unrecognised message stay in the queue for a person to read. A reconcile run's message is
-    discarded: every run looks at the whole fleet, so a missed one has nothing to replay.
+    A message is deleted only once its action is taken care of: StartFunction started its
+    workflow, found it, or ignored the event as not served, or a workflow for the action is
+    already running (``handled_by``: the reconciler may have started one; re-sending would start
+    a second). A rejected event, an error and an unrecognised message stay in the queue for a
+    person to read. A reconcile run's message is discarded: every run looks at the whole fleet,
+    so a missed one has nothing to replay.
+
+    Every message received stays invisible until the end of the run (so that none is handled
+    twice and the loop sees each once), then those not deleted are made visible again.
     """
     if not stack.dead_letter_queue_url:
         raise OperatorError(f"stack {stack.name!r} has no DeadLetterQueueUrl output")
     done: list[Resent] = []
-    seen: set[str] = set()
-    while len(done) < limit:
-        messages = sqs.receive_message(
-            QueueUrl=stack.dead_letter_queue_url,
-            MaxNumberOfMessages=min(10, limit - len(done)),
-            VisibilityTimeout=60,
-            WaitTimeSeconds=0,
-        ).get("Messages", [])
-        fresh = [m for m in messages if m["MessageId"] not in seen]
-        for message in messages:
-            if message["MessageId"] in seen:  # kept earlier in this run: every message was seen
-                _release(sqs, stack, message)
-                continue
-            seen.add(message["MessageId"])
-            resent = _handle(sqs, stack, start, message, dry_run)
-            done.append(resent)
-            if resent.disposition not in ("resent", "discarded"):
-                _release(sqs, stack, message)
-        if not fresh:
-            break
+    held: list[Any] = []
+    try:
+        while len(done) < limit:
+            messages = sqs.receive_message(
+                QueueUrl=stack.dead_letter_queue_url,
+                MaxNumberOfMessages=min(10, limit - len(done)),
+                VisibilityTimeout=_HOLD_SECONDS,
+                WaitTimeSeconds=1,  # long polling: a short poll may miss messages
+            ).get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                resent = _handle(sqs, stack, (start, handled_by), message, dry_run)
+                done.append(resent)
+                if resent.disposition not in ("resent", "discarded"):
+                    held.append(message)
+    finally:
+        for message in held:  # back in the queue: nothing was done with them
+            sqs.change_message_visibility(
+                QueueUrl=stack.dead_letter_queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=0,
+            )
     return done
 
 
-def _release(sqs: Any, stack: Stack, message: Any) -> None:
-    """Back in the queue at once: nothing was done with it."""
-    sqs.change_message_visibility(
-        QueueUrl=stack.dead_letter_queue_url,
-        ReceiptHandle=message["ReceiptHandle"],
-        VisibilityTimeout=0,
-    )
+# Long enough for a batch of 10 synchronous StartFunction invokes (its timeout is 30 s).
+_HOLD_SECONDS = 600
 
 
 def _handle(
-    sqs: Any, stack: Stack, start: Callable[[Any], dict[str, Any]], message: Any, dry_run: bool
+    sqs: Any,
+    stack: Stack,
+    calls: tuple[Callable[[Any], dict[str, Any]], Callable[[Any], str | None]],
+    message: Any,
+    dry_run: bool,
 ) -> Resent:
+    start, handled_by = calls
     kind, event = event_of(message["Body"])
     what = _describe(kind, event)
+    mid = message["MessageId"]
     if kind == "unknown":
         kept: Disposition = "would keep" if dry_run else "kept"
-        return Resent(message["MessageId"], what, kept, "not a lifecycle event: read it yourself")
+        return Resent(mid, what, kept, "not a lifecycle event: read it yourself")
     if kind == "schedule":
         if dry_run:
-            return Resent(message["MessageId"], what, "would discard", "")
+            return Resent(mid, what, "would discard", "the next reconcile run covers it")
         _delete(sqs, stack, message)
-        return Resent(message["MessageId"], what, "discarded", "the next reconcile run covers it")
-    if dry_run:
-        return Resent(message["MessageId"], what, "would resend", "")
+        return Resent(mid, what, "discarded", "the next reconcile run covers it")
     try:
+        running = handled_by(event)
+        if running is not None:
+            if dry_run:
+                return Resent(mid, what, "would discard", f"handled by {running}")
+            _delete(sqs, stack, message)
+            return Resent(mid, what, "discarded", f"handled by {running}")
+        if dry_run:
+            return Resent(mid, what, "would resend", "")
         answer = start(event)
-    except OperatorError as exc:
-        return Resent(message["MessageId"], what, "kept", exc.message)
+    except (OperatorError, ClientError) as exc:
+        return Resent(
+            mid, what, "kept", exc.message if isinstance(exc, OperatorError) else str(exc)
+        )
     status = str(answer.get("status"))
-    text = f"{status}: {answer.get('reason') or answer.get('executionArn', '')}"
+    text = f"{status}: {answer.get('reason') or without_token(str(answer.get('executionArn', '')))}"
     if status not in ("started", "duplicate", "ignored"):
-        return Resent(message["MessageId"], what, "kept", text)
+        return Resent(mid, what, "kept", text)
     _delete(sqs, stack, message)
-    return Resent(message["MessageId"], what, "resent", text)
+    return Resent(mid, what, "resent", text)
+
+
+def running_workflow_of(running_names: list[str], event: Any) -> str | None:
+    """The running workflow (name, token cut) of the event's action, if any: the event's own or
+    one a reconcile run started. None for an event that is not a valid lifecycle action."""
+    try:
+        action = parse_event(event)
+    except InvalidEvent:
+        return None
+    if isinstance(action, Ignored):
+        return None
+    prefix = execution_prefix(action.transition, action.instance_id, action.hook_name) + "-"
+    found = next((n for n in running_names if n.startswith(prefix)), None)
+    return without_token(found) if found else None
 
 
 def _delete(sqs: Any, stack: Stack, message: Any) -> None:

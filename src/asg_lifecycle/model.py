@@ -184,3 +184,18 @@ def parse_time(text: Any, field: str = "timestamp") -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+_TOKEN_IN_TEXT = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
+def without_token(text: str) -> str:
+    """``text`` (an execution's name or ARN) with each token in it cut to its 8-character prefix,
+    as :attr:`LifecycleAction.token_prefix` cuts it.
+
+    A whole token is a capability to complete its action: it stays out of logs and of what an
+    operator pastes into a ticket. What is left of an execution's name is still a prefix of it,
+    which the console's search (and ``asg-lifecycle show``) finds. Tokens are UUIDs: only
+    execution names and ARNs go through here, not the other UUIDs logged (event or request ids).
+    """
+    return _TOKEN_IN_TEXT.sub(lambda match: match.group(0)[:8], text)

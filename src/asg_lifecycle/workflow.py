@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from asg_lifecycle.checks import CheckResult, combine
 from asg_lifecycle.config import ActionConfig, safe_result
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, format_time
 from asg_lifecycle.policy import (
@@ -38,6 +37,9 @@ from asg_lifecycle.policy import (
     make_plan,
     wait_after_failed_checks,
 )
+
+if TYPE_CHECKING:  # the check catalogue's base: only RunChecks needs it (python -m bench.imports)
+    from asg_lifecycle.checks import CheckResult
 
 State = dict[str, Any]
 
@@ -128,6 +130,8 @@ def checked(state: State, results: Sequence[CheckResult], now: datetime) -> Stat
     round's are in the execution's output. A check that did not run this round (an earlier one
     did not pass) keeps its memo.
     """
+    from asg_lifecycle.checks import combine  # noqa: PLC0415 - RunChecks has it loaded already
+
     state = _recovered(state)
     plan = Plan.from_json(state["plan"])
     progress = after_round(Progress.from_json(state["progress"]))

@@ -21,7 +21,6 @@ Step Functions X-Ray tracing): the services record the spans, nothing is importe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from asg_lifecycle.model import LifecycleAction, LifecycleResult
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, without_token
 
 if TYPE_CHECKING:  # the checks' modules: imported by RunChecks only (python -m bench.imports)
     from asg_lifecycle.checks import CheckResult
@@ -71,21 +70,6 @@ _COMPLETED: Final[Mapping[LifecycleResult, Metric]] = {
     LifecycleResult.CONTINUE: Metric.COMPLETED_CONTINUE,
     LifecycleResult.ABANDON: Metric.COMPLETED_ABANDON,
 }
-
-
-_TOKEN = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-
-
-def without_token(text: str) -> str:
-    """``text`` (an execution's name or ARN) with each token in it cut to its prefix, as
-    :attr:`~asg_lifecycle.model.LifecycleAction.token_prefix` cuts it.
-
-    A whole token is a capability to complete its action and stays out of the logs; what is left
-    of an execution's name is still a prefix of it, which the console's search finds. Tokens are
-    UUIDs: only execution names and ARNs go through here, not the other UUIDs logged (event ids,
-    request ids).
-    """
-    return _TOKEN.sub(lambda match: match.group(0)[:8], text)
 
 
 def correlation_keys(action: LifecycleAction) -> dict[str, Any]:

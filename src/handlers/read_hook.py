@@ -12,13 +12,13 @@ from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.checks import allowed_for
 from asg_lifecycle.config import ActionConfig, Defaults, InvalidConfig, read_config
+from asg_lifecycle.model import without_token
 from handlers.observability import (
     Metric,
     correlation_keys,
     count,
     logger,
     metrics,
-    without_token,
 )
 
 

@@ -16,6 +16,7 @@ from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.adapters.stepfunctions import start_workflow
 from asg_lifecycle.events import Ignored, InvalidEvent, parse_event
+from asg_lifecycle.model import without_token
 from asg_lifecycle.served import SERVING_TAG, ServedGroups
 from handlers.observability import (
     Metric,
@@ -23,7 +24,6 @@ from handlers.observability import (
     count,
     logger,
     metrics,
-    without_token,
 )
 
 

@@ -35,7 +35,7 @@ def test_list_shows_each_action_in_flight_with_its_deadlines_and_last_checks(fle
 def test_list_json_gives_times_left_from_the_plan(fleet: Paused) -> None:
     result = fleet.cli("list", "--json")
     assert result.exit_code == 0, result.output
-    actions = json.loads(result.output)
+    actions = json.loads(result.stdout)
     assert sorted(a["instanceId"] for a in actions) == sorted(fleet.waiting())
     for action in actions:
         assert action["status"] == "RUNNING"
@@ -71,7 +71,7 @@ def test_show_of_a_finished_action_gives_its_outcome(fleet: Paused) -> None:
     (done,) = [r.instance_id for r in fleet.aws.autoscaling.actions(active=False)]
     result = fleet.cli("show", done, "--json")
     assert result.exit_code == 0, result.output
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     assert document["action"]["status"] == "SUCCEEDED"
     assert document["action"]["outcome"]["status"] == "completed"
     assert document["action"]["outcome"]["result"] == "CONTINUE"
@@ -81,11 +81,11 @@ def test_show_of_a_finished_action_gives_its_outcome(fleet: Paused) -> None:
 
 
 def test_show_accepts_an_execution_name_or_arn(fleet: Paused) -> None:
-    listed = json.loads(fleet.cli("list", "--json").output)[0]
+    listed = json.loads(fleet.cli("list", "--json").stdout)[0]
     by_name = fleet.cli("show", listed["execution"], "--json")
     by_arn = fleet.cli("show", listed["executionArn"], "--json")
-    assert json.loads(by_name.output)["action"]["instanceId"] == listed["instanceId"]
-    assert json.loads(by_arn.output)["action"]["instanceId"] == listed["instanceId"]
+    assert json.loads(by_name.stdout)["action"]["instanceId"] == listed["instanceId"]
+    assert json.loads(by_arn.stdout)["action"]["instanceId"] == listed["instanceId"]
 
 
 def test_show_of_an_unknown_instance_or_execution_is_an_error(fleet: Paused) -> None:
@@ -135,7 +135,7 @@ def test_extend_of_an_unknown_instance_is_an_error_and_a_bad_id_a_usage_error(
 ) -> None:
     unknown = fleet.cli("extend", "i-0000000000000000f")
     assert unknown.exit_code == 1
-    assert "no lifecycle action in flight for i-0000000000000000f" in unknown.output
+    assert "no lifecycle action known for i-0000000000000000f" in unknown.output
     assert fleet.cli("extend", "web-1").exit_code == 2
 
 
@@ -144,10 +144,14 @@ def test_extend_of_an_unknown_instance_is_an_error_and_a_bad_id_a_usage_error(
 
 def test_complete_abandon_ends_the_action_and_stops_its_workflow(fleet: Paused) -> None:
     instance = fleet.waiting()[0]
-    listed = {a["instanceId"]: a for a in json.loads(fleet.cli("list", "--json").output)}
-    result = fleet.cli("complete", instance, "--result", "ABANDON", "--reason", "disk full")
+    listed = {a["instanceId"]: a for a in json.loads(fleet.cli("list", "--json").stdout)}
+    result = fleet.cli(
+        "complete", instance, "--result", "ABANDON", "--reason", "disk full", input="y\n"
+    )
     assert result.exit_code == 0, result.output
-    assert "with ABANDON; its workflow was stopped" in result.output
+    assert "terminates it (and launches another)" in result.output  # asked first
+    assert f"Completed {instance} (web-launch) with ABANDON." in result.output
+    assert "Stopped its workflow" in result.output
     (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
     assert not record.active
     assert record.result == "ABANDON"
@@ -168,7 +172,8 @@ def test_continue_of_a_launch_asks_first_and_a_no_sends_nothing(fleet: Paused) -
     instance = fleet.waiting()[0]
     result = fleet.cli("complete", instance, "--result", "CONTINUE", input="n\n")
     assert result.exit_code == 1
-    assert "checks have not passed" in result.output
+    assert "puts it in service" in result.output
+    assert "instance-status: wait" in result.output
     assert "Aborted" in result.output
     (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
     assert record.active
@@ -177,6 +182,7 @@ def test_continue_of_a_launch_asks_first_and_a_no_sends_nothing(fleet: Paused) -
 def test_continue_of_a_launch_with_yes_puts_it_in_service(fleet: Paused) -> None:
     instance = fleet.waiting()[0]
     result = fleet.cli("complete", instance, "--result", "CONTINUE", "--yes")
+    assert "Stopped its workflow" in result.output
     assert result.exit_code == 0, result.output
     (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
     assert record.result == "CONTINUE"
@@ -221,8 +227,10 @@ def test_resend_a_stored_event_starts_its_workflow(fleet: Paused, tmp_path: Path
     stored.write_text(json.dumps(record.event))
     result = fleet.cli("resend", str(stored))
     assert result.exit_code == 0, result.output
-    # the event's workflow is running: StartExecution with the same name and input is that one
-    assert json.loads(result.output)["status"] in ("started", "duplicate")
+    # its workflow is running: nothing is sent, and still one workflow for the action
+    assert "Not sent: its action is handled by the running workflow launch-" in result.output
+    running = [e for e in fleet.aws.executions() if instance in e["name"]]
+    assert [e["status"] for e in running] == ["RUNNING"]
 
 
 def test_resend_of_a_malformed_or_non_json_file(fleet: Paused, tmp_path: Path) -> None:
@@ -254,8 +262,9 @@ def test_resend_from_the_dead_letter_queue(fleet: Paused) -> None:
 
     dry = fleet.cli("resend", "--from-dlq", "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert len(lines_with(dry, "would resend")) == 2
-    assert len(lines_with(dry, "would discard")) == 1
+    assert len(lines_with(dry, "would resend")) == 1  # the sample event's instance
+    assert len(lines_with(dry, "would discard", "handled by launch-")) == 1  # in flight
+    assert len(lines_with(dry, "would discard", "reconcile run")) == 1
     assert len(lines_with(dry, "would keep")) == 1
     assert _queued(fleet) == 4  # a dry run takes nothing out
 
@@ -264,7 +273,8 @@ def test_resend_from_the_dead_letter_queue(fleet: Paused) -> None:
         result.output
     )  # the unrecognised message is kept, and that is said
     assert "1 message(s) kept in the dead-letter queue" in result.output
-    assert len(lines_with(result, "resent")) == 2
+    assert len(lines_with(result, "resent")) == 1
+    assert len(lines_with(result, instance, "discarded", "handled by")) == 1
     assert len(lines_with(result, "reconcile run of 2026-01-01T00:05:37Z", "discarded")) == 1
     assert len(lines_with(result, "unrecognised message", "kept")) == 1
     assert _queued(fleet) == 1
@@ -345,17 +355,17 @@ def test_no_region_is_said(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 def test_local_runs_a_command_on_a_scenario_and_plays_on_after_a_change() -> None:
     listed = CliRunner().invoke(cli, ["--local", "mixed-fleet", "--at", "150", "list", "--json"])
     assert listed.exit_code == 0, listed.output
-    actions = json.loads(listed.output)
+    actions = json.loads(listed.stdout)
     impaired = [a for a in actions if "impaired" in a["checks"][0]["reason"]]
     (never_ready,) = impaired  # the scenario's instance that never passes
     again = CliRunner().invoke(cli, ["--local", "mixed-fleet", "--at", "150", "list", "--json"])
-    assert [a["instanceId"] for a in json.loads(again.output)] == [
+    assert [a["instanceId"] for a in json.loads(again.stdout)] == [
         a["instanceId"] for a in actions
     ]  # the same ids every run: a listed id can be used in the next command
     abandoned = CliRunner().invoke(
         cli,
         ["--local", "mixed-fleet", "--at", "150", "complete", never_ready["instanceId"],
-         "--result", "ABANDON"],
+         "--result", "ABANDON", "--yes"],
     )  # fmt: skip
     assert abandoned.exit_code == 0, abandoned.output
     assert "Outcome per lifecycle action" in abandoned.output
@@ -375,3 +385,77 @@ def test_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for command in ("list", "show", "extend", "complete", "resend"):
         assert f"  {command} " in result.output
+
+
+# --- what the review found -------------------------------------------------------------------
+
+
+def test_extend_and_complete_reach_an_action_whose_workflow_ended(fleet: Paused) -> None:
+    """A workflow that failed or was stopped may leave its action waiting: the commands use the
+    latest workflow, and Auto Scaling says whether the action still waits."""
+    instance = fleet.waiting()[0]
+    listed = {a["instanceId"]: a for a in json.loads(fleet.cli("list", "--json").stdout)}
+    fleet.aws.client("stepfunctions").stop_execution(executionArn=listed[instance]["executionArn"])
+    assert fleet.cli("extend", instance).exit_code == 0
+    result = fleet.cli("complete", instance, "--result", "ABANDON", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Stopped" not in result.output  # nothing was running
+    (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
+    assert (len(record.heartbeats), record.result) == (1, "ABANDON")
+
+
+def test_a_stop_that_fails_after_the_completion_is_reported_not_raised(fleet: Paused) -> None:
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    from asg_lifecycle.model import LifecycleResult  # noqa: PLC0415
+    from asg_lifecycle_cli import executions, operations, stack  # noqa: PLC0415
+
+    sfn = fleet.aws.client("stepfunctions")
+    found = stack.describe(fleet.aws.client("cloudformation"), fleet.aws.stack.name)
+    view = executions.find(sfn, found, fleet.waiting()[0])
+
+    class Denied:
+        exceptions = sfn.exceptions
+
+        def stop_execution(self, **_: object) -> None:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "Stop")
+
+    done = operations.complete(
+        fleet.aws.client("autoscaling"),
+        Denied(),
+        view,
+        [view.execution_arn],
+        result=LifecycleResult.ABANDON,
+        reason="r",
+        operator="me",
+    )
+    assert done.stopped == []
+    assert done.not_stopped == [f"{view.execution_arn}: AccessDeniedException: no"]
+    (record,) = fleet.aws.autoscaling.actions(
+        instance_id=view.action.instance_id, hook_name="web-launch"
+    )
+    assert record.result == "ABANDON"  # the completion stands
+
+
+def test_a_malformed_execution_does_not_hide_the_others(fleet: Paused) -> None:
+    fleet.aws.client("stepfunctions").start_execution(
+        stateMachineArn=fleet.aws.state_machine_arn,
+        name="by-hand",
+        input=json.dumps({"action": {"EC2InstanceId": "i-0000000000000000f"}}),
+    )
+    result = fleet.cli("list", "--json")
+    assert result.exit_code == 0, result.output
+    assert sorted(a["instanceId"] for a in json.loads(result.stdout)) == sorted(fleet.waiting())
+
+
+def test_show_finds_a_name_whose_token_was_cut(fleet: Paused) -> None:
+    instance = fleet.waiting()[0]
+    shown = fleet.cli("show", instance)
+    (line,) = lines_with(shown, "execution launch-")
+    cut = line.split()[1]  # as printed: the token cut to its prefix
+    assert len(cut) < len(
+        json.loads(fleet.cli("show", instance, "--json").stdout)["action"]["execution"]
+    )
+    again = fleet.cli("show", cut)
+    assert again.exit_code == 0, again.output
+    assert instance in again.output

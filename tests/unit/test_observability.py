@@ -23,10 +23,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from asg_lifecycle import clock, workflow
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed
 from asg_lifecycle.config import ActionConfig, CheckSpec
-from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition, without_token
 from asg_lifecycle.reconcile import WaitingInstance
 from handlers import observability
-from handlers.observability import DIMENSIONS, UNITS, Metric, correlation_keys, without_token
+from handlers.observability import DIMENSIONS, UNITS, Metric, correlation_keys
 from tests.conftest import ROOT, load_event
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
