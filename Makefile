@@ -68,7 +68,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.imports
 	$(BIN)/python -m bench.actions
 	$(BIN)/python -m bench.scale --instances $(INSTANCES)
-	$(BIN)/python -m bench.report
+	$(BIN)/python -m bench.report --instances $(INSTANCES)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

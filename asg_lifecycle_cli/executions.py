@@ -1,12 +1,15 @@
 """Reading the stack's executions from Step Functions (thin: the reading of them is ``views``).
 
 Cost: ``list`` is one ListExecutions per 1,000 executions in flight plus one short
-GetExecutionHistory (newest 25 events) per execution; ``show`` reads one whole history.
+GetExecutionHistory (newest 25 events) per execution; an instance's action is found among the
+running executions (all of them only when none runs for it); ``show`` then reads its whole
+history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from asg_lifecycle.model import InvalidAction, execution_prefix
@@ -63,54 +66,64 @@ def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
     return events
 
 
+@dataclass(frozen=True, slots=True)
+class Located:
+    view: ActionView
+    running: list[str]  # ARNs of every running workflow of the action (event's, reconciler's)
+
+
 def find(
     sfn: Any, stack: Stack, what: str, hook: str | None = None, running_only: bool = True
 ) -> ActionView:
-    """The action of an instance (its running workflow; else, with ``running_only`` False, its
-    latest one), or of an execution given by name or ARN."""
+    """The action of an instance (see :func:`locate`), or of an execution given by name (whole,
+    or with its token cut) or ARN."""
     if what.startswith("arn:"):
         return _described(sfn, stack, what)
-    if ExecutionName.parse(what) is not None:  # a whole name, or one with its token cut
-        arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{what}"
-        try:
-            return _described(sfn, stack, arn)
-        except UnknownAction:
-            named = [
-                s for s in summaries(sfn, stack, running_only=False) if s["name"].startswith(what)
-            ]
-            if len(named) != 1:
-                raise
-            return _described(sfn, stack, str(named[0]["executionArn"]))
-    matches = [
-        s
-        for s in summaries(sfn, stack, running_only=running_only)
-        if (name := ExecutionName.parse(str(s["name"]))) is not None and name.is_for(what, hook)
-    ]
-    if not matches:
-        raise UnknownAction(what + (f" on hook {hook!r}" if hook else ""), stack.name, running_only)
-    running = [s for s in matches if s["status"] == "RUNNING"]
-    candidates = running or [max(matches, key=lambda s: s["startDate"])]
+    if ExecutionName.parse(what) is None:
+        return locate(sfn, stack, what, hook, running_only).view
+    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{what}"
+    try:
+        return _described(sfn, stack, arn)
+    except UnknownAction:
+        named = [s for s in summaries(sfn, stack, running_only=False) if s["name"].startswith(what)]
+        if len(named) != 1:
+            raise
+        return _described(sfn, stack, str(named[0]["executionArn"]))
+
+
+def locate(
+    sfn: Any, stack: Stack, instance: str, hook: str | None = None, running_only: bool = True
+) -> Located:
+    """An instance's action: its running workflow; else, with ``running_only`` False, its latest
+    workflow (one that failed or was stopped may have left its action waiting). One
+    ListExecutions of the running ones; all of them (newest first) only when none is running."""
+    running = [s for s in summaries(sfn, stack) if _is_for(s, instance, hook)]
+    candidates = running
+    if not candidates and not running_only:
+        ended = [s for s in summaries(sfn, stack, running_only=False) if _is_for(s, instance, hook)]
+        candidates = [max(ended, key=lambda s: s["startDate"])] if ended else []
     views = [v for v in (view(sfn, s) for s in candidates) if v is not None]
+    if not views:
+        where = instance + (f" on hook {hook!r}" if hook else "")
+        raise UnknownAction(where, stack.name, running_only)
     hooks = sorted({v.action.hook_name for v in views})
     if len(hooks) > 1:
-        raise AmbiguousAction(what, hooks)
-    if not views:
-        raise UnknownAction(what, stack.name, running_only)
-    return max(views, key=lambda v: v.action.started_at)
+        raise AmbiguousAction(instance, hooks)
+    chosen = max(views, key=lambda v: v.action.started_at)
+    a = chosen.action
+    prefix = execution_prefix(a.transition, a.instance_id, a.hook_name) + "-"
+    return Located(
+        chosen, [str(s["executionArn"]) for s in running if s["name"].startswith(prefix)]
+    )
+
+
+def _is_for(summary: dict[str, Any], instance: str, hook: str | None) -> bool:
+    name = ExecutionName.parse(str(summary["name"]))
+    return name is not None and name.is_for(instance, hook)
 
 
 def running_names(sfn: Any, stack: Stack) -> list[str]:
     return [str(s["name"]) for s in summaries(sfn, stack)]
-
-
-def running_for(sfn: Any, stack: Stack, view: ActionView) -> list[str]:
-    """ARNs of every running workflow of the view's action (instance, hook, transition): the
-    event's, and one a reconcile run started, may both be running."""
-    a = view.action
-    prefix = execution_prefix(a.transition, a.instance_id, a.hook_name) + "-"
-    return [
-        str(s["executionArn"]) for s in summaries(sfn, stack) if str(s["name"]).startswith(prefix)
-    ]
 
 
 def _described(sfn: Any, stack: Stack, arn: str) -> ActionView:

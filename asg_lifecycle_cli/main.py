@@ -35,7 +35,14 @@ from asg_lifecycle_cli import executions, operations
 from asg_lifecycle_cli.errors import AwsError, NoCredentials, NoRegion, NoStackName, OperatorError
 from asg_lifecycle_cli.local import LocalSession
 from asg_lifecycle_cli.stack import Stack, describe, name_from_samconfig
-from asg_lifecycle_cli.views import ActionView, checks_summary, duration, is_instance_id, timeline
+from asg_lifecycle_cli.views import (
+    ActionView,
+    checks_summary,
+    duration,
+    is_instance_id,
+    seconds_until,
+    timeline,
+)
 
 
 @dataclass
@@ -175,8 +182,8 @@ def list_actions(session: Session, group: str | None, as_json: bool) -> None:
             v.action.hook_name,
             v.action.transition.short,
             duration((now - v.action.started_at).total_seconds()),
-            duration(_until(v.hook_expires_at, now)),
-            duration(_until(v.gives_up_at, now)),
+            duration(seconds_until(v.hook_expires_at, now)),
+            duration(seconds_until(v.gives_up_at, now)),
             v.phase(),
             checks_summary(v.checks),
         )
@@ -238,7 +245,7 @@ def extend(session: Session, instance: str, hook: str | None) -> None:
     # The latest workflow, running or not: one that ended (failed, stopped) may have left its
     # action waiting, and Auto Scaling says whether it still is.
     sfn = session.client("stepfunctions")
-    view = executions.find(sfn, session.stack(), instance, hook, running_only=False)
+    view = executions.locate(sfn, session.stack(), instance, hook, running_only=False).view
     operations.extend(session.client("autoscaling"), view)
     timeout = view.plan.get("heartbeatTimeout", "its")
     gives_up = view.plan.get("giveUpAt", "unchanged")
@@ -270,7 +277,8 @@ def complete(
     sfn = session.client("stepfunctions")
     stack = session.stack()
     # The latest workflow, running or not (see extend): Auto Scaling says if the action waits.
-    view = executions.find(sfn, stack, instance, hook, running_only=False)
+    located = executions.locate(sfn, stack, instance, hook, running_only=False)
+    view = located.view
     chosen = LifecycleResult(result)
     if not yes:
         effect = {
@@ -287,7 +295,7 @@ def complete(
         session.client("autoscaling"),
         sfn,
         view,
-        executions.running_for(sfn, stack, view),
+        located.running,
         result=chosen,
         reason=reason,
         operator=session.operator(),
@@ -325,14 +333,10 @@ def resend(session: Session, file: Any, from_dlq: bool, limit: int, dry_run: boo
     sfn = session.client("stepfunctions")
     if file is not None:
         try:
-            kind, event = operations.event_of(file.read())
+            stored = json.load(file)
         except ValueError as exc:
             raise click.BadParameter(f"not JSON: {exc}", param_hint="FILE") from exc
-        if kind == "unknown" and isinstance(event, str):
-            try:
-                event = json.loads(event)
-            except ValueError as exc:
-                raise click.BadParameter(f"not JSON: {exc}", param_hint="FILE") from exc
+        _, event = operations.event_of(stored)  # a Lambda failure record: its requestPayload
         running = operations.running_workflow_of(executions.running_names(sfn, stack), event)
         if running is not None:
             click.echo(f"Not sent: its action is handled by the running workflow {running}.")
@@ -384,10 +388,6 @@ def _check_target(what: str) -> None:
         )
 
 
-def _until(moment: Any, now: Any) -> float | None:
-    return None if moment is None else (moment - now).total_seconds()
-
-
 def _header(view: ActionView, now: Any) -> str:
     a = view.action
     lines = [
@@ -397,8 +397,8 @@ def _header(view: ActionView, now: Any) -> str:
     ]
     if view.status == "RUNNING":
         lines.append(
-            f"hook expires in {duration(_until(view.hook_expires_at, now))}, gives up in "
-            f"{duration(_until(view.gives_up_at, now))}"
+            f"hook expires in {duration(seconds_until(view.hook_expires_at, now))}, gives up in "
+            f"{duration(seconds_until(view.gives_up_at, now))}"
         )
     if view.outcome:
         o = view.outcome

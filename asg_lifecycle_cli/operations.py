@@ -104,23 +104,24 @@ class Resent:
     answer: str
 
 
-def event_of(body: str) -> tuple[str, Any]:
-    """What a dead-letter message holds: ``("lifecycle", event)`` (EventBridge puts the event
-    itself; Lambda's on-failure destination a record with it as ``requestPayload``),
-    ``("schedule", event)`` for a reconcile run, ``("unknown", body)`` otherwise."""
-    try:
-        message = json.loads(body)
-    except ValueError:
-        return "unknown", body
+def event_of(message: Any) -> tuple[str, Any]:
+    """What a stored message holds: ``("lifecycle", event)`` (EventBridge's dead-letter message
+    is the event itself; Lambda's on-failure destination a record with it as
+    ``requestPayload``), ``("schedule", event)`` for a reconcile run, ``("unknown", message)``."""
     if isinstance(message, dict) and isinstance(message.get("requestPayload"), dict):
         message = message["requestPayload"]
-    if not isinstance(message, dict):
-        return "unknown", body
-    if message.get("detail-type") == "Scheduled Event":
+    if isinstance(message, dict) and message.get("detail-type") == "Scheduled Event":
         return "schedule", message
-    if message.get("source") == "aws.autoscaling":
+    if isinstance(message, dict) and message.get("source") == "aws.autoscaling":
         return "lifecycle", message
-    return "unknown", body
+    return "unknown", message
+
+
+def _parsed(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
 
 
 def _describe(kind: str, event: Any) -> str:
@@ -163,7 +164,7 @@ def resend_dead_letters(
             messages = sqs.receive_message(
                 QueueUrl=stack.dead_letter_queue_url,
                 MaxNumberOfMessages=min(10, limit - len(done)),
-                VisibilityTimeout=_HOLD_SECONDS,
+                VisibilityTimeout=_hold_seconds(limit),
                 WaitTimeSeconds=1,  # long polling: a short poll may miss messages
             ).get("Messages", [])
             if not messages:
@@ -183,8 +184,10 @@ def resend_dead_letters(
     return done
 
 
-# Long enough for a batch of 10 synchronous StartFunction invokes (its timeout is 30 s).
-_HOLD_SECONDS = 600
+def _hold_seconds(limit: int) -> int:
+    """How long a received message stays invisible: the whole run, ``limit`` synchronous
+    StartFunction invokes of up to its 30 s timeout, within SQS's 12-hour maximum."""
+    return min(43_200, 60 + 30 * limit)
 
 
 def _handle(
@@ -195,7 +198,7 @@ def _handle(
     dry_run: bool,
 ) -> Resent:
     start, handled_by = calls
-    kind, event = event_of(message["Body"])
+    kind, event = event_of(_parsed(message["Body"]))
     what = _describe(kind, event)
     mid = message["MessageId"]
     if kind == "unknown":

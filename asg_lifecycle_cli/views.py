@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from asg_lifecycle.model import LifecycleAction, hook_digest, parse_time
+from asg_lifecycle.model import INSTANCE_ID, LifecycleAction, hook_digest, parse_time
 
 # <launch|terminate>-<instance>-<hook digest>-<token, or r<YYYYmmddHHMM> when reconciled>
 _NAME = re.compile(r"^(launch|terminate)-(i-[0-9a-f]{8,17})-([0-9a-f]{8})-(.+)$")
-INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +108,8 @@ class ActionView:
             "transition": self.action.transition.short,
             "startedAt": self.action.started_at.isoformat(),
             "ageSeconds": int((now - self.action.started_at).total_seconds()),
-            "hookExpiresInSeconds": _seconds_until(self.hook_expires_at, now),
-            "givesUpInSeconds": _seconds_until(self.gives_up_at, now),
+            "hookExpiresInSeconds": seconds_until(self.hook_expires_at, now),
+            "givesUpInSeconds": seconds_until(self.gives_up_at, now),
             "phase": self.phase(),
             "checks": list(self.checks),
             "decision": dict(self.decision),
@@ -118,7 +117,8 @@ class ActionView:
         }
 
 
-def _seconds_until(moment: datetime | None, now: datetime) -> int | None:
+def seconds_until(moment: datetime | None, now: datetime) -> int | None:
+    """Whole seconds from ``now`` to ``moment`` (negative once past); None for no moment."""
     return None if moment is None else int((moment - now).total_seconds())
 
 
@@ -244,7 +244,7 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
             doc = state_document(event["executionSucceededEventDetails"].get("output")) or {}
             entries.append(Entry(at, "workflow ended: " + _outcome_text(doc.get("outcome"))))
         elif kind in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
-            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            details = _details(event)
             word = kind.removeprefix("Execution").lower()
             entries.append(
                 Entry(

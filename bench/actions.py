@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from asg_lifecycle.policy import global_timeout, usable_heartbeat_budget
+from asg_lifecycle.policy import GLOBAL_TIMEOUT_CAP, global_timeout, usable_heartbeat_budget
 from bench.scale import USD_PER_LAMBDA_REQUEST, USD_PER_STATE_TRANSITION
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, play
@@ -48,7 +48,7 @@ def _instance_of(payload: Any) -> str | None:
 
 
 def measure(check_seconds: int, heartbeat_timeout: int, poll: int = POLL) -> dict[str, Any]:
-    max_wait = min(check_seconds + 3600, 172_800)
+    max_wait = min(check_seconds + 3600, GLOBAL_TIMEOUT_CAP)
     document = {
         "group": {"name": "bench", "maxSize": 1},
         "hooks": [

@@ -8,7 +8,7 @@ Each generated section sits between two HTML comments in a hand-written document
 
 * ``docs/CONFIGURATION.md``: the stack parameters (read from ``template.yaml``), the hook's
   NotificationMetadata keys (from :data:`asg_lifecycle.config.METADATA_KEYS`) and the checks
-  reference (:func:`asg_lifecycle.reference.render`);
+  reference (:func:`docs_gen.checks.render`);
 * ``docs/ARCHITECTURE.md``: the workflow's state diagram, from
   ``src/orchestrator/lifecycle.asl.json``.
 

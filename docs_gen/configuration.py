@@ -3,7 +3,7 @@
 * the stack parameters from ``template.yaml`` (name, type, default, constraints, description);
 * the NotificationMetadata keys from :data:`asg_lifecycle.config.METADATA_KEYS`, each default
   named by the stack parameter the template maps to the environment variable the reader uses;
-* the checks reference from the catalogue (:func:`asg_lifecycle.reference.render`).
+* the checks reference from the catalogue (:func:`docs_gen.checks.render`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-from asg_lifecycle import reference
 from asg_lifecycle.config import (
     METADATA_KEYS,
     METADATA_MAX,
@@ -25,6 +24,7 @@ from asg_lifecycle.config import (
     safe_result,
 )
 from asg_lifecycle.model import Transition
+from docs_gen import checks
 from docs_gen.sections import ROOT, Section
 
 DOCUMENT = "docs/CONFIGURATION.md"
@@ -172,11 +172,5 @@ def sections(template_path: Path = TEMPLATE) -> list[Section]:
     return [
         Section(DOCUMENT, "stack-parameters", parameters),
         Section(DOCUMENT, "hook-metadata", metadata),
-        Section(
-            DOCUMENT,
-            "checks-reference",
-            reference.render,
-            start=reference.START,
-            end=reference.END,
-        ),
+        Section(DOCUMENT, "checks-reference", checks.render),
     ]

@@ -63,10 +63,8 @@ class LocalAws:
         parameters: Mapping[str, Any] | None = None,
         start: datetime | None = None,
         behaviours: Iterator[InstanceBehaviour] | Callable[[int], InstanceBehaviour] | None = None,
-        seed: int = 0,
     ) -> None:
         self.parameters = dict(parameters or {})
-        self.seed = seed
         self.clock = VirtualClock(start)
         self.fleet = Fleet(self.clock, behaviours)
         self.stack: StackSpec
@@ -75,12 +73,14 @@ class LocalAws:
         self._saved_env: dict[str, str | None] = {}
         self._mock: Any = None
         self._patches: Patches | None = None
+        self._warnings = warnings.catch_warnings()
 
     # --- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> LocalAws:
         from moto import mock_aws  # noqa: PLC0415
 
         # A function that emitted no metric this invocation (most rounds) is not news here.
+        self._warnings.__enter__()  # the filter below is undone on exit
         warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         for key, value in _FAKE_ENV.items():
             self._saved_env[key] = os.environ.get(key)
@@ -95,7 +95,7 @@ class LocalAws:
         # moto's identifiers (instance ids, ...) and the lifecycle tokens come from one seeded
         # generator: a scenario plays the same way every time, so an id seen in one run (an
         # operator's `asg-lifecycle --local ... list`) names the same instance in the next.
-        mock_random.seed(self.seed)
+        mock_random.seed(0)
         try:
             self._install()
         except BaseException:
@@ -131,6 +131,7 @@ class LocalAws:
         lambda_clock.use(None)
         LambdaRuntime.stop_recording_api_calls()
         clients.reset()
+        self._warnings.__exit__(None, None, None)
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -177,6 +177,12 @@ def _apply(aws: LocalAws, asg: Any, scenario: Scenario, step: Any) -> None:
         )
 
 
+def _outcome_of(execution: dict[str, Any]) -> dict[str, Any] | None:
+    """A finished workflow's outcome (a failed or stopped one has none)."""
+    output = execution["output"]
+    return output.get("outcome") if isinstance(output, dict) else None
+
+
 def _workflows_of(record: Any, by_prefix: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """The executions that handled one action: named by its token, or reconciled (no token) and
     started while it was active."""
@@ -204,14 +210,10 @@ def build_report(aws: LocalAws, name: str, t0: float) -> Report:
     for record in aws.autoscaling.records:
         short = _SHORT[record.transition]
         workflows = _workflows_of(record, by_prefix)
-        outcomes = [
-            e["output"]["outcome"]
-            for e in workflows
-            if isinstance(e["output"], dict) and "outcome" in e["output"]
-        ]
-        # The one to show: the workflow that completed the action, else the event's.
+        outcomes = [o for o in map(_outcome_of, workflows) if o is not None]
+        # The one to show: the workflow that completed the action, else the first started.
         execution = next(
-            (e for e, o in zip(workflows, outcomes, strict=False) if o["status"] == "completed"),
+            (e for e in workflows if (_outcome_of(e) or {}).get("status") == "completed"),
             workflows[0] if workflows else None,
         )
         accepted = [c for c in record.calls if c.outcome == "accepted"]

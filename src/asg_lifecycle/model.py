@@ -36,7 +36,7 @@ class InvalidAction(ValueError):
 # AWS constraints (PutLifecycleHook, EC2 instance ids, token = UUID). Checked here because every
 # field arrives from an event and is untrusted.
 _HOOK_NAME = re.compile(r"^[A-Za-z0-9\-_/]{1,255}$")
-_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 _TOKEN = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -156,7 +156,7 @@ class LifecycleAction:
                 data.get("AutoScalingGroupName"), "AutoScalingGroupName", max_len=_GROUP_NAME_MAX
             ),
             hook_name=_require(data.get("LifecycleHookName"), "LifecycleHookName", _HOOK_NAME),
-            instance_id=_require(data.get("EC2InstanceId"), "EC2InstanceId", _INSTANCE_ID),
+            instance_id=_require(data.get("EC2InstanceId"), "EC2InstanceId", INSTANCE_ID),
             token=(
                 None
                 if data.get("Reconciled") == "true" and "LifecycleActionToken" not in data

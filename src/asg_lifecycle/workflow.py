@@ -39,7 +39,7 @@ from asg_lifecycle.policy import (
 )
 
 if TYPE_CHECKING:  # the check catalogue's base: only RunChecks needs it (python -m bench.imports)
-    from asg_lifecycle.checks import CheckResult
+    from asg_lifecycle.checks.base import CheckResult
 
 State = dict[str, Any]
 
@@ -130,7 +130,7 @@ def checked(state: State, results: Sequence[CheckResult], now: datetime) -> Stat
     round's are in the execution's output. A check that did not run this round (an earlier one
     did not pass) keeps its memo.
     """
-    from asg_lifecycle.checks import combine  # noqa: PLC0415 - RunChecks has it loaded already
+    from asg_lifecycle.checks.base import combine  # noqa: PLC0415 - RunChecks has it loaded
 
     state = _recovered(state)
     plan = Plan.from_json(state["plan"])

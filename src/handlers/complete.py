@@ -34,6 +34,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info("Action already finished elsewhere")
         return counted_ending(workflow.action_gone(event, clock.now(), "complete"))
     logger.info("Completed", extra={"result": result.value, "reason": event["decision"]["reason"]})
-    # "error": the workflow caught an error and fell back to the safe result
-    count_completion(action, result, after_error="error" in event)
+    # afterError: the workflow's safe result after errors it could not get past (the definition's
+    # AbandonAfterError / ContinueAfterError), not a decided result whose completion was retried
+    count_completion(action, result, after_error=bool(event["decision"].get("afterError")))
     return workflow.completed(event, clock.now())

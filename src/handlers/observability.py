@@ -31,7 +31,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, without_token
 
 if TYPE_CHECKING:  # the checks' modules: imported by RunChecks only (python -m bench.imports)
-    from asg_lifecycle.checks import CheckResult
+    from asg_lifecycle.checks.base import CheckResult
 
 logger = Logger()
 metrics = Metrics()

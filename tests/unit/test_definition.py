@@ -27,6 +27,10 @@ def test_every_task_retries_with_bounded_exponential_backoff_and_full_jitter() -
         "CompleteAction",
     }
     for name, task in TASKS.items():
+        assert [r["ErrorEquals"][0] for r in task["Retry"]] == [
+            "Lambda.ServiceException",
+            "States.TaskFailed",
+        ], name
         for retrier in task["Retry"]:
             assert retrier["JitterStrategy"] == "FULL", name
             assert retrier["BackoffRate"] > 1, name
@@ -44,27 +48,29 @@ def test_every_failure_is_tried_again_a_bounded_number_of_times() -> None:
     assert STATES["AfterError"]["Default"] == "ErrorsExhausted"
     # A completion that keeps failing stops (the execution fails, an alarm fires) instead of
     # looping through the safe result forever.
-    assert STATES["ErrorsExhaustedAfterDecision"]["Choices"][0]["Next"] == "CompletionFailed"
+    exhausted = {c.get("StringEquals"): c["Next"] for c in STATES["ErrorsExhausted"]["Choices"]}
+    assert exhausted == {None: "SafeResultAfterError", "complete": "CompletionFailed"}
+    assert STATES["ErrorsExhausted"]["Default"] == "SafeResultAfterError"
     assert STATES["CompletionFailed"]["Type"] == "Fail"
 
 
 def test_retries_after_errors_wait_a_jittered_time() -> None:
     for name in ("FirstErrorRound", "NextErrorRound"):
         assert STATES[name]["Parameters"]["waitSeconds.$"] == "States.MathRandom(10, 30)"
-    waits = [s for n, s in STATES.items() if n.startswith("WaitThen")]
-    assert len(waits) == 3
-    assert all(w["SecondsPath"] == "$.recovery.waitSeconds" for w in waits)
+        assert STATES[name]["Next"] == "WaitAfterError"
+    assert STATES["WaitAfterError"]["SecondsPath"] == "$.recovery.waitSeconds"
+    assert STATES["WaitAfterError"]["Next"] == "Resume"
 
 
 def test_resume_knows_every_step_that_can_fail_and_nothing_else_heartbeats() -> None:
     routes = {c.get("StringEquals"): c["Next"] for c in STATES["Resume"]["Choices"]}
     assert routes == {
-        None: "WaitThenReadHook",  # no decision yet
-        "settle": "WaitThenReadHook",
-        "complete": "WaitThenComplete",
-        "heartbeat": "WaitThenHeartbeat",
-        "check": "WaitThenHeartbeat",  # checks that could not run: a heartbeat, then a round
-        "wait": "WaitThenHeartbeat",
+        None: "ReadHook",  # no decision yet
+        "settle": "ReadHook",
+        "complete": "CompleteAction",
+        "heartbeat": "RecordHeartbeat",
+        "check": "RecordHeartbeat",  # checks that could not run: a heartbeat, then a round
+        "wait": "RecordHeartbeat",
     }
     assert STATES["Resume"]["Default"] == "SafeResultAfterError"
 
@@ -85,3 +91,10 @@ def test_every_state_is_reachable_and_every_next_exists() -> None:
         assert name in STATES, name
         todo += sorted(targets(STATES[name]))
     assert reached == set(STATES)
+
+
+def test_only_the_safe_result_after_errors_is_marked_as_such() -> None:
+    """CompleteFunction counts CompletedAfterError from this mark, not from ``$.error`` (which a
+    decided completion retried after an error also carries)."""
+    marked = {n for n, st in STATES.items() if st.get("Result", {}).get("afterError")}
+    assert marked == {"AbandonAfterError", "ContinueAfterError"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import io
 import json
-import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,18 +27,12 @@ from asg_lifecycle.reconcile import WaitingInstance
 from handlers import observability
 from handlers.observability import DIMENSIONS, UNITS, Metric, correlation_keys
 from tests.conftest import ROOT, load_event
+from tests.unit.conftest import Context
+from tests.unit.test_definition import STATES
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TOKEN = "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f"
 HANDLERS = ROOT / "src" / "handlers"
-
-
-@dataclass
-class Context:
-    function_name: str = "fn"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:fn"
-    aws_request_id: str = "req"
 
 
 @dataclass(frozen=True)
@@ -94,18 +87,6 @@ def emitted(capsys: pytest.CaptureFixture[str]) -> Any:
         return found
 
     return read
-
-
-@pytest.fixture
-def logs() -> Iterator[io.StringIO]:
-    """What the functions' Powertools logger writes (its handler's stream, swapped)."""
-    logger = observability.logger
-    stream = io.StringIO()
-    handlers = [h for h in logging.getLogger(logger.service).handlers if hasattr(h, "setStream")]
-    saved = [h.setStream(stream) for h in handlers]
-    yield stream
-    for handler, old in zip(handlers, saved, strict=True):
-        handler.setStream(old)
 
 
 @pytest.fixture(autouse=True)
@@ -230,15 +211,33 @@ def test_a_safe_result_after_an_error_is_counted_as_such(
 
     monkeypatch.setattr(complete, "client", lambda service: service)
     monkeypatch.setattr(complete.autoscaling, "complete", lambda c, a, r: None)
-    event = {
-        **_planned(_action()),
-        "error": {"Error": "States.TaskFailed", "Cause": "boom"},
-        "decision": {"next": "complete", "result": "ABANDON", "reason": "after an error"},
-    }
+    error = {"Error": "States.TaskFailed", "Cause": "boom"}
+    fallback = {**STATES["AbandonAfterError"]["Result"]}  # what the workflow sends
+    event = {**_planned(_action()), "error": error, "decision": fallback}
     complete.handler(event, Context())
     metrics = emitted()
     assert [m.value for m in _sent(metrics, Metric.COMPLETED_AFTER_ERROR)] == [1]
     assert [m.dimensions["Result"] for m in _sent(metrics, Metric.ACTIONS_COMPLETED)] == ["ABANDON"]
+
+
+def test_a_decided_completion_that_was_retried_after_an_error_is_not_a_fallback(
+    monkeypatch: pytest.MonkeyPatch, emitted: Any
+) -> None:
+    from handlers import complete  # noqa: PLC0415
+
+    monkeypatch.setattr(complete, "client", lambda service: service)
+    monkeypatch.setattr(complete.autoscaling, "complete", lambda c, a, r: None)
+    event = {  # CompleteAction failed once (Catch wrote $.error); checks had passed
+        **_planned(_action()),
+        "error": {"Error": "States.TaskFailed", "Cause": "boom"},
+        "decision": {"next": "complete", "result": "CONTINUE", "reason": "all checks passed"},
+    }
+    complete.handler(event, Context())
+    metrics = emitted()
+    assert _sent(metrics, Metric.COMPLETED_AFTER_ERROR) == []
+    assert [m.dimensions["Result"] for m in _sent(metrics, Metric.ACTIONS_COMPLETED)] == [
+        "CONTINUE"
+    ]
 
 
 def test_a_completion_after_the_hook_expired_is_counted_as_timed_out_not_completed(

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,14 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import load_event
-
-
-@dataclass
-class Context:
-    function_name: str = "start"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:start"
-    aws_request_id: str = "req"
+from tests.unit.conftest import Context
 
 
 @pytest.fixture
@@ -35,19 +25,6 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Any:
     from handlers import start  # noqa: PLC0415
 
     return start.handler
-
-
-@pytest.fixture
-def logs() -> Iterator[io.StringIO]:
-    """What the functions' Powertools logger writes (its handler's stream, swapped)."""
-    from handlers.observability import logger  # noqa: PLC0415
-
-    stream = io.StringIO()
-    handlers = [h for h in logging.getLogger(logger.service).handlers if hasattr(h, "setStream")]
-    saved = [h.setStream(stream) for h in handlers]
-    yield stream
-    for h, old in zip(handlers, saved, strict=True):
-        h.setStream(old)
 
 
 JSON = st.recursive(

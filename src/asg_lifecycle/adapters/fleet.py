@@ -35,14 +35,8 @@ def waiting_instances(client: Any, served: ServedGroups) -> list[WaitingInstance
 
 
 def _warm_pool_instances(client: Any, group_name: str) -> list[dict[str, Any]]:
-    instances: list[dict[str, Any]] = []
-    query: dict[str, Any] = {"AutoScalingGroupName": group_name}
-    while True:  # DescribeWarmPool has no paginator in botocore
-        page = client.describe_warm_pool(**query)
-        instances += page.get("Instances", [])
-        if not page.get("NextToken"):
-            return instances
-        query["NextToken"] = page["NextToken"]
+    pages = client.get_paginator("describe_warm_pool").paginate(AutoScalingGroupName=group_name)
+    return [instance for page in pages for instance in page.get("Instances", [])]
 
 
 def lifecycle_hooks(client: Any, group_name: str) -> list[Hook]:

@@ -39,11 +39,6 @@ CATALOGUE: dict[str, type[Check]] = {
 }
 
 
-def names_for(transition: Transition) -> frozenset[str]:
-    """The checks that make sense for a transition (and so may be configured for it)."""
-    return frozenset(name for name, check in CATALOGUE.items() if transition in check.transitions)
-
-
 def allowed_for(transition: Transition) -> dict[str, ParamsValidator]:
     """What :func:`asg_lifecycle.config.read_config` needs: each allowed check's validation."""
     return {

@@ -6,7 +6,7 @@ for that instance with validated params and a memo, the way a round of the workf
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +38,41 @@ class Account:
             make: Any = boto3.client
             self._clients[service] = make(service, region_name=REGION)
         return self._clients[service]
+
+    def group(self, load_balancers: Sequence[str] = (), target_groups: Sequence[str] = ()) -> None:
+        """The instance's Auto Scaling group, empty: the load-balancer checks read only its
+        Classic Load Balancer names and target group ARNs."""
+        autoscaling = self.client("autoscaling")
+        autoscaling.create_launch_configuration(
+            LaunchConfigurationName="web-lc", ImageId=AMI, InstanceType="t3.micro"
+        )
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=self.group_name,
+            LaunchConfigurationName="web-lc",
+            MinSize=0,
+            MaxSize=1,
+            DesiredCapacity=0,
+            AvailabilityZones=[f"{REGION}a"],
+            LoadBalancerNames=list(load_balancers),
+            TargetGroupARNs=list(target_groups),
+        )
+
+    def other_instance(self) -> str:
+        """A second running instance in the account."""
+        ec2 = self.client("ec2")
+        instance_id: str = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1)["Instances"][0][
+            "InstanceId"
+        ]
+        return instance_id
+
+    def load_balancer(self, name: str) -> str:
+        """A Classic Load Balancer (HTTP 80 -> 8080) in the instance's zone."""
+        self.client("elb").create_load_balancer(
+            LoadBalancerName=name,
+            Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}],
+            AvailabilityZones=[f"{REGION}a"],
+        )
+        return name
 
     def action(self, transition: Transition = Transition.LAUNCHING) -> LifecycleAction:
         return LifecycleAction(

@@ -44,17 +44,6 @@ def join(aws: Account, instance_id: str | None = None, cluster: str = CLUSTER) -
     return arn
 
 
-def other_instance(aws: Account) -> str:
-    """A second running EC2 instance in the account."""
-    ec2 = aws.client("ec2")
-    mine = ec2.describe_instances(InstanceIds=[aws.instance_id])["Reservations"][0]["Instances"]
-    image = mine[0]["ImageId"]
-    instance_id: str = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0][
-        "InstanceId"
-    ]
-    return instance_id
-
-
 def backend() -> Any:
     return ecs_backends[DEFAULT_ACCOUNT_ID][REGION]
 
@@ -95,7 +84,7 @@ def ecs_listing(monkeypatch: pytest.MonkeyPatch) -> None:
 def cluster(aws: Account) -> str:
     """The cluster ``web``, with another instance already registered (listed first by moto)."""
     aws.client("ecs").create_cluster(clusterName=CLUSTER)
-    join(aws, other_instance(aws))
+    join(aws, aws.other_instance())
     return CLUSTER
 
 

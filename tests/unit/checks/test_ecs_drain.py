@@ -36,7 +36,6 @@ from tests.unit.checks.test_ecs_container_instance import (
     ecs_listing,
     fail_calls,
     join,
-    other_instance,
     record,
 )
 
@@ -54,7 +53,7 @@ def cluster(aws: Account) -> str:
     ecs.register_task_definition(
         family="app", containerDefinitions=[{"name": "app", "image": "app:1", "memory": 64}]
     )
-    start(aws, join(aws, other_instance(aws)))
+    start(aws, join(aws, aws.other_instance()))
     return CLUSTER
 
 

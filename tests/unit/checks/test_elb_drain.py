@@ -10,7 +10,6 @@ deregistration currently in progress.", is patched in by the test that needs it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from unittest import mock
 
 import pytest
@@ -19,35 +18,7 @@ from botocore.exceptions import ClientError
 from asg_lifecycle.checks.elb_drain import ElbDrainCheck
 from asg_lifecycle.params import InvalidParams
 from asg_lifecycle.policy import Verdict
-from tests.unit.checks.conftest import REGION, Account, Ask
-
-
-def _load_balancer(aws: Account, name: str) -> str:
-    aws.client("elb").create_load_balancer(
-        LoadBalancerName=name,
-        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}],
-        AvailabilityZones=[f"{REGION}a"],
-    )
-    return name
-
-
-def _group(aws: Account, load_balancers: Sequence[str] = ()) -> None:
-    """The instance's Auto Scaling group, empty: the check only reads its load balancer list."""
-    described = aws.client("ec2").describe_instances(InstanceIds=[aws.instance_id])
-    image = described["Reservations"][0]["Instances"][0]["ImageId"]  # describe_images is slow
-    autoscaling = aws.client("autoscaling")
-    autoscaling.create_launch_configuration(
-        LaunchConfigurationName="web-lc", ImageId=image, InstanceType="t3.micro"
-    )
-    autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName=aws.group_name,
-        LaunchConfigurationName="web-lc",
-        MinSize=0,
-        MaxSize=1,
-        DesiredCapacity=0,
-        AvailabilityZones=[f"{REGION}a"],
-        LoadBalancerNames=list(load_balancers),
-    )
+from tests.unit.checks.conftest import Account, Ask
 
 
 def _register(aws: Account, name: str, instance_id: str | None = None) -> None:
@@ -63,15 +34,15 @@ def _deregister(aws: Account, name: str) -> None:
 
 
 def test_group_without_classic_load_balancers_passes(aws: Account, ask: Ask) -> None:
-    _group(aws)
+    aws.group()
     answer = ask(ElbDrainCheck)
     assert answer.status is Verdict.PASS
     assert answer.reason == "the group has no classic load balancers"
 
 
 def test_still_registered_waits_then_passes_once_deregistered(aws: Account, ask: Ask) -> None:
-    web, api = _load_balancer(aws, "web-clb"), _load_balancer(aws, "api-clb")
-    _group(aws, [web, api])
+    web, api = aws.load_balancer("web-clb"), aws.load_balancer("api-clb")
+    aws.group(load_balancers=[web, api])
     _register(aws, web)
     _register(aws, api)
 
@@ -95,12 +66,9 @@ def test_still_registered_waits_then_passes_once_deregistered(aws: Account, ask:
 def test_never_registered_instance_is_drained(aws: Account, ask: Ask) -> None:
     """Only this instance counts: another instance registered with the load balancer does not
     hold the termination."""
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
-    ec2 = aws.client("ec2")
-    described = ec2.describe_instances(InstanceIds=[aws.instance_id])
-    image = described["Reservations"][0]["Instances"][0]["ImageId"]
-    other = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
+    other = aws.other_instance()
     _register(aws, clb, other)
     answer = ask(ElbDrainCheck)
     assert answer.status is Verdict.PASS, answer.reason
@@ -112,8 +80,8 @@ def test_connection_draining_waits_with_the_load_balancers_description(
 ) -> None:
     """moto deregisters at once (no connection draining): DescribeInstanceHealth is patched
     (this test only) to answer what AWS does while the draining timeout runs."""
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
     draining = {
         "InstanceStates": [
             {
@@ -133,8 +101,8 @@ def test_connection_draining_waits_with_the_load_balancers_description(
 
 
 def test_deleted_load_balancer_has_nothing_to_drain(aws: Account, ask: Ask) -> None:
-    web, old = _load_balancer(aws, "web-clb"), _load_balancer(aws, "old-clb")
-    _group(aws, [web, old])
+    web, old = aws.load_balancer("web-clb"), aws.load_balancer("old-clb")
+    aws.group(load_balancers=[web, old])
     _register(aws, old)
     aws.client("elb").delete_load_balancer(LoadBalancerName=old)
     answer = ask(ElbDrainCheck)
@@ -147,8 +115,8 @@ def test_deleted_load_balancer_has_nothing_to_drain(aws: Account, ask: Ask) -> N
 
 
 def test_deleted_load_balancer_does_not_hide_one_still_draining(aws: Account, ask: Ask) -> None:
-    web, old = _load_balancer(aws, "web-clb"), _load_balancer(aws, "old-clb")
-    _group(aws, [web, old])
+    web, old = aws.load_balancer("web-clb"), aws.load_balancer("old-clb")
+    aws.group(load_balancers=[web, old])
     _register(aws, web)
     aws.client("elb").delete_load_balancer(LoadBalancerName=old)
     answer = ask(ElbDrainCheck)
@@ -160,8 +128,8 @@ def test_deleted_load_balancer_does_not_hide_one_still_draining(aws: Account, as
 def test_access_point_not_found_spelling_counts_as_deleted(aws: Account, ask: Ask) -> None:
     """Patched: moto answers LoadBalancerNotFound; AccessPointNotFound, the API reference's name
     for the error, is accepted too."""
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
     gone = ClientError(
         {"Error": {"Code": "AccessPointNotFound", "Message": "patched"}}, "DescribeInstanceHealth"
     )
@@ -182,8 +150,8 @@ def test_unknown_group_passes(aws: Account, ask: Ask) -> None:
 def test_transient_error_propagates_so_the_round_waits(aws: Account, ask: Ask) -> None:
     """Patched: moto does not throttle. Any error but a missing load balancer is raised, and
     run_round turns it into WAIT: an unknown answer never counts as drained."""
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
     throttled = ClientError(
         {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "DescribeInstanceHealth"
     )

@@ -11,7 +11,6 @@ so). A deleted load balancer answers ``LoadBalancerNotFound``, as on AWS.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 from unittest import mock
 
@@ -21,35 +20,7 @@ from botocore.exceptions import ClientError
 from asg_lifecycle.checks.elb_health import ElbHealthCheck
 from asg_lifecycle.params import InvalidParams
 from asg_lifecycle.policy import Verdict
-from tests.unit.checks.conftest import REGION, Account, Ask
-
-
-def _load_balancer(aws: Account, name: str) -> str:
-    aws.client("elb").create_load_balancer(
-        LoadBalancerName=name,
-        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}],
-        AvailabilityZones=[f"{REGION}a"],
-    )
-    return name
-
-
-def _group(aws: Account, load_balancers: Sequence[str] = ()) -> None:
-    """The instance's Auto Scaling group, empty: the check only reads its load balancer list."""
-    described = aws.client("ec2").describe_instances(InstanceIds=[aws.instance_id])
-    image = described["Reservations"][0]["Instances"][0]["ImageId"]  # describe_images is slow
-    autoscaling = aws.client("autoscaling")
-    autoscaling.create_launch_configuration(
-        LaunchConfigurationName="web-lc", ImageId=image, InstanceType="t3.micro"
-    )
-    autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName=aws.group_name,
-        LaunchConfigurationName="web-lc",
-        MinSize=0,
-        MaxSize=1,
-        DesiredCapacity=0,
-        AvailabilityZones=[f"{REGION}a"],
-        LoadBalancerNames=list(load_balancers),
-    )
+from tests.unit.checks.conftest import Account, Ask
 
 
 def _register(aws: Account, name: str) -> None:
@@ -68,7 +39,7 @@ def _error(code: str, operation: str) -> ClientError:
 
 
 def test_group_without_classic_load_balancers_passes(aws: Account, ask: Ask) -> None:
-    _group(aws)
+    aws.group()
     answer = ask(ElbHealthCheck)
     assert answer.status is Verdict.PASS
     assert answer.reason == "the group has no classic load balancers"
@@ -79,8 +50,8 @@ def test_unregistered_instance_is_registered_then_passes_once_in_service(
 ) -> None:
     """Pending:Wait: Auto Scaling has not registered the instance, so the check does, waits one
     round, and passes when the load balancer reports it InService."""
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
 
     first = ask(ElbHealthCheck)
     assert first.status is Verdict.WAIT
@@ -96,8 +67,8 @@ def test_unregistered_instance_is_registered_then_passes_once_in_service(
 
 
 def test_register_false_waits_and_registers_nothing(aws: Account, ask: Ask) -> None:
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
     answer = ask(ElbHealthCheck, {"register": False})
     assert answer.status is Verdict.WAIT
     assert answer.reason == "web-clb: instance not registered (register is false)"
@@ -105,8 +76,8 @@ def test_register_false_waits_and_registers_nothing(aws: Account, ask: Ask) -> N
 
 
 def test_register_false_passes_once_something_else_registered_it(aws: Account, ask: Ask) -> None:
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
     _register(aws, clb)
     answer = ask(ElbHealthCheck, {"register": False})
     assert answer.status is Verdict.PASS, answer.reason
@@ -114,8 +85,8 @@ def test_register_false_passes_once_something_else_registered_it(aws: Account, a
 
 
 def test_every_load_balancer_must_report_in_service(aws: Account, ask: Ask) -> None:
-    web, api = _load_balancer(aws, "web-clb"), _load_balancer(aws, "api-clb")
-    _group(aws, [web, api])
+    web, api = aws.load_balancer("web-clb"), aws.load_balancer("api-clb")
+    aws.group(load_balancers=[web, api])
     _register(aws, web)
     answer = ask(ElbHealthCheck, {"register": False})
     assert answer.status is Verdict.WAIT
@@ -130,8 +101,8 @@ def test_every_load_balancer_must_report_in_service(aws: Account, ask: Ask) -> N
 
 def test_stopped_instance_is_out_of_service_and_waits(aws: Account, ask: Ask) -> None:
     """moto itself reports a registered stopped instance OutOfService (reason codes N/A)."""
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
     _register(aws, clb)
     aws.client("ec2").stop_instances(InstanceIds=[aws.instance_id])
     answer = ask(ElbHealthCheck)
@@ -157,8 +128,8 @@ def test_not_in_service_waits_with_the_load_balancers_reason(
 ) -> None:
     """moto has no health checker and reports N/A reasons: DescribeInstanceHealth is patched
     (this test only) to answer what AWS does. A listed instance is never registered again."""
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
     elb = aws.client("elb")
     reported = {
         "InstanceStates": [
@@ -183,8 +154,8 @@ def test_not_in_service_waits_with_the_load_balancers_reason(
 def test_deleted_load_balancer_is_skipped(aws: Account, ask: Ask) -> None:
     """A load balancer deleted but still listed by the group serves nothing: it cannot hold the
     launch, and it is named in details."""
-    web, old = _load_balancer(aws, "web-clb"), _load_balancer(aws, "old-clb")
-    _group(aws, [web, old])
+    web, old = aws.load_balancer("web-clb"), aws.load_balancer("old-clb")
+    aws.group(load_balancers=[web, old])
     aws.client("elb").delete_load_balancer(LoadBalancerName=old)
 
     first = ask(ElbHealthCheck)
@@ -200,8 +171,8 @@ def test_deleted_load_balancer_is_skipped(aws: Account, ask: Ask) -> None:
 
 
 def test_every_load_balancer_deleted_passes(aws: Account, ask: Ask) -> None:
-    old = _load_balancer(aws, "old-clb")
-    _group(aws, [old])
+    old = aws.load_balancer("old-clb")
+    aws.group(load_balancers=[old])
     aws.client("elb").delete_load_balancer(LoadBalancerName=old)
     answer = ask(ElbHealthCheck)
     assert answer.status is Verdict.PASS
@@ -216,8 +187,8 @@ def test_load_balancer_deleted_between_reading_and_registering_is_skipped(
     """Patched: the race cannot be staged on moto (whose RegisterInstancesWithLoadBalancer on a
     missing load balancer fails with an internal error, not LoadBalancerNotFound). Both spellings
     of the error code count."""
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
     gone = _error(code, "RegisterInstancesWithLoadBalancer")
     with mock.patch.object(
         aws.client("elb"), "register_instances_with_load_balancer", side_effect=gone
@@ -237,8 +208,8 @@ def test_unknown_group_waits(aws: Account, ask: Ask) -> None:
 def test_transient_error_propagates_so_the_round_waits(aws: Account, ask: Ask) -> None:
     """Patched: moto does not throttle. Any error but a missing load balancer is raised, and
     run_round turns it into WAIT."""
-    clb = _load_balancer(aws, "web-clb")
-    _group(aws, [clb])
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
     throttled = _error("Throttling", "DescribeInstanceHealth")
     with (
         mock.patch.object(aws.client("elb"), "describe_instance_health", side_effect=throttled),

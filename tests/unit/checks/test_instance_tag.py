@@ -64,10 +64,7 @@ def test_custom_value_and_terminate_transition(aws: Account, ask: Ask) -> None:
 
 
 def test_only_this_instance_and_this_exact_key_count(aws: Account, ask: Ask) -> None:
-    ec2 = aws.client("ec2")
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    other = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
-    _tag(aws, "ready", instance_id=other["InstanceId"])
+    _tag(aws, "ready", instance_id=aws.other_instance())
     _tag(aws, "ready", key="lifecycle-old")
     _tag(aws, "ready", key="Lifecycle")
     answer = ask(InstanceTagCheck, KEY)

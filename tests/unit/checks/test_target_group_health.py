@@ -9,7 +9,6 @@ instance are patched in where a test needs them (each such test says so).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 from unittest import mock
 
@@ -19,7 +18,7 @@ from botocore.exceptions import ClientError
 from asg_lifecycle.checks.target_group_health import TargetGroupHealthCheck
 from asg_lifecycle.params import InvalidParams
 from asg_lifecycle.policy import Verdict
-from tests.unit.checks.conftest import REGION, Account, Ask
+from tests.unit.checks.conftest import Account, Ask
 
 
 def _target_group(aws: Account, name: str, port: int = 8080) -> str:
@@ -29,25 +28,6 @@ def _target_group(aws: Account, name: str, port: int = 8080) -> str:
     )
     arn: str = created["TargetGroups"][0]["TargetGroupArn"]
     return arn
-
-
-def _group(aws: Account, target_groups: Sequence[str] = ()) -> None:
-    """The instance's Auto Scaling group, empty: the check only reads its target group list."""
-    described = aws.client("ec2").describe_instances(InstanceIds=[aws.instance_id])
-    image = described["Reservations"][0]["Instances"][0]["ImageId"]  # describe_images is slow
-    autoscaling = aws.client("autoscaling")
-    autoscaling.create_launch_configuration(
-        LaunchConfigurationName="web-lc", ImageId=image, InstanceType="t3.micro"
-    )
-    autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName=aws.group_name,
-        LaunchConfigurationName="web-lc",
-        MinSize=0,
-        MaxSize=1,
-        DesiredCapacity=0,
-        AvailabilityZones=[f"{REGION}a"],
-        TargetGroupARNs=list(target_groups),
-    )
 
 
 def _register(aws: Account, arn: str) -> None:
@@ -60,7 +40,7 @@ def _targets(aws: Account, arn: str) -> list[dict[str, Any]]:
 
 
 def test_group_without_target_groups_passes(aws: Account, ask: Ask) -> None:
-    _group(aws)
+    aws.group()
     answer = ask(TargetGroupHealthCheck)
     assert answer.status is Verdict.PASS
     assert answer.reason == "the group has no target groups"
@@ -72,7 +52,7 @@ def test_unregistered_instance_is_registered_on_the_target_group_port_then_passe
     """Pending:Wait: Auto Scaling has not registered the instance, so the check does (port
     omitted, so the target group's port), waits one round, and passes once it is healthy."""
     arn = _target_group(aws, "web", port=8080)
-    _group(aws, [arn])
+    aws.group(target_groups=[arn])
 
     first = ask(TargetGroupHealthCheck)
     assert first.status is Verdict.WAIT
@@ -89,7 +69,7 @@ def test_unregistered_instance_is_registered_on_the_target_group_port_then_passe
 
 def test_register_false_waits_and_registers_nothing(aws: Account, ask: Ask) -> None:
     arn = _target_group(aws, "web")
-    _group(aws, [arn])
+    aws.group(target_groups=[arn])
     answer = ask(TargetGroupHealthCheck, {"register": False})
     assert answer.status is Verdict.WAIT
     assert answer.reason == "web: instance not registered (register is false)"
@@ -98,7 +78,7 @@ def test_register_false_waits_and_registers_nothing(aws: Account, ask: Ask) -> N
 
 def test_register_false_passes_once_something_else_registered_it(aws: Account, ask: Ask) -> None:
     arn = _target_group(aws, "web")
-    _group(aws, [arn])
+    aws.group(target_groups=[arn])
     _register(aws, arn)
     answer = ask(TargetGroupHealthCheck, {"register": False})
     assert answer.status is Verdict.PASS, answer.reason
@@ -107,7 +87,7 @@ def test_register_false_passes_once_something_else_registered_it(aws: Account, a
 
 def test_every_target_group_must_be_healthy(aws: Account, ask: Ask) -> None:
     web, api = _target_group(aws, "web"), _target_group(aws, "api", port=9090)
-    _group(aws, [web, api])
+    aws.group(target_groups=[web, api])
     _register(aws, web)
     answer = ask(TargetGroupHealthCheck, {"register": False})
     assert answer.status is Verdict.WAIT
@@ -123,7 +103,7 @@ def test_every_target_group_must_be_healthy(aws: Account, ask: Ask) -> None:
 def test_stopped_instance_is_unused_and_waits(aws: Account, ask: Ask) -> None:
     """moto itself reports a registered stopped instance as unused (Target.InvalidState)."""
     arn = _target_group(aws, "web")
-    _group(aws, [arn])
+    aws.group(target_groups=[arn])
     _register(aws, arn)
     aws.client("ec2").stop_instances(InstanceIds=[aws.instance_id])
     answer = ask(TargetGroupHealthCheck)
@@ -151,7 +131,7 @@ def test_registered_but_not_healthy_waits_with_the_load_balancers_reason(
     """moto has no health checker: DescribeTargetHealth is patched (this test only) to report
     the state a real load balancer would. A registered instance is never registered again."""
     arn = _target_group(aws, "web")
-    _group(aws, [arn])
+    aws.group(target_groups=[arn])
     elbv2 = aws.client("elbv2")
     reported = {
         "TargetHealthDescriptions": [
@@ -175,7 +155,7 @@ def test_every_registration_of_the_instance_must_be_healthy(aws: Account, ask: A
     """Patched (moto has no health checker): the instance on two ports, one unhealthy; another
     instance's health is not the check's business."""
     arn = _target_group(aws, "web")
-    _group(aws, [arn])
+    aws.group(target_groups=[arn])
 
     def entry(instance: str, port: int, state: str) -> dict[str, Any]:
         health = (
@@ -207,7 +187,7 @@ def test_deleted_target_group_is_skipped(aws: Account, ask: Ask) -> None:
     """A target group deleted but still listed by the group serves nothing: it cannot hold the
     launch, and it is named in details."""
     web, old = _target_group(aws, "web"), _target_group(aws, "old")
-    _group(aws, [web, old])
+    aws.group(target_groups=[web, old])
     aws.client("elbv2").delete_target_group(TargetGroupArn=old)
     _register(aws, web)
     answer = ask(TargetGroupHealthCheck)
@@ -220,7 +200,7 @@ def test_deleted_target_group_is_not_a_reason_to_wait_while_another_is(
     aws: Account, ask: Ask
 ) -> None:
     web, old = _target_group(aws, "web"), _target_group(aws, "old")
-    _group(aws, [web, old])
+    aws.group(target_groups=[web, old])
     aws.client("elbv2").delete_target_group(TargetGroupArn=old)
     answer = ask(TargetGroupHealthCheck)
     assert answer.status is Verdict.WAIT
@@ -230,7 +210,7 @@ def test_deleted_target_group_is_not_a_reason_to_wait_while_another_is(
 
 def test_every_target_group_deleted_passes(aws: Account, ask: Ask) -> None:
     old = _target_group(aws, "old")
-    _group(aws, [old])
+    aws.group(target_groups=[old])
     aws.client("elbv2").delete_target_group(TargetGroupArn=old)
     answer = ask(TargetGroupHealthCheck)
     assert answer.status is Verdict.PASS
@@ -249,7 +229,7 @@ def test_transient_error_propagates_so_the_round_waits(aws: Account, ask: Ask) -
     """Patched: moto does not throttle. Any error but TargetGroupNotFound is raised, and
     run_round turns it into WAIT."""
     arn = _target_group(aws, "web")
-    _group(aws, [arn])
+    aws.group(target_groups=[arn])
     throttled = ClientError(
         {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "DescribeTargetHealth"
     )
