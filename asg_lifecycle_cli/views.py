@@ -227,7 +227,7 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
         elif kind == "TaskStateExited":
             exited = state_document(event["stateExitedEventDetails"].get("output"))
             if exited is not None:
-                entries.extend(_after_task(at, event["stateExitedEventDetails"]["name"], exited))
+                entries.extend(_after_task(at, exited))
         elif kind == "PassStateExited" and event["stateExitedEventDetails"]["name"].endswith(
             "ErrorRound"
         ):
@@ -254,43 +254,52 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
     return entries
 
 
-def _after_task(at: datetime, task: str, doc: Mapping[str, Any]) -> list[Entry]:
+def _after_task(at: datetime, doc: Mapping[str, Any]) -> list[Entry]:
+    """What a task did (its document's ``ran``, in order), an entry each."""
     decision = doc.get("decision", {})
     following = _decision_text(decision)
-    if task == "ReadHook":
-        plan = doc.get("plan")
-        if isinstance(plan, dict):
-            checks = ", ".join(c["name"] for c in plan.get("checks", [])) or "none"
-            return [
-                Entry(
-                    at,
-                    f"hook read: HeartbeatTimeout {plan['heartbeatTimeout']} s, DefaultResult "
-                    f"{plan['defaultResult']}, poll {plan['pollSeconds']} s, checks {checks}",
-                    [
-                        f"gives up at {plan['giveUpAt']} ({plan['onTimeout']}); "
-                        f"global timeout {plan['globalDeadline']}"
-                    ],
-                )
+    entries: list[Entry] = []
+    for work in doc.get("ran", []):
+        if work == "read-hook":
+            entries.append(_hook_read(at, doc, following))
+        elif work == "checks":
+            rounds = doc.get("progress", {}).get("rounds", "?")
+            results = [
+                f"{c.get('name')}: {c.get('status')} - {c.get('reason', '')} "
+                f"({c.get('durationMs', 0)} ms)"
+                for c in doc.get("checks", [])
             ]
-        return [Entry(at, f"hook read: {following}")]
-    if task == "RunChecks":
-        rounds = doc.get("progress", {}).get("rounds", "?")
-        results = [
-            f"{c.get('name')}: {c.get('status')} - {c.get('reason', '')} "
-            f"({c.get('durationMs', 0)} ms)"
-            for c in doc.get("checks", [])
-        ]
-        if decision.get("next") == "wait":  # the checks below say why
-            following = f"not ready, next round in {decision.get('waitSeconds')} s"
-        return [Entry(at, f"round {rounds}: {following}", results)]
-    if task == "RecordHeartbeat":
-        if "outcome" in doc:
-            return [Entry(at, "heartbeat not sent: " + _outcome_text(doc["outcome"]))]
-        expires = doc.get("progress", {}).get("hookExpiresAt")
-        return [Entry(at, f"heartbeat recorded: hook now expires at {expires}")]
-    if task == "CompleteAction":
-        return [Entry(at, "completion: " + _outcome_text(doc.get("outcome")))]
-    return [Entry(at, f"{task}: {following}")]
+            then = following
+            if decision.get("next") == "wait":  # the checks below say why
+                then = f"not ready, next round in {decision.get('waitSeconds')} s"
+            elif "complete" in doc.get("ran", []):
+                then = "complete"
+            entries.append(Entry(at, f"round {rounds}: {then}", results))
+        elif work == "heartbeat":
+            if "outcome" in doc:
+                entries.append(Entry(at, "heartbeat not sent: " + _outcome_text(doc["outcome"])))
+            else:
+                expires = doc.get("progress", {}).get("hookExpiresAt")
+                entries.append(Entry(at, f"heartbeat recorded: hook now expires at {expires}"))
+        elif work == "complete":
+            entries.append(Entry(at, "completion: " + _outcome_text(doc.get("outcome"))))
+    return entries
+
+
+def _hook_read(at: datetime, doc: Mapping[str, Any], following: str) -> Entry:
+    plan = doc.get("plan")
+    if not isinstance(plan, dict):
+        return Entry(at, f"hook read: {following}")
+    checks = ", ".join(c["name"] for c in plan.get("checks", [])) or "none"
+    return Entry(
+        at,
+        f"hook read: HeartbeatTimeout {plan['heartbeatTimeout']} s, DefaultResult "
+        f"{plan['defaultResult']}, poll {plan['pollSeconds']} s, checks {checks}",
+        [
+            f"gives up at {plan['giveUpAt']} ({plan['onTimeout']}); "
+            f"global timeout {plan['globalDeadline']}"
+        ],
+    )
 
 
 def _decision_text(decision: Mapping[str, Any]) -> str:

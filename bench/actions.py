@@ -8,9 +8,9 @@ Auto Scaling API calls, Lambda invocations and Step Functions state transitions 
 heartbeats beside the minimum (``ceil(wait / usable heartbeat budget)``), the request cost at list
 prices, and the latency from the moment the checks would pass to CompleteLifecycleAction.
 
-Beside each, a fixed-interval baseline: the same loop with a heartbeat on every poll (one more
-Lambda task and Choice per round, one RecordLifecycleActionHeartbeat per round), computed from the
-measured run: ``rounds`` heartbeats instead of the measured ones.
+Beside each, a fixed-interval baseline: a workflow of one task per step that routes after every
+task and heartbeats on every poll (:func:`baseline`), for the same number of rounds as the
+measured run.
 
 Then the latency of a readiness signal at ``pollSeconds: 5`` (the shortest poll): the way to
 make completion near-immediate. Writes ``bench/results/actions.json``.
@@ -36,8 +36,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CHECK_SECONDS = (60, 1800, 21_600)
 HEARTBEAT_TIMEOUTS = (60, 300, 3600)
 POLL = 30
-# A heartbeat in lifecycle.asl.json: RecordHeartbeat (task) + Route (choice).
-TRANSITIONS_PER_HEARTBEAT = 2
+# The baseline workflow's states: ReadHook, Route; per round Wait (none before the first),
+# RunChecks, Route, RecordHeartbeat, Route; then CompleteAction, Route, Done.
+BASELINE_TRANSITIONS_PER_ROUND = 5
+BASELINE_TRANSITIONS_FIXED = 2 - 1 + 3
 
 
 def _instance_of(payload: Any) -> str | None:
@@ -88,12 +90,8 @@ def measure(check_seconds: int, heartbeat_timeout: int, poll: int = POLL) -> dic
         "state_transitions": transitions,
         "heartbeats": heartbeats,
     }
-    baseline = {
-        "autoscaling_calls": autoscaling - heartbeats + rounds,
-        "lambda_invocations": len(mine) - heartbeats + rounds,
-        "state_transitions": transitions + TRANSITIONS_PER_HEARTBEAT * (rounds - heartbeats),
-        "heartbeats": rounds,
-    }
+    starts = sum(1 for i in mine if i.function == "StartFunction")
+    base = baseline(rounds, starts, autoscaling - heartbeats)
     return {
         "check_seconds": check_seconds,
         "heartbeat_timeout": heartbeat_timeout,
@@ -107,8 +105,21 @@ def measure(check_seconds: int, heartbeat_timeout: int, poll: int = POLL) -> dic
         if possible and action.ended_at
         else None,
         "ours": {**ours, "usd": _usd(ours)},
-        "baseline": {**baseline, "usd": _usd(baseline)},
-        "transitions_vs_baseline": round(transitions / baseline["state_transitions"], 2),
+        "baseline": {**base, "usd": _usd(base)},
+        "transitions_vs_baseline": round(transitions / base["state_transitions"], 2),
+    }
+
+
+def baseline(rounds: int, starts: int, other_autoscaling_calls: int) -> dict[str, int]:
+    """What the baseline spends on an action of ``rounds`` rounds: a heartbeat every round, a
+    Lambda invocation per step (StartFunction's ``starts``, ReadHook, a RunChecks and a
+    RecordHeartbeat per round, CompleteAction), and the same Auto Scaling calls besides
+    heartbeats (hook read, completion) as the measured run."""
+    return {
+        "autoscaling_calls": other_autoscaling_calls + rounds,
+        "lambda_invocations": starts + 2 + 2 * rounds,
+        "state_transitions": BASELINE_TRANSITIONS_FIXED + BASELINE_TRANSITIONS_PER_ROUND * rounds,
+        "heartbeats": rounds,
     }
 
 

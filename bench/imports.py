@@ -38,10 +38,9 @@ BUILD = ROOT / ".aws-sam" / "build"
 # Handler -> the clients its first call creates.
 HANDLERS: dict[str, list[str]] = {
     "handlers.start": ["stepfunctions", "autoscaling"],  # autoscaling: tag mode only
-    "handlers.read_hook": ["autoscaling"],
-    "handlers.run_checks": ["ec2"],  # the default launch check, instance-status
-    "handlers.heartbeat": ["autoscaling"],
-    "handlers.complete": ["autoscaling"],
+    # the first call reads the hook and runs the first round (instance-status, the default
+    # launch check)
+    "handlers.advance": ["autoscaling", "ec2"],
     "handlers.reconcile": ["autoscaling", "stepfunctions"],
 }
 # What each library choice costs a cold start (code timed in a fresh interpreter).

@@ -79,9 +79,11 @@ def per_action(data: dict[str, Any]) -> list[str]:
         "## Per lifecycle action",
         "",
         f"`python -m bench.actions` on {data['machine']}: one launch on the local emulation "
-        f"(the real definition and handlers, virtual time), poll {POLL} s. The baseline is the "
-        "same loop heartbeating on every poll (computed from the same run: one more Lambda task "
-        "and Choice and one RecordLifecycleActionHeartbeat per round). Costs are Step Functions "
+        f"(the real definition and handlers, virtual time), poll {POLL} s. The baseline is a "
+        "fixed-interval workflow that heartbeats on every poll, with one task per step and a "
+        "Choice after each (ReadHook, Route; per round Wait, RunChecks, Route, RecordHeartbeat, "
+        "Route; then CompleteAction, Route, Done), for the same rounds as the measured run "
+        "(`bench.actions.baseline`). Costs are Step Functions "
         f"Standard transitions (${USD_PER_STATE_TRANSITION * 1000:.3f} per 1,000) and Lambda "
         f"requests (${USD_PER_LAMBDA_REQUEST * 1e6:.2f} per million), us-east-1 list prices, "
         "without Lambda duration.",
@@ -107,6 +109,11 @@ def per_action(data: dict[str, Any]) -> list[str]:
         r["ours"]["heartbeats"] - r["heartbeats_minimum"] for r in data["matrix"]
     )
     worst_ratio = max(r["transitions_vs_baseline"] for r in data["matrix"])
+    over_half = [  # exact counts, not the rounded ratio
+        r
+        for r in data["matrix"]
+        if 2 * r["ours"]["state_transitions"] > r["baseline"]["state_transitions"]
+    ]
     lines += [
         "",
         "Targets: heartbeats within one of the minimum (`ceil(wait / usable budget)` less the "
@@ -114,19 +121,17 @@ def per_action(data: dict[str, Any]) -> list[str]:
         f"the largest jitter): worst excess here {worst_heartbeats} — "
         f"{'met' if worst_heartbeats <= 1 else 'missed'}. Transitions at most half the "
         f"baseline's: worst ratio {worst_ratio} — "
-        f"{'met' if worst_ratio <= 0.5 else 'missed'}.",
+        f"{'missed' if over_half else 'met'}.",
+        "",
+        "Why about half: here a round is a Wait and a task (which runs the checks and, only when "
+        "due, the heartbeat or the completion in the same invocation), and the workflow's one "
+        "Choice comes after three rounds and then every two: 2.5 transitions a round against the "
+        "baseline's 5. An action that ends on the first of two rounds runs on through a 1-second "
+        "Wait and a task that does nothing to reach the Choice (two transitions, one Lambda "
+        "request); the first three rounds share one Choice, so that no action of two rounds or "
+        "more spends more than half the baseline's transitions.",
         "",
     ]
-    if worst_ratio > 0.5:
-        lines += [
-            "Why the transition target is missed: a round of checks is three transitions here "
-            "(Wait, RunChecks, Route) against the baseline's five (plus its heartbeat task and "
-            "Choice), so with checks polled every 30 s the ratio cannot fall below 3/5 however "
-            "few heartbeats are sent. Getting to half needs fewer states per round (a round "
-            "without a Choice) or fewer rounds (a longer poll, or a readiness signal instead of "
-            "polling); the heartbeat side is already at its minimum.",
-            "",
-        ]
     return lines
 
 

@@ -295,8 +295,7 @@ def _timeline(aws: LocalAws, t0: float) -> list[tuple[float, str, str]]:
             )
     for inv in aws.runtime.invocations:
         described = _describe_invocation(inv.function, inv.payload, inv.result, inv.error)
-        if described:
-            instance, text = described
+        for instance, text in described:
             lines.append((inv.at.timestamp() - t0, 1, instance, text))
     lines.sort(key=lambda line: (line[0], line[1]))
     return [(at, instance, text) for at, _, instance, text in lines]
@@ -304,55 +303,60 @@ def _timeline(aws: LocalAws, t0: float) -> list[tuple[float, str, str]]:
 
 def _describe_invocation(
     function: str, payload: Any, result: Any, error: str | None
-) -> tuple[str, str] | None:
+) -> list[tuple[str, str]]:
+    """One line per piece of work an invocation did (AdvanceFunction's ``ran``)."""
     if function == "StartFunction":
         detail = payload.get("detail", {}) if isinstance(payload, dict) else {}
         instance = str(detail.get("EC2InstanceId", "?"))
         short = "launch" if "launch" in str(payload.get("detail-type", "")) else "terminate"
         status = result.get("status") if isinstance(result, dict) else error
-        return instance, f"{short:9} StartFunction: workflow {status}"
+        return [(instance, f"{short:9} StartFunction: workflow {status}")]
+    if function != "AdvanceFunction":
+        return []
     action = payload.get("action", {}) if isinstance(payload, dict) else {}
     instance = str(action.get("EC2InstanceId", "?"))
     short = _SHORT.get(str(action.get("LifecycleTransition")), "?")
     if error is not None or not isinstance(result, dict):
-        return instance, f"{short:9} {function}: error {error}"
+        return [(instance, f"{short:9} {function}: error {error}")]
+    return [(instance, f"{short:9} {text}") for text in _work_lines(result)]
+
+
+def _work_lines(result: dict[str, Any]) -> list[str]:
     decision = result.get("decision", {})
-    if function == "ReadHookFunction":
-        plan = result.get("plan") or {}
-        if not plan:
-            return instance, f"{short:9} ReadHook: {decision.get('reason')}"
-        return instance, (
-            f"{short:9} ReadHook: HeartbeatTimeout {plan['heartbeatTimeout']}s, "
-            f"poll {plan['pollSeconds']}s, give up at {plan['giveUpAt']}"
-        )
-    if function == "RunChecksFunction":
-        checks = ", ".join(
-            f"{c['name']} {c['status']} ({c['reason']})" for c in result.get("checks", [])
-        )
-        nxt = decision.get("next")
-        then = (
-            f"complete {decision.get('result')}"
-            if nxt == "complete"
-            else f"{nxt} {decision.get('waitSeconds')}s"
-        )
-        return instance, f"{short:9} checks: {checks} -> {then}"
-    if function == "HeartbeatFunction":
-        outcome = result.get("outcome")
-        if outcome:
-            return instance, f"{short:9} RecordLifecycleActionHeartbeat: {outcome['status']}"
-        progress = result.get("progress", {})
-        return instance, (
-            f"{short:9} RecordLifecycleActionHeartbeat #{progress.get('heartbeats')}: hook now "
-            f"expires {progress.get('hookExpiresAt')}"
-        )
-    if function == "CompleteFunction":
-        outcome = result.get("outcome", {})
-        return instance, (
-            f"{short:9} CompleteLifecycleAction {outcome.get('result') or ''} "
-            f"-> {outcome.get('status')}: "
-            f"{outcome.get('reason')}"
-        )
-    return None
+    outcome = result.get("outcome") or {}
+    lines: list[str] = []
+    for work in result.get("ran", []):
+        if work == "read-hook":
+            plan = result.get("plan") or {}
+            lines.append(
+                f"ReadHook: HeartbeatTimeout {plan['heartbeatTimeout']}s, "
+                f"poll {plan['pollSeconds']}s, give up at {plan['giveUpAt']}"
+                if plan
+                else f"ReadHook: {decision.get('reason')}"
+            )
+        elif work == "checks":
+            checks = ", ".join(
+                f"{c['name']} {c['status']} ({c['reason']})" for c in result.get("checks", [])
+            )
+            nxt = decision.get("next")
+            then = f"wait {decision.get('waitSeconds')}s" if nxt == "wait" else str(nxt)
+            if "complete" in result.get("ran", []):
+                then = f"complete {outcome.get('result') or ''}".rstrip()
+            lines.append(f"checks: {checks} -> {then}")
+        elif work == "heartbeat":
+            progress = result.get("progress", {})
+            lines.append(
+                f"RecordLifecycleActionHeartbeat: {outcome['status']}"
+                if outcome
+                else f"RecordLifecycleActionHeartbeat #{progress.get('heartbeats')}: hook now "
+                f"expires {progress.get('hookExpiresAt')}"
+            )
+        elif work == "complete":
+            lines.append(
+                f"CompleteLifecycleAction {outcome.get('result') or ''} "
+                f"-> {outcome.get('status')}: {outcome.get('reason')}"
+            )
+    return lines
 
 
 def format_seconds(seconds: float) -> str:

@@ -39,8 +39,9 @@ HEARTBEAT_TIMEOUT_MIN = 30
 HEARTBEAT_TIMEOUT_MAX = 7200
 GLOBAL_TIMEOUT_CAP = 172_800  # 48 hours
 GLOBAL_TIMEOUT_FACTOR = 100
-# Step Functions Standard allows 25,000 history events per execution; one round (Wait, checks
-# task, choice) writes about 10. Rounds are stretched so that one execution never needs more.
+# Step Functions Standard allows 25,000 history events per execution; one round (Wait, task, a
+# Choice every other round) writes about 8. Rounds are stretched so that one execution never
+# needs more than this many.
 MAX_ROUNDS = 2000
 # The state machine's TimeoutSeconds: the longest an action can wait (the global timeout cap) and
 # an hour for the last round, retries and completion. A backstop: nothing should ever reach it.

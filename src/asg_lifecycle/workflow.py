@@ -1,12 +1,18 @@
 """The state document that flows through the Step Functions workflow, and each task's pure step.
 
-Every task of ``src/orchestrator/lifecycle.asl.json`` receives the whole document and returns the
-next one; its ``decision.next`` tells the workflow's single Choice state where to go:
+Every task of ``src/orchestrator/lifecycle.asl.json`` invokes one function with the whole
+document and gets the next one back. The function does the work the document asks for
+(:func:`work_on_entry`), then whatever that work decided is due at once (:func:`work_after`),
+until what is left is to wait or nothing; ``decision.next`` then says which:
 
-    ``check`` -> run the checks now      ``heartbeat`` -> record a heartbeat, then wait
-    ``wait``  -> wait ``waitSeconds``    ``complete``  -> CompleteLifecycleAction with ``result``
-    ``hold``  -> wait ``waitSeconds``, then complete with ``result`` (no checks)
-    ``end``   -> done; ``outcome`` says how it ended
+    ``wait``   -> wait ``waitSeconds``, then the next round of checks
+    ``settle`` -> wait ``waitSeconds``, then read the hook (a reconciled action)
+    ``hold``   -> wait ``waitSeconds``, then complete with ``result`` (no checks)
+    ``end``    -> done; ``outcome`` says how it ended
+
+Inside one invocation, ``decision.next`` also takes the values ``check`` (plan ready: run the
+first round now), ``heartbeat`` and ``complete`` (with ``result``): work that is done before the
+task returns (:class:`Work`). A document never leaves a task with those (:func:`parked`).
 
 Every ending goes through :func:`_ended`, which writes the one ``outcome`` of the action:
 ``completed`` (with the result sent), ``already-finished`` (Auto Scaling had no active action any
@@ -22,8 +28,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import Any
 
+from asg_lifecycle.checks.base import CheckResult, combine
 from asg_lifecycle.config import ActionConfig, safe_result
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, format_time
 from asg_lifecycle.policy import (
@@ -38,10 +46,71 @@ from asg_lifecycle.policy import (
     wait_after_failed_checks,
 )
 
-if TYPE_CHECKING:  # the check catalogue's base: only RunChecks needs it (python -m bench.imports)
-    from asg_lifecycle.checks.base import CheckResult
-
 State = dict[str, Any]
+
+WAITS = ("wait", "settle", "hold", "end")
+"""What a document leaves a task with: each has ``waitSeconds`` for the Wait state after it."""
+
+PASS_THROUGH_SECONDS = 1
+"""The Wait after an ended action (the workflow runs on to its Choice, the tasks on the way do
+nothing). Not 0: a Wait state's seconds are a positive integer."""
+
+
+class Work(StrEnum):
+    """What a task can do for an action, in the order it may do them in one invocation."""
+
+    READ_HOOK = "read-hook"
+    CHECKS = "checks"
+    HEARTBEAT = "heartbeat"
+    COMPLETE = "complete"
+
+
+class InvalidState(ValueError):
+    """A document no task can act on (a decision this workflow does not know)."""
+
+
+def work_on_entry(state: State) -> Work | None:
+    """What a task does first with the document it was given.
+
+    It comes from the start (no decision: read the hook), from a Wait (the decision it waited on),
+    or back from error recovery (``error`` set; ``AfterError`` in the definition). A round of
+    checks that failed is followed by a heartbeat, so that the hook does not lapse while checks
+    cannot run; the next task runs the round again (:func:`heartbeat_recorded` clears ``error``).
+    """
+    decision = state.get("decision")
+    step = decision.get("next") if isinstance(decision, dict) else None
+    if step is None or step == "settle":
+        return Work.READ_HOOK
+    if step == "wait":
+        return Work.HEARTBEAT if "error" in state else Work.CHECKS
+    if step in ("hold", "complete"):
+        return Work.COMPLETE
+    if step == "end":
+        return None
+    raise InvalidState(f"no task acts on decision {step!r}")
+
+
+def work_after(state: State) -> Work | None:
+    """What is due at once after a piece of work: the first round once the plan is ready, the
+    heartbeat or the completion a round decided. None: the task returns (:func:`parked`)."""
+    step = state["decision"]["next"]
+    if step == "check":
+        return Work.CHECKS
+    if step == "heartbeat":
+        return Work.HEARTBEAT
+    if step == "complete":
+        return Work.COMPLETE
+    return None
+
+
+def parked(state: State, ran: Sequence[Work]) -> State:
+    """The document a task returns: what it ran (``ran``, for timelines) and a decision the
+    definition's Wait and Choice states can read."""
+    decision = state["decision"]
+    seconds = decision.get("waitSeconds")
+    if decision["next"] not in WAITS or not isinstance(seconds, int) or seconds < 1:
+        raise InvalidState(f"a task cannot return decision {decision!r}")
+    return {**state, "ran": [w.value for w in ran]}
 
 
 def action_of(state: State) -> LifecycleAction:
@@ -85,7 +154,7 @@ def planned(
                 "reason": f"invalid configuration: {config}",
             },
         }
-    if action.reconciled:  # ReadHook's heartbeat just restarted the hook's timeout: count from now
+    if action.reconciled:  # the confirming heartbeat restarted the hook's timeout: count from now
         action = replace(action, started_at=now)
     plan, progress = make_plan(action, heartbeat_timeout, default_result, config, now)
     return {
@@ -130,8 +199,6 @@ def checked(state: State, results: Sequence[CheckResult], now: datetime) -> Stat
     round's are in the execution's output. A check that did not run this round (an earlier one
     did not pass) keeps its memo.
     """
-    from asg_lifecycle.checks.base import combine  # noqa: PLC0415 - RunChecks has it loaded
-
     state = _recovered(state)
     plan = Plan.from_json(state["plan"])
     progress = after_round(Progress.from_json(state["progress"]))
@@ -159,7 +226,10 @@ def heartbeat_recorded(state: State, now: datetime) -> State:
     plan = Plan.from_json(state["plan"])
     progress = after_heartbeat(plan, Progress.from_json(state["progress"]), now)
     decision = {"waitSeconds": wait_after_failed_checks(plan, progress, now), **state["decision"]}
-    return {**state, "progress": progress.to_json(), "decision": {**decision, "next": "wait"}}
+    # ``error`` goes (the next task runs the round again, :func:`work_on_entry`); ``recovery``,
+    # the count of attempts, stays until a round runs.
+    kept = {k: v for k, v in state.items() if k != "error"}
+    return {**kept, "progress": progress.to_json(), "decision": {**decision, "next": "wait"}}
 
 
 def lapsed(state: State, now: datetime) -> bool:
@@ -226,4 +296,5 @@ def _ended(
         outcome["error"] = state["error"]
     if "configError" in state:
         outcome["configError"] = state["configError"]
-    return {**state, "outcome": outcome, "decision": {"next": "end", "reason": reason}}
+    decision = {"next": "end", "reason": reason, "waitSeconds": PASS_THROUGH_SECONDS}
+    return {**state, "outcome": outcome, "decision": decision}

@@ -30,7 +30,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, without_token
 
-if TYPE_CHECKING:  # the checks' modules: imported by RunChecks only (python -m bench.imports)
+if TYPE_CHECKING:  # the checks' modules: the workflow's function only (python -m bench.imports)
     from asg_lifecycle.checks.base import CheckResult
 
 logger = Logger()

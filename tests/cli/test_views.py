@@ -75,8 +75,8 @@ def test_the_latest_state_is_the_newest_document_in_a_reversed_history() -> None
             60,
             stateEnteredEventDetails={"name": "W", "input": json.dumps(newer)},
         ),
-        _exited("RunChecks", 59, newer),
-        _exited("ReadHook", 1, older),
+        _exited("Round", 59, newer),
+        _exited("ReadHookAndCheck", 1, older),
     ]
     assert latest_state(newest_first) == newer
     not_ours = [_event("ExecutionStarted", 0, executionStartedEventDetails={"input": "[1]"})]
@@ -110,27 +110,47 @@ def test_the_timeline_tells_rounds_heartbeats_errors_and_the_end() -> None:
             0,
             executionStartedEventDetails={"input": json.dumps({"action": ACTION})},
         ),
-        _exited("ReadHook", 1, {**base, "decision": {"next": "check", "reason": "plan ready"}}),
         _exited(
-            "RunChecks",
+            "ReadHookAndCheck",
             2,
             {
                 **base,
+                "ran": ["read-hook", "checks"],
                 "progress": {"rounds": 1},
                 "checks": [
                     {"name": "instance-status", "status": "wait", "reason": "init", "durationMs": 4}
                 ],
-                "decision": {"next": "heartbeat", "reason": "hook expires before the next round"},
+                "decision": {"next": "wait", "waitSeconds": 31, "reason": "init"},
             },
         ),
-        _event("TaskStateEntered", 3, stateEnteredEventDetails={"name": "RecordHeartbeat"}),
+        _event("TaskStateEntered", 33, stateEnteredEventDetails={"name": "Round"}),
         _event(
-            "TaskFailed", 3, taskFailedEventDetails={"error": "Lambda.Unknown", "cause": "boom"}
+            "TaskFailed", 34, taskFailedEventDetails={"error": "Lambda.Unknown", "cause": "boom"}
         ),
-        _exited("FirstErrorRound", 4, {**base, "recovery": {"rounds": 1, "waitSeconds": 17}}),
+        _exited("FirstErrorRound", 35, {**base, "recovery": {"rounds": 1, "waitSeconds": 17}}),
         _exited(
-            "RecordHeartbeat", 21, {**base, "progress": {"hookExpiresAt": "2026-01-01T00:05:21Z"}}
+            "NextRound",
+            52,
+            {
+                **base,
+                "ran": ["heartbeat"],
+                "progress": {"hookExpiresAt": "2026-01-01T00:05:52Z"},
+                "decision": {"next": "wait", "waitSeconds": 30, "reason": "init"},
+            },
         ),
+        _exited(
+            "Round",
+            82,
+            {
+                **base,
+                "ran": ["checks", "complete"],
+                "progress": {"rounds": 2},
+                "checks": [{"name": "instance-status", "status": "pass", "reason": "ok"}],
+                "outcome": {"status": "completed", "result": "CONTINUE", "reason": "ok"},
+                "decision": {"next": "end", "waitSeconds": 1, "reason": "ok"},
+            },
+        ),
+        _exited("NextRound", 84, {**base, "ran": [], "decision": {"next": "end"}}),
         _event(
             "ExecutionSucceeded",
             90,
@@ -149,10 +169,12 @@ def test_the_timeline_tells_rounds_heartbeats_errors_and_the_end() -> None:
         "workflow started (from the event)",
         "hook read: HeartbeatTimeout 300 s, DefaultResult ABANDON, poll 30 s, "
         "checks instance-status",
-        "round 1: heartbeat (hook expires before the next round)",
-        "RecordHeartbeat failed: Lambda.Unknown",
+        "round 1: not ready, next round in 31 s",
+        "Round failed: Lambda.Unknown",
         "error recovery 1/4: trying again in 17 s",
-        "heartbeat recorded: hook now expires at 2026-01-01T00:05:21Z",
+        "heartbeat recorded: hook now expires at 2026-01-01T00:05:52Z",
+        "round 2: complete",
+        "completion: completed CONTINUE - ok",
         "workflow ended: completed CONTINUE - ok",
     ]
     (round_one,) = [e for e in timeline(events) if e.what.startswith("round 1")]

@@ -74,7 +74,11 @@ def test_resource_contention_is_retried_inside_the_function() -> None:
 
         aws.autoscaling.before_call = contend_twice
         report = play(scenario, aws)
-        completes = [i for i in aws.runtime.invocations if i.function == "CompleteFunction"]
+        completes = [
+            i
+            for i in aws.runtime.invocations
+            if any(c.endswith(".CompleteLifecycleAction") for c in i.api_calls)
+        ]
 
     action = only(report, "launch")
     assert contended == ["CompleteLifecycleAction"] * 2
@@ -86,25 +90,27 @@ def test_resource_contention_is_retried_inside_the_function() -> None:
 def test_checks_that_cannot_run_are_followed_by_a_heartbeat_and_run_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The checks function fails (here: raises) past Step Functions' retries: the workflow keeps
+    """A round of checks fails (here: raises) past Step Functions' retries: the workflow keeps
     the hook alive with a heartbeat and runs the checks again a poll later, instead of
-    ABANDONing a healthy instance."""
-    import handlers.run_checks  # noqa: PLC0415
+    ABANDONing a healthy instance. (Checks that fail in the first task, right after the hook was
+    read, are retried with the hook's read: nothing to keep alive yet.)"""
+    import handlers.steps  # noqa: PLC0415
 
-    real = handlers.run_checks.run_round
+    real = handlers.steps.run_round
     calls: list[int] = []
 
     def broken_at_first(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
-        if len(calls) <= 4:  # the first attempt and Step Functions' three retries
+        if 2 <= len(calls) <= 5:  # the second round: its attempt and the task's three retries
             raise RuntimeError("checks cannot run")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(handlers.run_checks, "run_round", broken_at_first)
-    document = doc([launch_hook(heartbeat=300, pollSeconds=30)], instances=[{"readyAfter": 0}])
+    monkeypatch.setattr(handlers.steps, "run_round", broken_at_first)
+    document = doc([launch_hook(heartbeat=300, pollSeconds=30)], instances=[{"readyAfter": 20}])
     with emulated(document) as (aws, scenario):
         report = play(scenario, aws)
 
+    assert len(calls) == 6, "round 1 (not ready), round 2 failing 4 times, round 3 (ready)"
     action = only(report, "launch")
     assert action.result == "CONTINUE"
     assert_completed_once_by_the_workflow(action)

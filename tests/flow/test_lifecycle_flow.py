@@ -283,7 +283,11 @@ def test_invalid_hook_configuration_gets_the_safe_result_without_churn() -> None
     document = doc([launch_hook(heartbeat=120, pollSeconds=1)], horizon=200)
     with emulated(document) as (aws, scenario):
         report = play(scenario, aws)
-        rounds = [i for i in aws.runtime.invocations if i.function == "RunChecksFunction"]
+        rounds = [
+            i
+            for i in aws.runtime.invocations
+            if isinstance(i.result, dict) and "checks" in i.result.get("ran", [])
+        ]
 
     first, replacement = report.actions
     assert first.result == "ABANDON", "the safe result for a launch"
@@ -356,7 +360,9 @@ def test_heartbeat_that_keeps_failing_is_retried_until_the_hook_expires_then_rec
         aws.autoscaling.before_call = deny
         report = play(scenario, aws)
         heartbeat_invocations = [
-            i for i in aws.runtime.invocations if i.function == "HeartbeatFunction"
+            i
+            for i in aws.runtime.invocations
+            if any(c.endswith(".RecordLifecycleActionHeartbeat") for c in i.api_calls)
         ]
 
     first = report.actions[0]

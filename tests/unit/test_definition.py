@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from asg_lifecycle.policy import EXECUTION_TIMEOUT, GLOBAL_TIMEOUT_CAP
+from asg_lifecycle.workflow import WAITS
 from tests.conftest import ROOT
 
 DEFINITION: dict[str, Any] = json.loads(
@@ -20,13 +21,9 @@ def test_the_backstop_is_the_48_hour_global_timeout_plus_an_hour() -> None:
 
 
 def test_every_task_retries_with_bounded_exponential_backoff_and_full_jitter() -> None:
-    assert set(TASKS) == {
-        "ReadHook",
-        "RunChecks",
-        "RecordHeartbeat",
-        "CompleteAction",
-    }
+    assert set(TASKS) == {"ReadHookAndCheck", "Round", "NextRound"}
     for name, task in TASKS.items():
+        assert task["Parameters"]["FunctionName"] == "${AdvanceFunctionArn}", name
         assert [r["ErrorEquals"][0] for r in task["Retry"]] == [
             "Lambda.ServiceException",
             "States.TaskFailed",
@@ -49,7 +46,11 @@ def test_every_failure_is_tried_again_a_bounded_number_of_times() -> None:
     # A completion that keeps failing stops (the execution fails, an alarm fires) instead of
     # looping through the safe result forever.
     exhausted = {c.get("StringEquals"): c["Next"] for c in STATES["ErrorsExhausted"]["Choices"]}
-    assert exhausted == {None: "SafeResultAfterError", "complete": "CompletionFailed"}
+    assert exhausted == {
+        None: "SafeResultAfterError",
+        "complete": "CompletionFailed",
+        "hold": "CompletionFailed",  # the hold's safe result is the completion
+    }
     assert STATES["ErrorsExhausted"]["Default"] == "SafeResultAfterError"
     assert STATES["CompletionFailed"]["Type"] == "Fail"
 
@@ -59,20 +60,43 @@ def test_retries_after_errors_wait_a_jittered_time() -> None:
         assert STATES[name]["Parameters"]["waitSeconds.$"] == "States.MathRandom(10, 30)"
         assert STATES[name]["Next"] == "WaitAfterError"
     assert STATES["WaitAfterError"]["SecondsPath"] == "$.recovery.waitSeconds"
-    assert STATES["WaitAfterError"]["Next"] == "Resume"
+    # the task before Route: whatever the failed step was, the function knows it from the
+    # document (asg_lifecycle.workflow.work_on_entry), and Route follows at once
+    assert STATES["WaitAfterError"]["Next"] == "NextRound"
+    for name in ("AbandonAfterError", "ContinueAfterError"):
+        assert STATES[name]["Next"] == "NextRound"
 
 
-def test_resume_knows_every_step_that_can_fail_and_nothing_else_heartbeats() -> None:
-    routes = {c.get("StringEquals"): c["Next"] for c in STATES["Resume"]["Choices"]}
-    assert routes == {
-        None: "ReadHook",  # no decision yet
-        "settle": "ReadHook",
-        "complete": "CompleteAction",
-        "heartbeat": "RecordHeartbeat",
-        "check": "RecordHeartbeat",  # checks that could not run: a heartbeat, then a round
-        "wait": "RecordHeartbeat",
-    }
-    assert STATES["Resume"]["Default"] == "SafeResultAfterError"
+def _chain(start: str) -> list[str]:
+    """The states from ``start`` along Next, up to the first Choice."""
+    names = [start]
+    while STATES[names[-1]]["Type"] != "Choice":
+        names.append(STATES[names[-1]]["Next"])
+    return names
+
+
+def test_rounds_run_back_to_back_with_one_choice_every_two() -> None:
+    """A round costs a Wait and a task; Route comes after three rounds, then every two (the
+    transition count per action: docs/PERFORMANCE.md)."""
+    assert _chain(DEFINITION["StartAt"]) == [
+        "ReadHookAndCheck",
+        "WaitForRound",
+        "Round",
+        "WaitForNextRound",
+        "NextRound",
+        "Route",
+    ]
+    for name in ("WaitForRound", "WaitForNextRound"):
+        assert STATES[name]["SecondsPath"] == "$.decision.waitSeconds", name
+
+
+def test_route_knows_every_decision_a_task_returns() -> None:
+    routes = {c["StringEquals"]: c["Next"] for c in STATES["Route"]["Choices"]}
+    assert set(routes) == set(WAITS)
+    assert routes.pop("end") == "Done"
+    assert set(routes.values()) == {"WaitForRound"}
+    assert _chain("WaitForRound")[-1] == "Route"
+    assert STATES["Route"]["Default"] == "UnknownDecision"
 
 
 def test_every_state_is_reachable_and_every_next_exists() -> None:
@@ -94,7 +118,7 @@ def test_every_state_is_reachable_and_every_next_exists() -> None:
 
 
 def test_only_the_safe_result_after_errors_is_marked_as_such() -> None:
-    """CompleteFunction counts CompletedAfterError from this mark, not from ``$.error`` (which a
-    decided completion retried after an error also carries)."""
+    """The completion counts CompletedAfterError from this mark, not from ``$.error`` (which a
+    hold's completion retried after an error also carries)."""
     marked = {n for n, st in STATES.items() if st.get("Result", {}).get("afterError")}
     assert marked == {"AbandonAfterError", "ContinueAfterError"}

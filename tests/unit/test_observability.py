@@ -173,18 +173,18 @@ def test_a_completion_is_counted_by_transition_and_result_and_by_its_older_name(
     emitted: Any,
     logs: io.StringIO,
 ) -> None:
-    from handlers import complete  # noqa: PLC0415
+    from handlers import advance, steps  # noqa: PLC0415
 
     sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(complete, "client", lambda service: service)
+    monkeypatch.setattr(steps, "client", lambda service: service)
     monkeypatch.setattr(
-        complete.autoscaling, "complete", lambda c, a, r: sent.append((a.instance_id, r.value))
+        steps.autoscaling, "complete", lambda c, a, r: sent.append((a.instance_id, r.value))
     )
     event = {
         **_planned(_action(transition)),
         "decision": {"next": "complete", "result": result.value, "reason": "checks passed"},
     }
-    state = complete.handler(event, Context())
+    state = advance.handler(event, Context())
     assert state["outcome"]["status"] == "completed"
     assert sent == [("i-0123456789abcdef0", result.value)]
     metrics = emitted()
@@ -207,32 +207,32 @@ def test_a_completion_is_counted_by_transition_and_result_and_by_its_older_name(
 def test_a_safe_result_after_an_error_is_counted_as_such(
     monkeypatch: pytest.MonkeyPatch, emitted: Any
 ) -> None:
-    from handlers import complete  # noqa: PLC0415
+    from handlers import advance, steps  # noqa: PLC0415
 
-    monkeypatch.setattr(complete, "client", lambda service: service)
-    monkeypatch.setattr(complete.autoscaling, "complete", lambda c, a, r: None)
+    monkeypatch.setattr(steps, "client", lambda service: service)
+    monkeypatch.setattr(steps.autoscaling, "complete", lambda c, a, r: None)
     error = {"Error": "States.TaskFailed", "Cause": "boom"}
     fallback = {**STATES["AbandonAfterError"]["Result"]}  # what the workflow sends
     event = {**_planned(_action()), "error": error, "decision": fallback}
-    complete.handler(event, Context())
+    advance.handler(event, Context())
     metrics = emitted()
     assert [m.value for m in _sent(metrics, Metric.COMPLETED_AFTER_ERROR)] == [1]
     assert [m.dimensions["Result"] for m in _sent(metrics, Metric.ACTIONS_COMPLETED)] == ["ABANDON"]
 
 
-def test_a_decided_completion_that_was_retried_after_an_error_is_not_a_fallback(
+def test_a_hold_completed_after_an_error_is_not_a_fallback_after_errors(
     monkeypatch: pytest.MonkeyPatch, emitted: Any
 ) -> None:
-    from handlers import complete  # noqa: PLC0415
+    from handlers import advance, steps  # noqa: PLC0415
 
-    monkeypatch.setattr(complete, "client", lambda service: service)
-    monkeypatch.setattr(complete.autoscaling, "complete", lambda c, a, r: None)
-    event = {  # CompleteAction failed once (Catch wrote $.error); checks had passed
-        **_planned(_action()),
+    monkeypatch.setattr(steps, "client", lambda service: service)
+    monkeypatch.setattr(steps.autoscaling, "complete", lambda c, a, r: None)
+    event = {  # a hold's safe result, tried again after an error (Catch wrote $.error)
+        **_planned(_action(Transition.TERMINATING)),
         "error": {"Error": "States.TaskFailed", "Cause": "boom"},
-        "decision": {"next": "complete", "result": "CONTINUE", "reason": "all checks passed"},
+        "decision": {"next": "hold", "waitSeconds": 5, "result": "CONTINUE", "reason": "bad"},
     }
-    complete.handler(event, Context())
+    advance.handler(event, Context())
     metrics = emitted()
     assert _sent(metrics, Metric.COMPLETED_AFTER_ERROR) == []
     assert [m.dimensions["Result"] for m in _sent(metrics, Metric.ACTIONS_COMPLETED)] == [
@@ -243,15 +243,15 @@ def test_a_decided_completion_that_was_retried_after_an_error_is_not_a_fallback(
 def test_a_completion_after_the_hook_expired_is_counted_as_timed_out_not_completed(
     monkeypatch: pytest.MonkeyPatch, emitted: Any, logs: io.StringIO
 ) -> None:
-    from handlers import complete  # noqa: PLC0415
+    from handlers import advance, steps  # noqa: PLC0415
 
-    monkeypatch.setattr(complete, "client", lambda service: service)
+    monkeypatch.setattr(steps, "client", lambda service: service)
     clock.use(lambda: T0 + timedelta(hours=3))  # past the 300-second hook
     event = {
         **_planned(_action()),
         "decision": {"next": "complete", "result": "CONTINUE", "reason": "checks passed"},
     }
-    state = complete.handler(event, Context())
+    state = advance.handler(event, Context())
     assert state["outcome"]["status"] == "timed-out"
     metrics = emitted()
     assert [(m.name, m.value) for m in metrics] == [("ActionsTimedOut", 1)]
@@ -284,13 +284,14 @@ class _Broken(Check):
 def test_each_check_that_ran_has_its_duration_and_a_raising_check_is_an_error(
     monkeypatch: pytest.MonkeyPatch, emitted: Any, logs: io.StringIO
 ) -> None:
-    from handlers import run_checks  # noqa: PLC0415
+    from handlers import advance, steps  # noqa: PLC0415
 
-    monkeypatch.setattr(
-        run_checks, "CATALOGUE", {"instance-status": _Ready, "instance-tag": _Broken}
-    )
-    event = _planned(_action(), checks=("instance-status", "instance-tag"))
-    state = run_checks.handler(event, Context())
+    monkeypatch.setattr(steps, "CATALOGUE", {"instance-status": _Ready, "instance-tag": _Broken})
+    event = {  # the next round, after a Wait
+        **_planned(_action(), checks=("instance-status", "instance-tag")),
+        "decision": {"next": "wait", "waitSeconds": 30, "reason": "r"},
+    }
+    state = advance.handler(event, Context())
     metrics = emitted()
     durations = {m.dimensions["Check"]: m.value for m in _sent(metrics, Metric.CHECK_DURATION)}
     assert durations == {c["name"]: c["durationMs"] for c in state["checks"]}
@@ -306,15 +307,19 @@ def test_each_check_that_ran_has_its_duration_and_a_raising_check_is_an_error(
 def test_a_heartbeat_is_counted_and_logged_with_the_actions_keys(
     monkeypatch: pytest.MonkeyPatch, emitted: Any, logs: io.StringIO
 ) -> None:
-    from handlers import heartbeat  # noqa: PLC0415
+    from handlers import advance, steps  # noqa: PLC0415
 
     beats: list[str] = []
-    monkeypatch.setattr(heartbeat, "client", lambda service: service)
+    monkeypatch.setattr(steps, "client", lambda service: service)
     monkeypatch.setattr(
-        heartbeat.autoscaling, "record_heartbeat", lambda c, a: beats.append(a.instance_id)
+        steps.autoscaling, "record_heartbeat", lambda c, a: beats.append(a.instance_id)
     )
-    event = {**_planned(_action()), "decision": {"next": "heartbeat", "reason": "r"}}
-    heartbeat.handler(event, Context())
+    event = {  # checks that failed to run: a heartbeat keeps the hook alive
+        **_planned(_action()),
+        "decision": {"next": "wait", "waitSeconds": 30, "reason": "r"},
+        "error": {"Error": "States.TaskFailed", "Cause": "boom"},
+    }
+    advance.handler(event, Context())
     assert beats == ["i-0123456789abcdef0"]
     assert [(m.name, m.value) for m in emitted()] == [("Heartbeats", 1)]
     (line,) = [x for x in _lines(logs) if x["message"] == "Heartbeat recorded"]
@@ -325,15 +330,15 @@ def test_an_invalid_hook_configuration_is_counted(
     monkeypatch: pytest.MonkeyPatch, emitted: Any, logs: io.StringIO
 ) -> None:
     from asg_lifecycle.adapters.autoscaling import HookInfo  # noqa: PLC0415
-    from handlers import read_hook  # noqa: PLC0415
+    from handlers import advance, steps  # noqa: PLC0415
 
-    monkeypatch.setattr(read_hook, "client", lambda service: service)
+    monkeypatch.setattr(steps, "client", lambda service: service)
     monkeypatch.setattr(
-        read_hook.autoscaling,
+        steps.autoscaling,
         "describe_hook",
         lambda c, g, h: HookInfo(300, LifecycleResult.ABANDON, '{"checks": ["no-such-check"]}'),
     )
-    state = read_hook.handler({"action": _action().to_json()}, Context())
+    state = advance.handler({"action": _action().to_json()}, Context())
     assert state["decision"]["next"] == "hold"
     assert [(m.name, m.value) for m in emitted()] == [("InvalidHookConfiguration", 1)]
     (error,) = [x for x in _lines(logs) if x["level"] == "ERROR"]

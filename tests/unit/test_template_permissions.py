@@ -1,5 +1,6 @@
-"""The RunChecks function may call what the catalogue's checks call, and nothing is unscoped
-that can be scoped (template.yaml read as data, the way CloudFormation reads it)."""
+"""Each function may call what its code calls (the workflow's function: what the catalogue's
+checks call, besides reading hooks, heartbeats and completions), and nothing is unscoped that can
+be scoped (template.yaml read as data, the way CloudFormation reads it)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,18 @@ UNSCOPABLE = {
     "elasticloadbalancing:DescribeTargetHealth",
     "elasticloadbalancing:DescribeInstanceHealth",
     "ssm:GetCommandInvocation",
+    "autoscaling:DescribeLifecycleHooks",
+    "autoscaling:DescribeAutoScalingInstances",
+}
+
+# What AdvanceFunction calls besides the checks: reading the hook (and a reconciled action's
+# instance and other workflows), heartbeats, completions.
+ADVANCE_OWN = {
+    "autoscaling:DescribeLifecycleHooks",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:RecordLifecycleActionHeartbeat",
+    "autoscaling:CompleteLifecycleAction",
+    "states:ListExecutions",
 }
 
 
@@ -36,11 +49,15 @@ def _statements(node: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _run_checks_statements() -> list[dict[str, Any]]:
+def _template() -> dict[str, Any]:
     template, errors = decode_str((ROOT / "template.yaml").read_text())
     assert not errors, errors
     assert template is not None
-    return _statements(template["Resources"]["RunChecksFunction"]["Properties"]["Policies"])
+    return template
+
+
+def _advance_statements() -> list[dict[str, Any]]:
+    return _statements(_template()["Resources"]["AdvanceFunction"]["Properties"]["Policies"])
 
 
 def _actions(statement: dict[str, Any]) -> set[str]:
@@ -48,15 +65,15 @@ def _actions(statement: dict[str, Any]) -> set[str]:
     return {action} if isinstance(action, str) else set(action)
 
 
-def test_every_action_a_check_calls_is_granted_to_the_checks_function() -> None:
-    granted = set().union(*(_actions(s) for s in _run_checks_statements()))
-    needed = {a for check in CATALOGUE.values() for a in check.permissions}
-    assert needed - granted == set(), "add these to RunChecksFunction's policies"
-    assert granted - needed == set(), "granted but no check calls it"
+def test_every_action_a_check_calls_is_granted_to_the_workflows_function() -> None:
+    granted = _function_actions(_template(), "AdvanceFunction")
+    needed = {a for check in CATALOGUE.values() for a in check.permissions} | ADVANCE_OWN
+    assert needed - granted == set(), "add these to AdvanceFunction's policies"
+    assert granted - needed == set(), "granted but nothing calls it"
 
 
 def test_only_unscopable_actions_are_granted_on_every_resource() -> None:
-    for statement in _run_checks_statements():
+    for statement in _advance_statements():
         if statement.get("Resource") == "*" and "Condition" not in statement:
             assert _actions(statement) <= UNSCOPABLE, statement
 
@@ -81,17 +98,6 @@ def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
     [
         ("StartFunction", {"states:StartExecution", "autoscaling:DescribeTags"}),
         (
-            "ReadHookFunction",
-            {
-                "autoscaling:DescribeLifecycleHooks",
-                "autoscaling:DescribeAutoScalingInstances",
-                "autoscaling:RecordLifecycleActionHeartbeat",
-                "states:ListExecutions",
-            },
-        ),
-        ("HeartbeatFunction", {"autoscaling:RecordLifecycleActionHeartbeat"}),
-        ("CompleteFunction", {"autoscaling:CompleteLifecycleAction"}),
-        (
             "ReconcileFunction",
             {
                 "autoscaling:DescribeAutoScalingGroups",
@@ -104,22 +110,19 @@ def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
     ],
 )
 def test_each_function_gets_exactly_what_it_calls(function: str, expected: set[str]) -> None:
-    template, _ = decode_str((ROOT / "template.yaml").read_text())
-    assert template is not None
-    assert _function_actions(template, function) == expected
+    assert _function_actions(_template(), function) == expected
 
 
 def test_lifecycle_calls_are_scoped_to_the_served_groups() -> None:
     """Heartbeat and complete: the named groups' ARNs, or any group carrying the serving tag."""
-    template, _ = decode_str((ROOT / "template.yaml").read_text())
-    assert template is not None
-    resources = template["Resources"]
-    documents = [
-        resources["HeartbeatServedGroupsPolicy"]["Properties"]["PolicyDocument"],
-        resources["CompleteFunction"]["Properties"]["Policies"],
+    resources = _template()["Resources"]
+    completions = [
+        s for s in _advance_statements() if "autoscaling:CompleteLifecycleAction" in _actions(s)
     ]
-    for document in documents:
-        statements = _statements(document)
+    for statements in (
+        _statements(resources["HeartbeatServedGroupsPolicy"]["Properties"]["PolicyDocument"]),
+        completions,
+    ):
         assert len(statements) == 2, "one for named groups, one for tagged groups"
         named, tagged = statements
         assert named["Condition"] == {

@@ -198,6 +198,8 @@ def test_a_heartbeat_keeps_the_recovery_count_and_waits_a_poll_after_failed_chec
     assert after["recovery"] == {"rounds": 2}, "checks that never run must not heartbeat forever"
     assert after["decision"]["next"] == "wait"
     assert after["decision"]["waitSeconds"] == 30, "the poll interval"
+    assert "error" not in after, "the next task runs the round again, not another heartbeat"
+    assert workflow.work_on_entry(after) is workflow.Work.CHECKS
 
 
 def test_after_failed_checks_the_wait_never_outlasts_the_hook() -> None:
@@ -233,3 +235,90 @@ def test_a_reconciled_action_is_planned_from_its_confirming_heartbeat() -> None:
     )
     assert state["progress"]["hookExpiresAt"] == "2026-01-01T00:08:20Z"
     assert not workflow.lapsed(state, at(400))
+
+
+Work = workflow.Work
+
+
+@pytest.mark.parametrize(
+    ("decision", "error", "work"),
+    [
+        (None, False, Work.READ_HOOK),  # the execution's start
+        (None, True, Work.READ_HOOK),  # the hook read failed: read it again
+        ("settle", False, Work.READ_HOOK),  # a reconciled action after settling
+        ("wait", False, Work.CHECKS),  # the next round
+        ("wait", True, Work.HEARTBEAT),  # checks failed: keep the hook alive first
+        ("hold", False, Work.COMPLETE),  # invalid configuration: the safe result
+        ("hold", True, Work.COMPLETE),
+        ("complete", True, Work.COMPLETE),  # the safe result after errors
+        ("end", False, None),  # ended earlier in a chain of rounds: nothing to do
+    ],
+)
+def test_what_a_task_does_first_with_the_document_it_gets(
+    decision: str | None, error: bool, work: workflow.Work | None
+) -> None:
+    state: dict[str, Any] = planned()
+    if decision is None:
+        state = start()
+    else:
+        state = {**state, "decision": {"next": decision, "waitSeconds": 5, "reason": "r"}}
+    if error:
+        state["error"] = {"Error": "States.TaskFailed", "Cause": "boom"}
+    assert workflow.work_on_entry(state) is work
+
+
+@pytest.mark.parametrize("decision", ["check", "heartbeat", "maybe"])
+def test_a_document_no_task_returns_is_rejected_on_entry(decision: str) -> None:
+    """A task never returns ``check`` or ``heartbeat`` (it does that work itself): such a
+    document, or an unknown decision, is an error (Step Functions retries, then the safe result),
+    not a guess."""
+    state = {**planned(), "decision": {"next": decision, "reason": "r"}}
+    with pytest.raises(workflow.InvalidState, match=decision):
+        workflow.work_on_entry(state)
+
+
+def test_what_is_done_at_once_after_each_piece_of_work() -> None:
+    assert workflow.work_after(planned()) is Work.CHECKS  # plan ready: the first round now
+    passed = workflow.checked(planned(), [result(Verdict.PASS)], at(0))
+    assert workflow.work_after(passed) is Work.COMPLETE
+    waiting = workflow.checked(planned(), [result(Verdict.WAIT)], at(0))
+    assert workflow.work_after(waiting) is None
+    beat = workflow.checked(planned(hb=60), [result(Verdict.WAIT)], at(35))
+    assert beat["decision"]["next"] == "heartbeat"
+    assert workflow.work_after(beat) is Work.HEARTBEAT
+    assert workflow.work_after(workflow.heartbeat_recorded(beat, at(35))) is None
+    assert workflow.work_after(workflow.completed(passed, at(0))) is None
+
+
+def test_every_document_a_task_returns_can_be_waited_on() -> None:
+    """The definition's Wait states read ``decision.waitSeconds`` (a positive integer) from
+    every document a task returns, an ended action's too."""
+    ended = workflow.completed(workflow.checked(planned(), [result(Verdict.PASS)], at(0)), at(0))
+    returned = [
+        workflow.checked(planned(), [result(Verdict.WAIT)], at(0)),
+        workflow.settling(start(), 60),
+        planned(config="bad"),
+        ended,
+        workflow.planned(start(), None, None, "", T0),
+    ]
+    for state in returned:
+        parked = workflow.parked(state, [Work.CHECKS])
+        assert parked["decision"]["waitSeconds"] >= 1
+        assert parked["ran"] == ["checks"]
+    assert ended["decision"]["waitSeconds"] == workflow.PASS_THROUGH_SECONDS
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [
+        {"next": "check", "reason": "plan ready"},
+        {"next": "complete", "result": "CONTINUE", "reason": "r"},
+        {"next": "wait", "reason": "r"},  # no waitSeconds
+        {"next": "wait", "waitSeconds": 0, "reason": "r"},
+    ],
+)
+def test_a_task_never_returns_work_left_undone_or_a_wait_it_cannot_wait(
+    decision: dict[str, Any],
+) -> None:
+    with pytest.raises(workflow.InvalidState):
+        workflow.parked({**planned(), "decision": decision}, [])

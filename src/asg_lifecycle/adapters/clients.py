@@ -13,8 +13,8 @@ from typing import Any
 MAX_ATTEMPTS = 5
 # A user's check function is invoked once per round and must answer within this; a slower answer
 # is a read timeout (the round waits and asks again) instead of botocore invoking it again up to
-# MAX_ATTEMPTS times until the RunChecks function itself times out (which would end the action
-# with the safe result). Keep it well under RunChecks' Timeout in template.yaml (60 s).
+# MAX_ATTEMPTS times until the workflow's function itself times out (which would end the action
+# with the safe result). Keep it well under AdvanceFunction's Timeout in template.yaml (90 s).
 LAMBDA_CHECK_READ_TIMEOUT = 25
 
 

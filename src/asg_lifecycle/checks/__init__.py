@@ -1,8 +1,8 @@
 """The catalogue of checks: one module per check, all implementing :class:`base.Check`.
 
-Only ReadHook (to validate a hook's checks) and RunChecks import this package; the other
-functions' code reaches the check interface through :mod:`asg_lifecycle.checks.base` alone, when
-at all, so that they do not import every check (``python -m bench.imports``).
+Only the workflow's function (AdvanceFunction: it validates a hook's checks and runs them)
+imports this package; StartFunction and ReconcileFunction do not load every check
+(``python -m bench.imports``).
 """
 
 from __future__ import annotations

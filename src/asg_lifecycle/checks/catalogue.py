@@ -1,6 +1,6 @@
 """The catalogue itself: every check module, by name, and what each transition allows.
 
-Imported only where checks are validated or run (ReadHook, RunChecks): the other functions' cold
+Imported only where checks are validated and run (AdvanceFunction): the other functions' cold
 starts do not load every check module (``python -m bench.imports``).
 """
 

@@ -1,0 +1,46 @@
+"""Workflow task: advance one lifecycle action as far as it can go now.
+
+Every task state of lifecycle.asl.json invokes this function with the action's state document.
+It does the work the document asks for (read the hook, a round of checks, a heartbeat, the
+completion: :mod:`handlers.steps`), then whatever that work decided is due at once, and returns
+when what is left is to wait (:mod:`asg_lifecycle.workflow`). One function for every step, rather
+than one per step, lets the definition run rounds back to back without a Choice state between
+them: about half the state transitions of a loop that routes after every task (docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from asg_lifecycle import workflow
+from asg_lifecycle.model import LifecycleAction
+from asg_lifecycle.workflow import State, Work
+from handlers import steps
+from handlers.observability import correlation_keys, logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+STEPS: dict[Work, Callable[[State, LifecycleAction], State]] = {
+    Work.READ_HOOK: steps.read_hook,
+    Work.CHECKS: steps.run_checks,
+    Work.HEARTBEAT: steps.record_heartbeat,
+    Work.COMPLETE: steps.complete,
+}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    action = workflow.action_of(event)
+    logger.append_keys(**correlation_keys(action))
+    state, ran = event, list[Work]()
+    work = workflow.work_on_entry(state)
+    while work is not None:
+        if work in ran:  # each piece at most once per invocation: no loop without a Wait
+            raise workflow.InvalidState(f"{work} again after {ran}")
+        state = STEPS[work](state, action)
+        ran.append(work)
+        work = workflow.work_after(state)
+    return workflow.parked(state, ran)
