@@ -51,6 +51,10 @@ State = dict[str, Any]
 WAITS = ("wait", "settle", "hold", "end")
 """What a document leaves a task with: each has ``waitSeconds`` for the Wait state after it."""
 
+RETRIED = ("heartbeat", "complete")
+"""Also left for the next task, with ``waitSeconds`` and ``failed``: a call this task decided on
+and could not make (:func:`retry_later`)."""
+
 PASS_THROUGH_SECONDS = 1
 """The Wait after an ended action (the workflow runs on to its Choice, the tasks on the way do
 nothing). Not 0: a Wait state's seconds are a positive integer."""
@@ -83,6 +87,8 @@ def work_on_entry(state: State) -> Work | None:
         return Work.READ_HOOK
     if step == "wait":
         return Work.HEARTBEAT if "error" in state else Work.CHECKS
+    if step == "heartbeat" and isinstance(decision, dict) and "failed" in decision:
+        return Work.HEARTBEAT
     if step in ("hold", "complete"):
         return Work.COMPLETE
     if step == "end":
@@ -108,9 +114,25 @@ def parked(state: State, ran: Sequence[Work]) -> State:
     definition's Wait and Choice states can read."""
     decision = state["decision"]
     seconds = decision.get("waitSeconds")
-    if decision["next"] not in WAITS or not isinstance(seconds, int) or seconds < 1:
+    waitable = decision["next"] in WAITS or (decision["next"] in RETRIED and "failed" in decision)
+    if not waitable or not isinstance(seconds, int) or seconds < 1:
         raise InvalidState(f"a task cannot return decision {decision!r}")
     return {**state, "ran": [w.value for w in ran]}
+
+
+def retry_later(state: State, failed: str) -> State:
+    """The heartbeat or completion a round just decided failed (after botocore's retries): the
+    task returns the round (its results, its checks' memos, the decided result) instead of
+    failing, and the next task makes the call 1-4 s later (jittered). If it fails there too,
+    Step Functions' retries and the definition's recovery apply to it as to any failed call.
+
+    Failing the whole task instead would lose the round: Step Functions would run the checks
+    again (a check that had just sent a command would send it again), and after the recovery
+    rounds the workflow would send the safe result, not the decided one.
+    """
+    progress = state.get("progress") or {}
+    seconds = 1 + jitter(action_of(state).execution_name, int(progress.get("rounds", 0)), 4)
+    return {**state, "decision": {**state["decision"], "waitSeconds": seconds, "failed": failed}}
 
 
 def action_of(state: State) -> LifecycleAction:
@@ -221,11 +243,16 @@ def checked(state: State, results: Sequence[CheckResult], now: datetime) -> Stat
 
 
 def heartbeat_recorded(state: State, now: datetime) -> State:
-    """After a heartbeat: wait the decided time (a poll interval after checks that failed to
-    run, whose decision had none), then the next round."""
+    """After a heartbeat: wait the time the round decided (or, after checks that failed to run
+    or a retried heartbeat, a poll interval bounded by the hook's next need), then the next
+    round."""
     plan = Plan.from_json(state["plan"])
     progress = after_heartbeat(plan, Progress.from_json(state["progress"]), now)
-    decision = {"waitSeconds": wait_after_failed_checks(plan, progress, now), **state["decision"]}
+    decision = {k: v for k, v in state["decision"].items() if k != "failed"}
+    if state["decision"]["next"] != "heartbeat" or "failed" in state["decision"]:
+        # not the round's own heartbeat (its wait is decided): after checks that could not run,
+        # or a heartbeat sent late, the wait counts from now
+        decision["waitSeconds"] = wait_after_failed_checks(plan, progress, now)
     # ``error`` goes (the next task runs the round again, :func:`work_on_entry`); ``recovery``,
     # the count of attempts, stays until a round runs.
     kept = {k: v for k, v in state.items() if k != "error"}

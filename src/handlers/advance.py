@@ -3,7 +3,9 @@
 Every task state of lifecycle.asl.json invokes this function with the action's state document.
 It does the work the document asks for (read the hook, a round of checks, a heartbeat, the
 completion: :mod:`handlers.steps`), then whatever that work decided is due at once, and returns
-when what is left is to wait (:mod:`asg_lifecycle.workflow`). One function for every step, rather
+when what is left is to wait (:mod:`asg_lifecycle.workflow`). If a heartbeat or completion the
+round decided fails, the task returns the round and the next task makes that call
+(:func:`asg_lifecycle.workflow.retry_later`). One function for every step, rather
 than one per step, lets the definition run rounds back to back without a Choice state between
 them: about half the state transitions of a loop that routes after every task (docs/PERFORMANCE.md).
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from asg_lifecycle import workflow
 from asg_lifecycle.model import LifecycleAction
@@ -40,7 +44,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     while work is not None:
         if work in ran:  # each piece at most once per invocation: no loop without a Wait
             raise workflow.InvalidState(f"{work} again after {ran}")
-        state = STEPS[work](state, action)
+        try:
+            state = STEPS[work](state, action)
+        except (BotoCoreError, ClientError) as exc:
+            if not ran:  # the work this task was given: Step Functions retries it, then recovers
+                raise
+            # a call the round just decided: keep the round, the next task makes the call
+            logger.warning("Call failed; the next task tries again", extra={"error": repr(exc)})
+            return workflow.parked(workflow.retry_later(state, repr(exc)), ran)
         ran.append(work)
         work = workflow.work_after(state)
     return workflow.parked(state, ran)

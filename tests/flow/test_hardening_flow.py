@@ -87,6 +87,35 @@ def test_resource_contention_is_retried_inside_the_function() -> None:
     assert_completed_once_by_the_workflow(action)
 
 
+def test_a_completion_that_fails_past_botocores_retries_is_sent_by_the_next_task() -> None:
+    """Auto Scaling answers ResourceContention to the decided CONTINUE six times (more than
+    botocore's five attempts): the task returns the round instead of failing, and the next task,
+    seconds later, sends the same CONTINUE without running the checks again."""
+    with emulated(doc([launch_hook()], instances=[{"readyAfter": 30}])) as (aws, scenario):
+        contended: list[float] = []
+
+        def contend(operation: str, params: dict[str, object]) -> None:
+            if operation == "CompleteLifecycleAction" and len(contended) < 6:
+                contended.append(aws.clock.now().timestamp())
+                raise ResourceContentionError
+
+        aws.autoscaling.before_call = contend
+        report = play(scenario, aws)
+        tasks = [i for i in aws.runtime.invocations if i.function == "AdvanceFunction"]
+
+    action = only(report, "launch")
+    assert len(contended) == 6
+    assert action.result == "CONTINUE", "the decided result, not the safe one"
+    assert_completed_once_by_the_workflow(action)
+    (failed,) = [t for t in tasks if "failed" in t.result["decision"]]
+    retried = tasks[tasks.index(failed) + 1]
+    assert failed.result["ran"] == ["checks"]
+    assert "ResourceContention" in failed.result["decision"]["failed"]
+    assert retried.result["ran"] == ["complete"], "no second round of checks"
+    assert 1 <= (retried.at - failed.at).total_seconds() <= 5
+    assert all(t.error is None for t in tasks), "no task failed: nothing for the Errors alarm"
+
+
 def test_checks_that_cannot_run_are_followed_by_a_heartbeat_and_run_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

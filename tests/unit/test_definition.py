@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from asg_lifecycle.policy import EXECUTION_TIMEOUT, GLOBAL_TIMEOUT_CAP
-from asg_lifecycle.workflow import WAITS
+from asg_lifecycle.workflow import RETRIED, WAITS
 from tests.conftest import ROOT
 
 DEFINITION: dict[str, Any] = json.loads(
@@ -92,7 +92,7 @@ def test_rounds_run_back_to_back_with_one_choice_every_two() -> None:
 
 def test_route_knows_every_decision_a_task_returns() -> None:
     routes = {c["StringEquals"]: c["Next"] for c in STATES["Route"]["Choices"]}
-    assert set(routes) == set(WAITS)
+    assert set(routes) == set(WAITS) | set(RETRIED)
     assert routes.pop("end") == "Done"
     assert set(routes.values()) == {"WaitForRound"}
     assert _chain("WaitForRound")[-1] == "Route"

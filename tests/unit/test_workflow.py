@@ -322,3 +322,33 @@ def test_a_task_never_returns_work_left_undone_or_a_wait_it_cannot_wait(
 ) -> None:
     with pytest.raises(workflow.InvalidState):
         workflow.parked({**planned(), "decision": decision}, [])
+
+
+def test_a_call_the_round_decided_and_could_not_make_is_left_to_the_next_task() -> None:
+    """The round (its results, its checks' memos, the decided result) is kept; the next task,
+    1-4 s later, makes the call as its first work."""
+    state = workflow.checked(planned(), [result(Verdict.PASS, "ready")], at(0))
+    state = {**state, "checkMemos": [{"commandId": "c-1"}]}
+    later = workflow.retry_later(state, "ClientError('throttled')")
+    assert later["decision"]["next"] == "complete"
+    assert later["decision"]["result"] == "CONTINUE", "the decided result, not the safe one"
+    assert later["decision"]["failed"] == "ClientError('throttled')"
+    assert 1 <= later["decision"]["waitSeconds"] <= 4
+    assert later["checkMemos"] == [{"commandId": "c-1"}]
+    assert later["checks"] == state["checks"]
+    assert workflow.parked(later, [Work.CHECKS])["ran"] == ["checks"]
+    assert workflow.work_on_entry(later) is Work.COMPLETE
+    assert "failed" not in workflow.completed(later, at(3))["decision"]
+
+
+def test_a_heartbeat_tried_again_waits_from_when_it_was_sent() -> None:
+    beat = workflow.checked(planned(hb=60), [result(Verdict.WAIT)], at(35))
+    assert beat["decision"]["next"] == "heartbeat"
+    later = workflow.retry_later(beat, "EndpointConnectionError()")
+    assert workflow.work_on_entry(later) is Work.HEARTBEAT
+    sent = workflow.heartbeat_recorded(later, at(39))
+    assert sent["decision"]["next"] == "wait"
+    assert "failed" not in sent["decision"]
+    # the poll (30 s), not the wait the round had planned before the heartbeat was late
+    assert sent["decision"]["waitSeconds"] == 30
+    assert sent["progress"]["hookExpiresAt"] == "2026-01-01T00:01:39Z"
