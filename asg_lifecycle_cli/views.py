@@ -89,12 +89,12 @@ class ActionView:
             return f"recovering ({self.state['recovery'].get('rounds', '?')}/4)"
         return {
             "": "reading hook",
-            "check": "checking",
             "wait": "waiting",
-            "heartbeat": "heartbeat due",
-            "complete": "completing",
+            "heartbeat": "heartbeat failed, trying again",
+            "complete": "completion failed, trying again",
             "hold": "holding (invalid configuration)",
             "settle": "settling (reconciled)",
+            "end": "ending",
         }.get(str(self.decision.get("next", "")), str(self.decision.get("next")))
 
     def to_json(self, now: datetime) -> dict[str, Any]:
@@ -275,6 +275,15 @@ def _after_task(at: datetime, doc: Mapping[str, Any]) -> list[Entry]:
             elif "complete" in doc.get("ran", []):
                 then = "complete"
             entries.append(Entry(at, f"round {rounds}: {then}", results))
+            if "failed" in decision:  # the call the round decided on: the next task makes it
+                entries.append(
+                    Entry(
+                        at,
+                        f"{decision.get('next')} failed, trying again in "
+                        f"{decision.get('waitSeconds')} s",
+                        [str(decision["failed"])[:200]],
+                    )
+                )
         elif work == "heartbeat":
             if "outcome" in doc:
                 entries.append(Entry(at, "heartbeat not sent: " + _outcome_text(doc["outcome"])))

@@ -9,8 +9,9 @@ heartbeats beside the minimum (``ceil(wait / usable heartbeat budget)``), the re
 prices, and the latency from the moment the checks would pass to CompleteLifecycleAction.
 
 Beside each, a fixed-interval baseline: a workflow of one task per step that routes after every
-task and heartbeats on every poll (:func:`baseline`), for the same number of rounds as the
-measured run.
+task and heartbeats on every poll (after every round whose checks do not decide;
+:func:`baseline`), for the same number of rounds as the measured run. Also a launch whose checks
+pass at the first round (the shortest action, a row of its own).
 
 Then the latency of a readiness signal at ``pollSeconds: 5`` (the shortest poll): the way to
 make completion near-immediate. Writes ``bench/results/actions.json``.
@@ -37,9 +38,10 @@ CHECK_SECONDS = (60, 1800, 21_600)
 HEARTBEAT_TIMEOUTS = (60, 300, 3600)
 POLL = 30
 # The baseline workflow's states: ReadHook, Route; per round Wait (none before the first),
-# RunChecks, Route, RecordHeartbeat, Route; then CompleteAction, Route, Done.
+# RunChecks, Route, and after every round but the last RecordHeartbeat, Route; then
+# CompleteAction, Route, Done.
 BASELINE_TRANSITIONS_PER_ROUND = 5
-BASELINE_TRANSITIONS_FIXED = 2 - 1 + 3
+BASELINE_TRANSITIONS_FIXED = 2 - 1 - 2 + 3
 
 
 def _instance_of(payload: Any) -> str | None:
@@ -111,15 +113,17 @@ def measure(check_seconds: int, heartbeat_timeout: int, poll: int = POLL) -> dic
 
 
 def baseline(rounds: int, starts: int, other_autoscaling_calls: int) -> dict[str, int]:
-    """What the baseline spends on an action of ``rounds`` rounds: a heartbeat every round, a
-    Lambda invocation per step (StartFunction's ``starts``, ReadHook, a RunChecks and a
-    RecordHeartbeat per round, CompleteAction), and the same Auto Scaling calls besides
-    heartbeats (hook read, completion) as the measured run."""
+    """What the baseline spends on an action of ``rounds`` rounds (at least one): a heartbeat
+    after every round but the last (whose checks decide), a Lambda invocation per step
+    (StartFunction's ``starts``, ReadHook, a RunChecks per round, a RecordHeartbeat per
+    heartbeat, CompleteAction), and the same Auto Scaling calls besides heartbeats (hook read,
+    completion) as the measured run."""
+    heartbeats = max(0, rounds - 1)
     return {
-        "autoscaling_calls": other_autoscaling_calls + rounds,
-        "lambda_invocations": starts + 2 + 2 * rounds,
+        "autoscaling_calls": other_autoscaling_calls + heartbeats,
+        "lambda_invocations": starts + 2 + rounds + heartbeats,
         "state_transitions": BASELINE_TRANSITIONS_FIXED + BASELINE_TRANSITIONS_PER_ROUND * rounds,
-        "heartbeats": rounds,
+        "heartbeats": heartbeats,
     }
 
 
@@ -136,11 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     matrix = [measure(c, h) for c in CHECK_SECONDS for h in HEARTBEAT_TIMEOUTS]
     signal = measure(120, 300, poll=5)
+    first_round = measure(0, 300)
     result = {
         "machine": f"{platform.python_implementation()} {platform.python_version()}, "
         f"{platform.machine()}",
         "matrix": matrix,
         "readiness_signal_poll_5": signal,
+        "ready_at_first_round": first_round,
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "actions.json").write_text(json.dumps(result, indent=2) + "\n")

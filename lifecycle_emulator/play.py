@@ -343,6 +343,11 @@ def _work_lines(result: dict[str, Any]) -> list[str]:
             if "complete" in result.get("ran", []):
                 then = f"complete {outcome.get('result') or ''}".rstrip()
             lines.append(f"checks: {checks} -> {then}")
+            if "failed" in decision:
+                lines.append(
+                    f"{nxt} failed ({decision['failed'][:80]}); the next task tries again in "
+                    f"{decision.get('waitSeconds')}s"
+                )
         elif work == "heartbeat":
             progress = result.get("progress", {})
             lines.append(

@@ -51,14 +51,6 @@ State = dict[str, Any]
 WAITS = ("wait", "settle", "hold", "end")
 """What a document leaves a task with: each has ``waitSeconds`` for the Wait state after it."""
 
-RETRIED = ("heartbeat", "complete")
-"""Also left for the next task, with ``waitSeconds`` and ``failed``: a call this task decided on
-and could not make (:func:`retry_later`)."""
-
-PASS_THROUGH_SECONDS = 1
-"""The Wait after an ended action (the workflow runs on to its Choice, the tasks on the way do
-nothing). Not 0: a Wait state's seconds are a positive integer."""
-
 
 class Work(StrEnum):
     """What a task can do for an action, in the order it may do them in one invocation."""
@@ -67,6 +59,15 @@ class Work(StrEnum):
     CHECKS = "checks"
     HEARTBEAT = "heartbeat"
     COMPLETE = "complete"
+
+
+RETRIED = (Work.HEARTBEAT, Work.COMPLETE)
+"""Also left for the next task (``decision.next``, with ``waitSeconds`` and ``failed``): a call
+this task decided on and could not make (:func:`retry_later`)."""
+
+PASS_THROUGH_SECONDS = 1
+"""The Wait after an ended action (the workflow runs on to its Choice, the tasks on the way do
+nothing). Not 0: a Wait state's seconds are a positive integer."""
 
 
 class InvalidState(ValueError):

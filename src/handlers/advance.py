@@ -47,8 +47,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             state = STEPS[work](state, action)
         except (BotoCoreError, ClientError) as exc:
-            if not ran:  # the work this task was given: Step Functions retries it, then recovers
-                raise
+            if not ran or work not in workflow.RETRIED:
+                raise  # the work this task was given: Step Functions retries it, then recovers
             # a call the round just decided: keep the round, the next task makes the call
             logger.warning("Call failed; the next task tries again", extra={"error": repr(exc)})
             return workflow.parked(workflow.retry_later(state, repr(exc)), ran)

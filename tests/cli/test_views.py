@@ -247,3 +247,25 @@ def test_what_a_dead_letter_message_holds() -> None:
     assert event_of("not json")[0] == "unknown"
     assert event_of([1, 2])[0] == "unknown"
     assert event_of({"source": "aws.ec2"})[0] == "unknown"
+
+
+def test_a_call_left_to_the_next_task_is_told_as_failed_and_tried_again() -> None:
+    base = {"action": ACTION, "plan": PLAN}
+    decision = {
+        "next": "complete",
+        "result": "CONTINUE",
+        "reason": "all checks passed",
+        "waitSeconds": 3,
+        "failed": "ResourceContentionFault('pending update')",
+    }
+    left = {**base, "ran": ["checks"], "progress": {"rounds": 4}, "decision": decision}
+    story = timeline([_exited("Round", 120, left)])
+    assert [e.what for e in story] == [
+        "round 4: complete with CONTINUE (all checks passed)",
+        "complete failed, trying again in 3 s",
+    ]
+    assert story[1].details == ["ResourceContentionFault('pending update')"]
+    summary = {"name": "n", "executionArn": "arn:x", "status": "RUNNING"}
+    assert view_of(summary, left).phase() == "completion failed, trying again"
+    ended = {**base, "decision": {"next": "end", "waitSeconds": 1}}
+    assert view_of(summary, ended).phase() == "ending"

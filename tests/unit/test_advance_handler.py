@@ -131,3 +131,43 @@ def test_a_document_a_task_cannot_act_on_fails_it(aws: _Calls) -> None:
     with pytest.raises(workflow.InvalidState):
         advance.handler(bad, Context())
     assert aws.made == []
+
+
+def test_a_heartbeat_the_round_decides_is_sent_in_the_same_task(aws: _Calls) -> None:
+    first = advance.handler(_start(), Context())
+    clock.use(lambda: T0 + timedelta(seconds=255))  # the 300 s hook needs its heartbeat
+    beat = advance.handler(first, Context())
+    assert beat["ran"] == ["checks", "heartbeat"]
+    assert aws.made == ["describe", "heartbeat"]
+    assert beat["decision"]["next"] == "wait"
+    assert beat["progress"]["heartbeats"] == 1
+    assert beat["progress"]["hookExpiresAt"] == "2026-01-01T00:09:15Z"
+
+
+def test_a_heartbeat_that_fails_is_left_to_the_next_task(aws: _Calls) -> None:
+    first = advance.handler(_start(), Context())
+    clock.use(lambda: T0 + timedelta(seconds=255))
+    aws.failing.add("heartbeat")
+    left = advance.handler(first, Context())
+    assert left["ran"] == ["checks"]
+    assert left["decision"]["next"] == "heartbeat"
+    assert 1 <= left["decision"]["waitSeconds"] <= 4
+    aws.failing.clear()
+    clock.use(lambda: T0 + timedelta(seconds=258))
+    sent = advance.handler(left, Context())
+    assert sent["ran"] == ["heartbeat"]
+    assert sent["progress"]["hookExpiresAt"] == "2026-01-01T00:09:18Z"
+
+
+def test_checks_that_fail_after_the_hook_read_fail_the_task(
+    aws: _Calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a heartbeat or completion is left to the next task; anything else fails the task
+    (the next attempt reads the hook again)."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise THROTTLED
+
+    monkeypatch.setattr(steps, "run_round", broken)
+    with pytest.raises(ClientError):
+        advance.handler(_start(), Context())

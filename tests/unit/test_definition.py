@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from asg_lifecycle.policy import EXECUTION_TIMEOUT, GLOBAL_TIMEOUT_CAP
 from asg_lifecycle.workflow import RETRIED, WAITS
 from tests.conftest import ROOT
@@ -39,7 +41,7 @@ def test_every_task_retries_with_bounded_exponential_backoff_and_full_jitter() -
 def test_every_failure_is_tried_again_a_bounded_number_of_times() -> None:
     for name in TASKS:
         assert TASKS[name]["Catch"][0]["Next"] == "AfterError", name
-    bound = STATES["AfterError"]["Choices"][1]
+    bound = STATES["AfterError"]["Choices"][2]
     assert bound["Variable"] == "$.recovery.rounds"
     assert (bound["NumericLessThan"], bound["Next"]) == (4, "NextErrorRound")
     assert STATES["AfterError"]["Default"] == "ErrorsExhausted"
@@ -122,3 +124,88 @@ def test_only_the_safe_result_after_errors_is_marked_as_such() -> None:
     hold's completion retried after an error also carries)."""
     marked = {n for n, st in STATES.items() if st.get("Result", {}).get("afterError")}
     assert marked == {"AbandonAfterError", "ContinueAfterError"}
+
+
+def _get(document: dict[str, Any], path: str) -> Any:
+    node: Any = document
+    for key in path.removeprefix("$.").split("."):
+        if not isinstance(node, dict) or key not in node:
+            return _MISSING
+        node = node[key]
+    return node
+
+
+_MISSING = object()
+
+
+def _matches(rule: dict[str, Any], document: dict[str, Any]) -> bool:
+    """The Choice rule forms this definition uses (and fails on any other)."""
+    value = _get(document, rule["Variable"])
+    if "IsPresent" in rule:
+        return (value is not _MISSING) == rule["IsPresent"]
+    assert value is not _MISSING, f"{rule['Variable']} missing: Step Functions would fail"
+    if "StringEquals" in rule:
+        return bool(value == rule["StringEquals"])
+    if "NumericLessThan" in rule:
+        return bool(value < rule["NumericLessThan"])
+    raise AssertionError(f"rule form not evaluated here: {rule}")
+
+
+def _after_choices(name: str, document: dict[str, Any]) -> str:
+    """Follow Choice states from ``name`` with ``document``: the first state that is not one."""
+    while STATES[name]["Type"] == "Choice":
+        state = STATES[name]
+        name = (
+            next((r["Next"] for r in state["Choices"] if _matches(r, document)), None)
+            or state["Default"]
+        )
+    return name
+
+
+LAUNCH = {"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING"}
+TERMINATE = {"LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING"}
+ENDED = {"outcome": {"status": "completed"}, "decision": {"next": "end", "waitSeconds": 1}}
+
+
+@pytest.mark.parametrize(
+    ("document", "then"),
+    [
+        # a task with nothing left to do failed on its way to Route: the action is over
+        ({"action": LAUNCH, **ENDED}, "Done"),
+        ({"action": TERMINATE, **ENDED, "recovery": {"rounds": 4}}, "Done"),
+        ({"action": LAUNCH}, "FirstErrorRound"),  # the hook read failed
+        (
+            {"action": LAUNCH, "decision": {"next": "wait"}, "recovery": {"rounds": 3}},
+            "NextErrorRound",
+        ),
+        # exhausted: checks (or a heartbeat) that never worked end with the safe result
+        ({"action": LAUNCH, "recovery": {"rounds": 4}}, "AbandonAfterError"),
+        (
+            {"action": LAUNCH, "decision": {"next": "wait"}, "recovery": {"rounds": 4}},
+            "AbandonAfterError",
+        ),
+        (
+            {"action": TERMINATE, "decision": {"next": "wait"}, "recovery": {"rounds": 4}},
+            "ContinueAfterError",
+        ),
+        (
+            {
+                "action": LAUNCH,
+                "decision": {"next": "heartbeat", "failed": "x"},
+                "recovery": {"rounds": 4},
+            },
+            "AbandonAfterError",
+        ),
+        # exhausted: a completion that never worked stops (the hook's DefaultResult applies)
+        (
+            {"action": LAUNCH, "decision": {"next": "complete"}, "recovery": {"rounds": 4}},
+            "CompletionFailed",
+        ),
+        (
+            {"action": LAUNCH, "decision": {"next": "hold"}, "recovery": {"rounds": 4}},
+            "CompletionFailed",
+        ),
+    ],
+)
+def test_where_a_failed_task_leads(document: dict[str, Any], then: str) -> None:
+    assert _after_choices("AfterError", document) == then

@@ -192,8 +192,10 @@ def test_a_round_that_runs_clears_the_error_being_recovered_from() -> None:
 
 
 def test_a_heartbeat_keeps_the_recovery_count_and_waits_a_poll_after_failed_checks() -> None:
-    state = {**planned(), "error": {"Error": "Lambda.Unknown"}, "recovery": {"rounds": 2}}
-    assert state["decision"] == {"next": "check", "reason": "plan ready"}  # checks never ran
+    waiting = workflow.checked(planned(), [result(Verdict.WAIT)], at(0))
+    # the round after it failed: the document the failed task was given, with the error
+    state = {**waiting, "error": {"Error": "Lambda.Unknown"}, "recovery": {"rounds": 2}}
+    assert workflow.work_on_entry(state) is Work.HEARTBEAT
     after = workflow.heartbeat_recorded(state, at(30))
     assert after["recovery"] == {"rounds": 2}, "checks that never run must not heartbeat forever"
     assert after["decision"]["next"] == "wait"
