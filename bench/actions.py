@@ -104,7 +104,7 @@ def measure(check_seconds: int, heartbeat_timeout: int, poll: int = POLL) -> dic
         "rounds": rounds,
         "heartbeats_minimum": max(0, minimum),
         "latency_seconds": (action.ended_at - check_seconds)
-        if possible and action.ended_at
+        if possible and action.ended_at is not None
         else None,
         "ours": {**ours, "usd": _usd(ours)},
         "baseline": {**base, "usd": _usd(base)},
