@@ -37,11 +37,13 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CHECK_SECONDS = (60, 1800, 21_600)
 HEARTBEAT_TIMEOUTS = (60, 300, 3600)
 POLL = 30
-# The baseline workflow's states: ReadHook, Route; per round Wait (none before the first),
-# RunChecks, Route, and after every round but the last RecordHeartbeat, Route; then
-# CompleteAction, Route, Done.
-BASELINE_TRANSITIONS_PER_ROUND = 5
-BASELINE_TRANSITIONS_FIXED = 2 - 1 - 2 + 3
+BASELINE_STATES = (
+    "ReadHook, Route; per round Wait (none before the first), RunChecks, Route, and after every "
+    "round but the last RecordHeartbeat, Route; then CompleteAction, Route, Done"
+)
+BASELINE_TRANSITIONS_PER_ROUND = 5  # Wait, RunChecks, Route, RecordHeartbeat, Route
+# ReadHook, Route, CompleteAction, Route, Done; less the first round's Wait and the last's heartbeat
+BASELINE_TRANSITIONS_FIXED = 5 - 1 - 2
 
 
 def _instance_of(payload: Any) -> str | None:

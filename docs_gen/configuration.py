@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ TRANSITIONS = (Transition.LAUNCHING, Transition.TERMINATING)
 DASH = "\N{EN DASH}"  # ranges, as the prose writes them
 
 
+@cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     """The template as data (``!Ref`` and friends decoded); a template cfn-lint cannot read is an
     error here rather than a half-empty table."""

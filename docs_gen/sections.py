@@ -53,6 +53,9 @@ def regenerated(sections: list[Section], root: Path = ROOT) -> dict[Path, tuple[
     out: dict[Path, tuple[str, str]] = {}
     for section in sections:
         path = root / section.document
-        current, new = out.get(path, (path.read_text(), path.read_text()))
+        if path not in out:
+            text = path.read_text()
+            out[path] = (text, text)
+        current, new = out[path]
         out[path] = (current, replaced(new, section))
     return out

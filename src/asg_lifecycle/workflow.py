@@ -88,7 +88,7 @@ def work_on_entry(state: State) -> Work | None:
         return Work.READ_HOOK
     if step == "wait":
         return Work.HEARTBEAT if "error" in state else Work.CHECKS
-    if step == "heartbeat" and isinstance(decision, dict) and "failed" in decision:
+    if step == "heartbeat" and "failed" in (decision or {}):
         return Work.HEARTBEAT
     if step in ("hold", "complete"):
         return Work.COMPLETE

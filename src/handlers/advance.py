@@ -39,7 +39,8 @@ STEPS: dict[Work, Callable[[State, LifecycleAction], State]] = {
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = workflow.action_of(event)
     logger.append_keys(**correlation_keys(action))
-    state, ran = event, list[Work]()
+    state = event
+    ran: list[Work] = []
     work = workflow.work_on_entry(state)
     while work is not None:
         if work in ran:  # each piece at most once per invocation: no loop without a Wait

@@ -97,14 +97,8 @@ def _emit(metric: Metric, value: float, dimensions: Mapping[str, str]) -> None:
     invocation, and move the ``service``-only metrics that the alarms watch.
     """
     unit = UNITS.get(metric, MetricUnit.Count)
-    service = {"service": str(metrics.service)} if metrics.service else {}
-    with single_metric(
-        name=metric,
-        unit=unit,
-        value=value,
-        namespace=metrics.namespace,
-        default_dimensions={**service, **dimensions},
-    ):
+    # namespace and the service dimension: Powertools reads them from the environment, as Metrics
+    with single_metric(name=metric, unit=unit, value=value, default_dimensions=dict(dimensions)):
         pass
 
 
