@@ -195,8 +195,11 @@ def per_action(data: dict[str, Any]) -> list[str]:
             f"transitions and {ours['lambda_invocations']} Lambda invocations against the "
             f"baseline's {base['state_transitions']} and {base['lambda_invocations']} (ratio "
             f"{first['transitions_vs_baseline']}): it ends in the first task and runs through "
-            "two pass-through rounds to the Choice; the baseline, with no heartbeat to send "
-            "either, has nothing more to spend.",
+            f"{first_chain - 1} empty rounds to the first Choice; the baseline, with no "
+            "heartbeat to send either, has nothing more to spend. That is the price of a first "
+            f"chain of {first_chain} rounds, paid by the shortest actions, for every action of "
+            "four rounds or more at most half the baseline's (tests/unit/test_definition.py; "
+            'docs/ARCHITECTURE.md, "One function, two rounds to a Choice").',
             "",
         ]
     return lines

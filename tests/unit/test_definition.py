@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from asg_lifecycle.policy import EXECUTION_TIMEOUT, GLOBAL_TIMEOUT_CAP
+from asg_lifecycle.policy import EXECUTION_TIMEOUT, GLOBAL_TIMEOUT_CAP, MAX_ROUNDS
 from asg_lifecycle.workflow import RETRIED, WAITS
+from bench.actions import BASELINE_TRANSITIONS_FIXED, BASELINE_TRANSITIONS_PER_ROUND
 from tests.conftest import ROOT
 
 DEFINITION: dict[str, Any] = json.loads(
@@ -23,7 +24,7 @@ def test_the_backstop_is_the_48_hour_global_timeout_plus_an_hour() -> None:
 
 
 def test_every_task_retries_with_bounded_exponential_backoff_and_full_jitter() -> None:
-    assert set(TASKS) == {"ReadHookAndCheck", "Round", "NextRound"}
+    assert set(TASKS) == {"ReadHookAndCheck", "SecondRound", "ThirdRound", "Round", "NextRound"}
     for name, task in TASKS.items():
         assert task["Parameters"]["FunctionName"] == "${AdvanceFunctionArn}", name
         assert [r["ErrorEquals"][0] for r in task["Retry"]] == [
@@ -77,19 +78,60 @@ def _chain(start: str) -> list[str]:
     return names
 
 
-def test_rounds_run_back_to_back_with_one_choice_every_two() -> None:
-    """A round costs a Wait and a task; Route comes after three rounds, then every two (the
-    transition count per action: docs/PERFORMANCE.md)."""
+def test_rounds_run_back_to_back_five_to_the_first_choice_then_two() -> None:
+    """A round costs a Wait and a task; Route comes after five rounds, then every two (the
+    transition count per action: docs/PERFORMANCE.md, and the test below)."""
     assert _chain(DEFINITION["StartAt"]) == [
         "ReadHookAndCheck",
+        "WaitForSecondRound",
+        "SecondRound",
+        "WaitForThirdRound",
+        "ThirdRound",
         "WaitForRound",
         "Round",
         "WaitForNextRound",
         "NextRound",
         "Route",
     ]
-    for name in ("WaitForRound", "WaitForNextRound"):
-        assert STATES[name]["SecondsPath"] == "$.decision.waitSeconds", name
+    waits = [name for name, state in STATES.items() if state["Type"] == "Wait"]
+    for name in waits:
+        if name != "WaitAfterError":
+            assert STATES[name]["SecondsPath"] == "$.decision.waitSeconds", name
+    # the tasks are one task: the same function, retries and error path
+    first = {k: v for k, v in TASKS["ReadHookAndCheck"].items() if k not in ("Comment", "Next")}
+    for name, task in TASKS.items():
+        assert {k: v for k, v in task.items() if k not in ("Comment", "Next")} == first, name
+
+
+def _transitions(rounds: int) -> int:
+    """States an action whose checks decide in round ``rounds`` enters, from the start to
+    ``Done``: every round before decides ``wait``; the deciding one (and every task after it,
+    which has nothing left to do) returns ``end``, as ``asg_lifecycle.workflow`` does."""
+    name, entered, tasks = DEFINITION["StartAt"], 0, 0
+    document: dict[str, Any] = {"decision": {"next": "wait"}}
+    while STATES[name]["Type"] != "Succeed":
+        entered += 1
+        state = STATES[name]
+        if state["Type"] == "Task":
+            tasks += 1
+            document = {"decision": {"next": "end" if tasks >= rounds else "wait"}}
+        if state["Type"] == "Choice":
+            name = _after_choices(name, document)
+        else:
+            assert "Next" in state, name
+            name = state["Next"]
+    return entered + 1
+
+
+def test_an_action_of_four_rounds_or_more_costs_at_most_half_the_baseline() -> None:
+    """The issue's target (transitions at most half of a fixed-interval workflow that
+    heartbeats on every poll, ``bench.actions.baseline``) holds for every
+    action of four rounds or more; shorter ones run on through empty rounds to the first
+    Choice (11 transitions however short)."""
+    assert [_transitions(n) for n in range(1, 9)] == [11, 11, 11, 11, 11, 16, 16, 21]
+    for rounds in [*range(4, 100), MAX_ROUNDS - 1, MAX_ROUNDS]:  # the chain repeats after 5
+        baseline = BASELINE_TRANSITIONS_FIXED + BASELINE_TRANSITIONS_PER_ROUND * rounds
+        assert 2 * _transitions(rounds) <= baseline, rounds
 
 
 def test_route_knows_every_decision_a_task_returns() -> None:
