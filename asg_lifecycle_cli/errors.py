@@ -30,10 +30,9 @@ class NoStackName(OperatorError):
 
 
 class UnknownAction(OperatorError):
-    def __init__(self, what: str, stack: str, in_flight_only: bool) -> None:
-        scope = "in flight" if in_flight_only else "known"
+    def __init__(self, what: str, stack: str) -> None:
         super().__init__(
-            f"no lifecycle action {scope} for {what} in stack {stack!r} "
+            f"no lifecycle action known for {what} in stack {stack!r} "
             "(`asg-lifecycle list` shows the actions in flight)"
         )
 

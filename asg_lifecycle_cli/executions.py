@@ -72,15 +72,13 @@ class Located:
     running: list[str]  # ARNs of every running workflow of the action (event's, reconciler's)
 
 
-def find(
-    sfn: Any, stack: Stack, what: str, hook: str | None = None, running_only: bool = True
-) -> ActionView:
+def find(sfn: Any, stack: Stack, what: str, hook: str | None = None) -> ActionView:
     """The action of an instance (see :func:`locate`), or of an execution given by name (whole,
     or with its token cut) or ARN."""
     if what.startswith("arn:"):
         return _described(sfn, stack, what)
     if ExecutionName.parse(what) is None:
-        return locate(sfn, stack, what, hook, running_only).view
+        return locate(sfn, stack, what, hook).view
     arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{what}"
     try:
         return _described(sfn, stack, arn)
@@ -91,21 +89,19 @@ def find(
         return _described(sfn, stack, str(named[0]["executionArn"]))
 
 
-def locate(
-    sfn: Any, stack: Stack, instance: str, hook: str | None = None, running_only: bool = True
-) -> Located:
-    """An instance's action: its running workflow; else, with ``running_only`` False, its latest
-    workflow (one that failed or was stopped may have left its action waiting). One
+def locate(sfn: Any, stack: Stack, instance: str, hook: str | None = None) -> Located:
+    """An instance's action: its running workflow; else its latest workflow (one that failed or
+    was stopped may have left its action waiting; Auto Scaling says whether it still is). One
     ListExecutions of the running ones; all of them (newest first) only when none is running."""
     running = [s for s in summaries(sfn, stack) if _is_for(s, instance, hook)]
     candidates = running
-    if not candidates and not running_only:
+    if not candidates:
         ended = [s for s in summaries(sfn, stack, running_only=False) if _is_for(s, instance, hook)]
         candidates = [max(ended, key=lambda s: s["startDate"])] if ended else []
     views = [v for v in (view(sfn, s) for s in candidates) if v is not None]
     if not views:
         where = instance + (f" on hook {hook!r}" if hook else "")
-        raise UnknownAction(where, stack.name, running_only)
+        raise UnknownAction(where, stack.name)
     hooks = sorted({v.action.hook_name for v in views})
     if len(hooks) > 1:
         raise AmbiguousAction(instance, hooks)
@@ -130,8 +126,8 @@ def _described(sfn: Any, stack: Stack, arn: str) -> ActionView:
     try:
         described = sfn.describe_execution(executionArn=arn)
     except sfn.exceptions.ExecutionDoesNotExist as exc:
-        raise UnknownAction(arn.rsplit(":", 1)[-1], stack.name, in_flight_only=False) from exc
+        raise UnknownAction(arn.rsplit(":", 1)[-1], stack.name) from exc
     found = view(sfn, described)
     if found is None:
-        raise UnknownAction(arn.rsplit(":", 1)[-1], stack.name, in_flight_only=False)
+        raise UnknownAction(arn.rsplit(":", 1)[-1], stack.name)
     return found

@@ -212,7 +212,7 @@ def show(session: Session, what: str, hook: str | None, as_json: bool) -> None:
     """One action's timeline (its running workflow, else its latest)."""
     _check_target(what)
     sfn = session.client("stepfunctions")
-    view = executions.find(sfn, session.stack(), what, hook, running_only=False)
+    view = executions.find(sfn, session.stack(), what, hook)
     entries = timeline(executions.history(sfn, view.execution_arn))
     now = clock.now()
     if as_json:
@@ -245,7 +245,7 @@ def extend(session: Session, instance: str, hook: str | None) -> None:
     # The latest workflow, running or not: one that ended (failed, stopped) may have left its
     # action waiting, and Auto Scaling says whether it still is.
     sfn = session.client("stepfunctions")
-    view = executions.locate(sfn, session.stack(), instance, hook, running_only=False).view
+    view = executions.locate(sfn, session.stack(), instance, hook).view
     operations.extend(session.client("autoscaling"), view)
     timeout = view.plan.get("heartbeatTimeout", "its")
     gives_up = view.plan.get("giveUpAt", "unchanged")
@@ -277,7 +277,7 @@ def complete(
     sfn = session.client("stepfunctions")
     stack = session.stack()
     # The latest workflow, running or not (see extend): Auto Scaling says if the action waits.
-    located = executions.locate(sfn, stack, instance, hook, running_only=False)
+    located = executions.locate(sfn, stack, instance, hook)
     view = located.view
     chosen = LifecycleResult(result)
     if not yes:

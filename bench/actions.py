@@ -10,8 +10,8 @@ prices, and the latency from the moment the checks would pass to CompleteLifecyc
 
 Beside each, a fixed-interval baseline: a workflow of one task per step that routes after every
 task and heartbeats on every poll (after every round whose checks do not decide;
-:func:`baseline`), for the same number of rounds as the measured run. Also a launch whose checks
-pass at the first round (the shortest action, a row of its own).
+:func:`bench.baseline.baseline`), for the same number of rounds as the measured run. Also a
+launch whose checks pass at the first round (the shortest action, a row of its own).
 
 Then the latency of a readiness signal at ``pollSeconds: 5`` (the shortest poll): the way to
 make completion near-immediate. Writes ``bench/results/actions.json``.
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from asg_lifecycle.policy import GLOBAL_TIMEOUT_CAP, global_timeout, usable_heartbeat_budget
+from bench.baseline import baseline
 from bench.scale import USD_PER_LAMBDA_REQUEST, USD_PER_STATE_TRANSITION
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, play
@@ -37,13 +38,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CHECK_SECONDS = (60, 1800, 21_600)
 HEARTBEAT_TIMEOUTS = (60, 300, 3600)
 POLL = 30
-BASELINE_STATES = (
-    "ReadHook, Route; per round Wait (none before the first), RunChecks, Route, and after every "
-    "round but the last RecordHeartbeat, Route; then CompleteAction, Route, Done"
-)
-BASELINE_TRANSITIONS_PER_ROUND = 5  # Wait, RunChecks, Route, RecordHeartbeat, Route
-# ReadHook, Route, CompleteAction, Route, Done; less the first round's Wait and the last's heartbeat
-BASELINE_TRANSITIONS_FIXED = 5 - 1 - 2
 
 
 def _instance_of(payload: Any) -> str | None:
@@ -111,21 +105,6 @@ def measure(check_seconds: int, heartbeat_timeout: int, poll: int = POLL) -> dic
         "ours": {**ours, "usd": _usd(ours)},
         "baseline": {**base, "usd": _usd(base)},
         "transitions_vs_baseline": round(transitions / base["state_transitions"], 2),
-    }
-
-
-def baseline(rounds: int, starts: int, other_autoscaling_calls: int) -> dict[str, int]:
-    """What the baseline spends on an action of ``rounds`` rounds (at least one): a heartbeat
-    after every round but the last (whose checks decide), a Lambda invocation per step
-    (StartFunction's ``starts``, ReadHook, a RunChecks per round, a RecordHeartbeat per
-    heartbeat, CompleteAction), and the same Auto Scaling calls besides heartbeats (hook read,
-    completion) as the measured run."""
-    heartbeats = max(0, rounds - 1)
-    return {
-        "autoscaling_calls": other_autoscaling_calls + heartbeats,
-        "lambda_invocations": starts + 2 + rounds + heartbeats,
-        "state_transitions": BASELINE_TRANSITIONS_FIXED + BASELINE_TRANSITIONS_PER_ROUND * rounds,
-        "heartbeats": heartbeats,
     }
 
 

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.actions import BASELINE_STATES, BASELINE_TRANSITIONS_PER_ROUND, POLL
+from bench.actions import POLL
+from bench.baseline import BASELINE_STATES, BASELINE_TRANSITIONS_PER_ROUND
 from bench.scale import USD_PER_LAMBDA_REQUEST, USD_PER_STATE_TRANSITION
 
 DEFINITION = Path(__file__).resolve().parent.parent / "src" / "orchestrator" / "lifecycle.asl.json"
@@ -90,7 +91,7 @@ def _over_half(row: dict[str, Any]) -> float:
     return float(row["ours"]["state_transitions"] - row["baseline"]["state_transitions"] / 2)
 
 
-def _rounds_per_choice() -> tuple[int, int]:
+def rounds_per_choice() -> tuple[int, int]:
     """Tasks (rounds) from the start to the first Choice, and from that Choice's ``wait`` back
     to it: read from the definition, not typed here."""
     states = json.loads(DEFINITION.read_text())
@@ -118,7 +119,7 @@ def per_action(data: dict[str, Any]) -> list[str]:
         f"(the real definition and handlers, virtual time), poll {POLL} s. The baseline is a "
         "fixed-interval workflow that heartbeats on every poll, with one task per step and a "
         f"Choice after each ({BASELINE_STATES}), for the same rounds as the measured run "
-        "(`bench.actions.baseline`). Costs are Step Functions "
+        "(`bench.baseline`). Costs are Step Functions "
         f"Standard transitions (${USD_PER_STATE_TRANSITION * 1000:.3f} per 1,000) and Lambda "
         f"requests (${USD_PER_LAMBDA_REQUEST * 1e6:.2f} per million), us-east-1 list prices, "
         "without Lambda duration.",
@@ -168,7 +169,7 @@ def per_action(data: dict[str, Any]) -> list[str]:
         ),
         "",
     ]
-    first_chain, loop = _rounds_per_choice()
+    first_chain, loop = rounds_per_choice()
     lines += [
         "Why about half: here a round is a Wait and a task (which runs the checks and, only when "
         "due, the heartbeat or the completion in the same invocation), and the workflow's one "
@@ -178,10 +179,21 @@ def per_action(data: dict[str, Any]) -> list[str]:
         "runs on to it through a 1-second Wait and a task that does nothing for each round left "
         "(two transitions and a Lambda request each)."
         + (
+            f" Every cell over half here ended in fewer than {first_chain} rounds, before the "
+            f"first Choice (after round {first_chain}), and ran on to it through empty rounds: "
+            + " or ".join(sorted({f"{_over_half(r):g}" for r in over_half}))
+            + " transition(s) over half. No layout of the chain meets half for every action "
+            'length (docs/ARCHITECTURE.md, "One function, two rounds to a Choice").'
+            if over_half and all(r["rounds"] < first_chain for r in over_half)
+            else ""
+        )
+        + (
             " Every cell over half here ended on an even round, "
             + " or ".join(sorted({f"{_over_half(r):g}" for r in over_half}))
-            + " transition(s) over half; the odd ones are under."
-            if over_half and all(r["rounds"] % 2 == 0 for r in over_half)
+            + " transition(s) over half (its last round an empty one); the odd ones are under "
+            '(docs/ARCHITECTURE.md, "One function, two rounds to a Choice").'
+            if over_half
+            and all(r["rounds"] % 2 == 0 and r["rounds"] > first_chain for r in over_half)
             else ""
         ),
         "",
@@ -196,10 +208,7 @@ def per_action(data: dict[str, Any]) -> list[str]:
             f"baseline's {base['state_transitions']} and {base['lambda_invocations']} (ratio "
             f"{first['transitions_vs_baseline']}): it ends in the first task and runs through "
             f"{first_chain - 1} empty rounds to the first Choice; the baseline, with no "
-            "heartbeat to send either, has nothing more to spend. That is the price of a first "
-            f"chain of {first_chain} rounds, paid by the shortest actions, for every action of "
-            "four rounds or more at most half the baseline's (tests/unit/test_definition.py; "
-            'docs/ARCHITECTURE.md, "One function, two rounds to a Choice").',
+            "heartbeat to send either, has nothing more to spend.",
             "",
         ]
     return lines

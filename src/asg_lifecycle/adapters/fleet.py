@@ -35,6 +35,8 @@ def waiting_instances(client: Any, served: ServedGroups) -> list[WaitingInstance
 
 
 def _warm_pool_instances(client: Any, group_name: str) -> list[dict[str, Any]]:
+    # botocore 1.34.0 has this paginator and 1.31.0 has none (their wheels' paginators-1.json);
+    # the python3.13 runtime came out after both and ships a later botocore.
     pages = client.get_paginator("describe_warm_pool").paginate(AutoScalingGroupName=group_name)
     return [instance for page in pages for instance in page.get("Instances", [])]
 
