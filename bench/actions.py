@@ -29,6 +29,7 @@ from typing import Any
 
 from asg_lifecycle.policy import GLOBAL_TIMEOUT_CAP, global_timeout, usable_heartbeat_budget
 from bench.baseline import baseline
+from bench.definition import digest
 from bench.scale import USD_PER_LAMBDA_REQUEST, USD_PER_STATE_TRANSITION
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, play
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "matrix": matrix,
         "readiness_signal_poll_5": signal,
         "ready_at_first_round": first_round,
+        "definition": digest(),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "actions.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -20,7 +20,7 @@ import itertools
 from collections.abc import Sequence
 
 from bench.baseline import BASELINE_TRANSITIONS_FIXED, BASELINE_TRANSITIONS_PER_ROUND
-from bench.report import rounds_per_choice
+from bench.definition import rounds_per_choice
 
 
 def choices(early: Sequence[int], loop: int, longest: int) -> list[int]:

@@ -16,9 +16,8 @@ from typing import Any
 
 from bench.actions import POLL
 from bench.baseline import BASELINE_STATES, BASELINE_TRANSITIONS_PER_ROUND
+from bench.definition import digest, rounds_per_choice
 from bench.scale import USD_PER_LAMBDA_REQUEST, USD_PER_STATE_TRANSITION
-
-DEFINITION = Path(__file__).resolve().parent.parent / "src" / "orchestrator" / "lifecycle.asl.json"
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -91,26 +90,6 @@ def _over_half(row: dict[str, Any]) -> float:
     return float(row["ours"]["state_transitions"] - row["baseline"]["state_transitions"] / 2)
 
 
-def rounds_per_choice() -> tuple[int, int]:
-    """Tasks (rounds) from the start to the first Choice, and from that Choice's ``wait`` back
-    to it: read from the definition, not typed here."""
-    states = json.loads(DEFINITION.read_text())
-
-    def tasks_until_choice(name: str) -> tuple[int, str]:
-        count = 0
-        while states["States"][name]["Type"] != "Choice":
-            count += states["States"][name]["Type"] == "Task"
-            name = states["States"][name]["Next"]
-        return count, name
-
-    first, choice = tasks_until_choice(states["StartAt"])
-    wait = next(
-        c["Next"] for c in states["States"][choice]["Choices"] if c.get("StringEquals") == "wait"
-    )
-    loop, _ = tasks_until_choice(wait)
-    return first, loop
-
-
 def per_action(data: dict[str, Any]) -> list[str]:
     lines = [
         "## Per lifecycle action",
@@ -179,38 +158,27 @@ def per_action(data: dict[str, Any]) -> list[str]:
         "runs on to it through a 1-second Wait and a task that does nothing for each round left "
         "(two transitions and a Lambda request each)."
         + (
-            f" Every cell over half here ended in fewer than {first_chain} rounds, before the "
-            f"first Choice (after round {first_chain}), and ran on to it through empty rounds: "
-            + " or ".join(sorted({f"{_over_half(r):g}" for r in over_half}))
-            + " transition(s) over half. No layout of the chain meets half for every action "
-            'length (docs/ARCHITECTURE.md, "One function, two rounds to a Choice").'
-            if over_half and all(r["rounds"] < first_chain for r in over_half)
-            else ""
-        )
-        + (
             " Every cell over half here ended on an even round, "
             + " or ".join(sorted({f"{_over_half(r):g}" for r in over_half}))
             + " transition(s) over half (its last round an empty one); the odd ones are under "
             '(docs/ARCHITECTURE.md, "One function, two rounds to a Choice").'
-            if over_half
-            and all(r["rounds"] % 2 == 0 and r["rounds"] > first_chain for r in over_half)
+            if over_half and all(r["rounds"] % 2 == 0 for r in over_half)
             else ""
         ),
         "",
     ]
-    first = data.get("ready_at_first_round")
-    if first:
-        ours, base = first["ours"], first["baseline"]
-        lines += [
-            f"The shortest action, a launch whose checks pass at the first round "
-            f"(HeartbeatTimeout {first['heartbeat_timeout']} s): {ours['state_transitions']} "
-            f"transitions and {ours['lambda_invocations']} Lambda invocations against the "
-            f"baseline's {base['state_transitions']} and {base['lambda_invocations']} (ratio "
-            f"{first['transitions_vs_baseline']}): it ends in the first task and runs through "
-            f"{first_chain - 1} empty rounds to the first Choice; the baseline, with no "
-            "heartbeat to send either, has nothing more to spend.",
-            "",
-        ]
+    first = data["ready_at_first_round"]
+    ours, base = first["ours"], first["baseline"]
+    lines += [
+        f"The shortest action, a launch whose checks pass at the first round "
+        f"(HeartbeatTimeout {first['heartbeat_timeout']} s): {ours['state_transitions']} "
+        f"transitions and {ours['lambda_invocations']} Lambda invocations against the "
+        f"baseline's {base['state_transitions']} and {base['lambda_invocations']} (ratio "
+        f"{first['transitions_vs_baseline']}): it ends in the first task and runs through "
+        f"{first_chain - 1} empty rounds to the first Choice; the baseline, with no "
+        "heartbeat to send either, has nothing more to spend.",
+        "",
+    ]
     return lines
 
 
@@ -306,13 +274,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     imports, actions = _load("imports.json"), _load("actions.json")
     scale_result = _load(f"scale-{args.instances}.json")
-    scales = [scale_result] if scale_result is not None else []
-    missing = [n for n, d in (("imports", imports), ("actions", actions)) if d is None]
-    if missing or not scales:
-        print(f"run make bench first (missing: {missing or ['scale']})", file=sys.stderr)
+    found = {"imports": imports, "actions": actions, "scale": scale_result}
+    missing = [name for name, data in found.items() if data is None]
+    if missing:
+        print(f"run make bench first (missing: {missing})", file=sys.stderr)
         return 2
     assert imports is not None
     assert actions is not None
+    assert scale_result is not None
+    stale = [
+        n
+        for n, d in (("actions", actions), ("scale", scale_result))
+        if d.get("definition") != digest()
+    ]
+    if stale:
+        print(
+            f"{stale} measured another workflow definition than "
+            "src/orchestrator/lifecycle.asl.json's: run make bench again",
+            file=sys.stderr,
+        )
+        return 2
     DOCS.mkdir(exist_ok=True)
     plot(actions)
     lines = [
@@ -325,9 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         *cold_start(imports),
         *per_action(actions),
         *latency(actions),
+        *scale(scale_result),
     ]
-    for data in scales:
-        lines += scale(data)
     (DOCS / "PERFORMANCE.md").write_text("\n".join(lines).rstrip() + "\n")
     print("written: docs/PERFORMANCE.md, docs/performance-actions.png")
     return 0

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.definition import digest
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, play
 from lifecycle_emulator.scenarios import parse
@@ -125,6 +126,7 @@ def run(instances: int) -> dict[str, Any]:
         ),
         "machine": f"{platform.python_implementation()} {platform.python_version()}, "
         f"{platform.machine()}",
+        "definition": digest(),
     }
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from asg_lifecycle.policy import EXECUTION_TIMEOUT, GLOBAL_TIMEOUT_CAP, MAX_ROUNDS
 from asg_lifecycle.workflow import RETRIED, WAITS
+from bench import layouts
 from bench.baseline import BASELINE_TRANSITIONS_FIXED, BASELINE_TRANSITIONS_PER_ROUND
+from bench.definition import rounds_per_choice
 from tests.conftest import ROOT
 
 DEFINITION: dict[str, Any] = json.loads(
@@ -53,9 +55,12 @@ def test_every_failure_is_tried_again_a_bounded_number_of_times() -> None:
         None: "SafeResultAfterError",
         "complete": "CompletionFailed",
         "hold": "CompletionFailed",  # the hold's safe result is the completion
+        # a reconciled action that never read its hook has not confirmed the action is its own
+        "settle": "ReconciledReadFailed",
     }
     assert STATES["ErrorsExhausted"]["Default"] == "SafeResultAfterError"
     assert STATES["CompletionFailed"]["Type"] == "Fail"
+    assert STATES["ReconciledReadFailed"]["Type"] == "Fail"
 
 
 def test_retries_after_errors_wait_a_jittered_time() -> None:
@@ -127,6 +132,17 @@ def test_an_odd_action_costs_under_half_the_baseline_and_an_even_one_a_transitio
         half = (BASELINE_TRANSITIONS_FIXED + BASELINE_TRANSITIONS_PER_ROUND * rounds) / 2
         over = _transitions(rounds) - half
         assert over == (1 if rounds % 2 == 0 else -1.5), rounds
+
+
+def test_the_layouts_model_counts_what_the_definition_does() -> None:
+    """``python -m bench.layouts`` (docs/ARCHITECTURE.md's comparison of layouts) models the
+    transitions of an action from where the Choices sit; for this definition's layout it must
+    give what walking the definition gives."""
+    first, loop = rounds_per_choice()
+    after = layouts.choices([first], loop, 100)
+    assert [layouts.transitions(n, after) for n in range(1, 100)] == [
+        _transitions(n) for n in range(1, 100)
+    ]
 
 
 def test_route_knows_every_decision_a_task_returns() -> None:
@@ -243,6 +259,16 @@ ENDED = {"outcome": {"status": "completed"}, "decision": {"next": "end", "waitSe
         (
             {"action": LAUNCH, "decision": {"next": "hold"}, "recovery": {"rounds": 4}},
             "CompletionFailed",
+        ),
+        # exhausted: a reconciled action's hook read after settling sends nothing (the event's
+        # workflow may own the action); the next reconcile run tries again
+        (
+            {"action": LAUNCH, "decision": {"next": "settle"}, "recovery": {"rounds": 3}},
+            "NextErrorRound",
+        ),
+        (
+            {"action": LAUNCH, "decision": {"next": "settle"}, "recovery": {"rounds": 4}},
+            "ReconciledReadFailed",
         ),
     ],
 )

@@ -79,14 +79,10 @@ def test_only_unscopable_actions_are_granted_on_every_resource() -> None:
 
 
 def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
-    """Every action a function's role gets: inline statements, SAM policy templates by name, and
-    the stack's own managed policies it references."""
+    """Every action a function's role gets: inline statements and SAM policy templates by name."""
     granted: set[str] = set()
     for policy in template["Resources"][logical_id]["Properties"]["Policies"]:
-        if isinstance(policy, dict) and "Ref" in policy:
-            document = template["Resources"][policy["Ref"]]["Properties"]["PolicyDocument"]
-            granted |= set().union(*(_actions(s) for s in _statements(document)))
-        elif isinstance(policy, dict) and "StepFunctionsExecutionPolicy" in policy:
+        if isinstance(policy, dict) and "StepFunctionsExecutionPolicy" in policy:
             granted.add("states:StartExecution")
         else:
             granted |= set().union(*(_actions(s) for s in _statements(policy)))
@@ -115,23 +111,20 @@ def test_each_function_gets_exactly_what_it_calls(function: str, expected: set[s
 
 def test_lifecycle_calls_are_scoped_to_the_served_groups() -> None:
     """Heartbeat and complete: the named groups' ARNs, or any group carrying the serving tag."""
-    resources = _template()["Resources"]
-    completions = [
-        s for s in _advance_statements() if "autoscaling:CompleteLifecycleAction" in _actions(s)
-    ]
-    for statements in (
-        _statements(resources["HeartbeatServedGroupsPolicy"]["Properties"]["PolicyDocument"]),
-        completions,
-    ):
-        assert len(statements) == 2, "one for named groups, one for tagged groups"
-        named, tagged = statements
-        assert named["Condition"] == {
-            "StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}
-        }
-        assert "autoScalingGroupName/" in str(named["Resource"])
-        assert tagged["Condition"]["StringEquals"] == {
-            "autoscaling:ResourceTag/asg-lifecycle-orchestrator": {"Ref": "ServedGroupTagValue"}
-        }
+    lifecycle = {
+        "autoscaling:RecordLifecycleActionHeartbeat",
+        "autoscaling:CompleteLifecycleAction",
+    }
+    statements = [s for s in _advance_statements() if _actions(s) & lifecycle]
+    assert len(statements) == 2, "one for named groups, one for tagged groups"
+    named, tagged = statements
+    for statement in statements:
+        assert _actions(statement) == lifecycle
+    assert named["Condition"] == {"StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}}
+    assert "autoScalingGroupName/" in str(named["Resource"])
+    assert tagged["Condition"]["StringEquals"] == {
+        "autoscaling:ResourceTag/asg-lifecycle-orchestrator": {"Ref": "ServedGroupTagValue"}
+    }
 
 
 @pytest.mark.parametrize(
