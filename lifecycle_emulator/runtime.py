@@ -26,7 +26,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from lifecycle_emulator.clock import VirtualClock
@@ -72,9 +72,11 @@ class _Context:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = ""
     log_stream_name: str = ""
+    # The milliseconds left before the function's Timeout (template.yaml), in virtual time.
+    remaining: Callable[[], int] = lambda: 30_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return self.remaining()
 
 
 class LambdaRuntime:
@@ -133,7 +135,13 @@ class LambdaRuntime:
             handler = self.handler_of(fn)
             record = Invocation(fn.logical_id, self.clock.now(), payload)
             self.invocations.append(record)
-            context = _Context(fn.name, fn.arn, log_group_name=f"/aws/lambda/{fn.name}")
+            deadline = self.clock.now() + timedelta(seconds=fn.timeout)
+            context = _Context(
+                fn.name,
+                fn.arn,
+                log_group_name=f"/aws/lambda/{fn.name}",
+                remaining=lambda: int((deadline - self.clock.now()).total_seconds() * 1000),
+            )
             previous, self._sink.current = self._sink.current, record
             outer, self._running = self._running, (threading.get_ident(), record)
             try:

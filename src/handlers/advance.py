@@ -5,7 +5,8 @@ It does the work the document asks for (read the hook, a round of checks, a hear
 completion: :mod:`handlers.steps`), then whatever that work decided is due at once, and returns
 when what is left is to wait (:mod:`asg_lifecycle.workflow`). If a heartbeat or completion the
 round decided fails, the task returns the round and the next task makes that call
-(:func:`asg_lifecycle.workflow.retry_later`). One function for every step, rather
+(:func:`asg_lifecycle.workflow.retry_later`); so does a task left with too little time to make
+that call before the function's timeout. One function for every step, rather
 than one per step, lets the definition run rounds back to back without a Choice state between
 them: about half the state transitions of a loop that routes after every task (docs/PERFORMANCE.md).
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from asg_lifecycle import workflow
+from asg_lifecycle.adapters.clients import ONE_ATTEMPT_SECONDS
 from asg_lifecycle.model import LifecycleAction
 from asg_lifecycle.workflow import State, Work
 from handlers import steps
@@ -45,6 +47,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     while work is not None:
         if work in ran:  # each piece at most once per invocation: no loop without a Wait
             raise workflow.InvalidState(f"{work} again after {ran}")
+        if ran and work in workflow.RETRIED:
+            left = context.get_remaining_time_in_millis()
+            if left < ONE_ATTEMPT_SECONDS * 1000:
+                # Slow checks used the time: a call cut off by the function's timeout would fail
+                # the task, and Step Functions would run the round's checks again.
+                reason = f"not started: {left} ms left in the invocation"
+                logger.warning(
+                    "Too little time left; the next task makes the call",
+                    extra={"work": work.value, "remaining_ms": left},
+                )
+                return workflow.parked(workflow.retry_later(state, reason), ran)
         try:
             state = STEPS[work](state, action)
         except (BotoCoreError, ClientError) as exc:

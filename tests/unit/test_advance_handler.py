@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters.autoscaling import HookInfo
+from asg_lifecycle.adapters.clients import ONE_ATTEMPT_SECONDS
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
 from handlers import advance, steps
@@ -110,6 +111,39 @@ def test_a_completion_that_fails_keeps_the_round_for_the_next_task(aws: _Calls) 
     done = advance.handler(left, Context())
     assert done["ran"] == ["complete"]
     assert done["outcome"]["result"] == "CONTINUE"
+
+
+def test_a_round_that_leaves_too_little_time_leaves_its_call_to_the_next_task(
+    aws: _Calls,
+) -> None:
+    """Slow checks: a completion cut off by the function's timeout would fail the task, and Step
+    Functions would run the round again. Under one call attempt's worst case left (24.999 s of
+    25), the round is kept and the call not started; with 25 s left it is made."""
+    first = advance.handler(_start(), Context())
+    _Ready.ready = True
+    short = Context(remaining_ms=ONE_ATTEMPT_SECONDS * 1000 - 1)
+    left = advance.handler(first, short)
+    assert left["ran"] == ["checks"]
+    assert left["decision"]["next"] == "complete"
+    assert left["decision"]["result"] == "CONTINUE"
+    assert left["decision"]["failed"] == "not started: 24999 ms left in the invocation"
+    assert aws.made == ["describe"], "no completion started"
+    _Ready.ready = False  # the next task makes the decided call without looking again
+    done = advance.handler(left, short)  # its own work: made whatever the time left
+    assert done["ran"] == ["complete"]
+    assert aws.made == ["describe", "complete CONTINUE"]
+    _Ready.ready = True
+    enough = advance.handler(first, Context(remaining_ms=ONE_ATTEMPT_SECONDS * 1000))
+    assert enough["ran"] == ["checks", "complete"]
+
+
+def test_a_heartbeat_is_left_to_the_next_task_too_when_time_is_short(aws: _Calls) -> None:
+    first = advance.handler(_start(), Context())
+    clock.use(lambda: T0 + timedelta(seconds=255))  # the 300 s hook needs its heartbeat
+    left = advance.handler(first, Context(remaining_ms=1_000))
+    assert left["ran"] == ["checks"]
+    assert left["decision"]["next"] == "heartbeat"
+    assert aws.made == ["describe"]
 
 
 def test_work_a_task_was_given_fails_the_task(aws: _Calls) -> None:

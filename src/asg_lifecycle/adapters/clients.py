@@ -16,6 +16,11 @@ MAX_ATTEMPTS = 5
 # MAX_ATTEMPTS times until the workflow's function itself times out (which would end the action
 # with the safe result). Keep it well under AdvanceFunction's Timeout in template.yaml (90 s).
 LAMBDA_CHECK_READ_TIMEOUT = 25
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 20
+ONE_ATTEMPT_SECONDS = CONNECT_TIMEOUT + READ_TIMEOUT
+"""The longest one attempt of an AWS call (not a check function) can take before botocore gives
+up on it: a task does not start a call with less time than this left (handlers.advance)."""
 
 
 @cache
@@ -26,14 +31,14 @@ def client(service: str) -> Any:
     if service == "lambda":
         config = Config(
             retries={"mode": "standard", "total_max_attempts": 1},
-            connect_timeout=5,
+            connect_timeout=CONNECT_TIMEOUT,
             read_timeout=LAMBDA_CHECK_READ_TIMEOUT,
         )
     else:
         config = Config(
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
-            connect_timeout=5,
-            read_timeout=20,
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
         )
     make: Any = boto3.client  # the service name is a runtime value: no typed overload applies
     return make(service, config=config)
