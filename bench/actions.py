@@ -9,9 +9,11 @@ heartbeats beside the minimum (``ceil(wait / usable heartbeat budget)``), the re
 prices, and the latency from the moment the checks would pass to CompleteLifecycleAction.
 
 Beside each, a fixed-interval baseline: a workflow of one task per step that routes after every
-task and heartbeats on every poll (after every round whose checks do not decide;
-:func:`bench.baseline.baseline`), for the same number of rounds as the measured run. Also a
-launch whose checks pass at the first round (the shortest action, a row of its own).
+task, checks every poll interval from the action's start and heartbeats on every poll (after
+every round whose checks do not decide; :mod:`bench.baseline`), for the rounds it would run
+itself (:func:`bench.baseline.fixed_interval_rounds`); and the same baseline at the measured
+run's rounds, which compares the two definitions' shapes round for round. Also a launch whose
+checks pass at the first round (the shortest action, a row of its own).
 
 Then the latency of a readiness signal at ``pollSeconds: 5`` (the shortest poll): the way to
 make completion near-immediate. Writes ``bench/results/actions.json``.
@@ -27,8 +29,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from asg_lifecycle.policy import GLOBAL_TIMEOUT_CAP, global_timeout, usable_heartbeat_budget
-from bench.baseline import baseline
+from asg_lifecycle.policy import (
+    GLOBAL_TIMEOUT_CAP,
+    global_timeout,
+    safety_margin,
+    usable_heartbeat_budget,
+)
+from bench.baseline import baseline, fixed_interval_rounds
 from bench.definition import digest
 from bench.scale import USD_PER_LAMBDA_REQUEST, USD_PER_STATE_TRANSITION
 from lifecycle_emulator.local_aws import LocalAws
@@ -90,7 +97,13 @@ def measure(check_seconds: int, heartbeat_timeout: int, poll: int = POLL) -> dic
         "heartbeats": heartbeats,
     }
     starts = sum(1 for i in mine if i.function == "StartFunction")
-    base = baseline(rounds, starts, autoscaling - heartbeats)
+    # The baseline checks every poll from the same start and decides when the checks would pass,
+    # or gives up at the same moment as the workflow (max wait, or the global timeout's margin).
+    give_up = min(max_wait, global_timeout(heartbeat_timeout) - safety_margin(heartbeat_timeout))
+    decided_after = min(check_seconds - action.started_at, give_up)
+    base_rounds = fixed_interval_rounds(decided_after, poll)
+    base = baseline(base_rounds, starts, autoscaling - heartbeats)
+    same_rounds = baseline(rounds, starts, autoscaling - heartbeats)
     return {
         "check_seconds": check_seconds,
         "heartbeat_timeout": heartbeat_timeout,
@@ -104,8 +117,11 @@ def measure(check_seconds: int, heartbeat_timeout: int, poll: int = POLL) -> dic
         if possible and action.ended_at is not None
         else None,
         "ours": {**ours, "usd": _usd(ours)},
+        "baseline_rounds": base_rounds,
         "baseline": {**base, "usd": _usd(base)},
         "transitions_vs_baseline": round(transitions / base["state_transitions"], 2),
+        "same_rounds_transitions": same_rounds["state_transitions"],
+        "transitions_vs_same_rounds": round(transitions / same_rounds["state_transitions"], 2),
     }
 
 

@@ -1,5 +1,5 @@
 """Benchmark-side model (not a test): which action lengths each layout of the chain puts over
-half the baseline's transitions.
+half the baseline's transitions at the same rounds (the definitions' shapes, round for round).
 
     python -m bench.layouts
 

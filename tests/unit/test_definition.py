@@ -123,10 +123,11 @@ def _transitions(rounds: int) -> int:
 
 
 def test_an_odd_action_costs_under_half_the_baseline_and_an_even_one_a_transition_over() -> None:
-    """What the layout costs against the issue's target (transitions at most half of a
-    fixed-interval workflow that heartbeats on every poll, ``bench.baseline``): an action of an
-    odd number of rounds (three or more) is under half; an even one runs one empty round to
-    Route and is one transition over; one to three rounds cost 7 (docs/ARCHITECTURE.md)."""
+    """What the layout costs against half the baseline's transitions at the same rounds (a
+    workflow that routes after every task and heartbeats on every poll, ``bench.baseline``): an
+    action of an odd number of rounds (three or more) is under half; an even one runs one empty
+    round to Route and is one transition over; one to three rounds cost 7
+    (docs/ARCHITECTURE.md)."""
     assert [_transitions(n) for n in range(1, 9)] == [7, 7, 7, 12, 12, 17, 17, 22]
     for rounds in [*range(2, 100), MAX_ROUNDS - 1, MAX_ROUNDS]:  # the chain repeats after 3
         half = (BASELINE_TRANSITIONS_FIXED + BASELINE_TRANSITIONS_PER_ROUND * rounds) / 2
