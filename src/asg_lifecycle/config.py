@@ -73,7 +73,8 @@ CHECKS = MetadataKey(
 POLL_SECONDS = MetadataKey(
     "pollSeconds",
     KeyKind.SECONDS,
-    "seconds between two rounds of checks",
+    "seconds between two rounds of checks, plus a per-action jitter of up to a tenth (a fleet's "
+    "rounds do not fall in the same second); shorter near a heartbeat or the give-up time",
     POLL_BOUNDS,
     {Transition.LAUNCHING: ENV_POLL_SECONDS, Transition.TERMINATING: ENV_POLL_SECONDS},
 )
