@@ -1,7 +1,8 @@
 """Reading the stack's executions from Step Functions (thin: the reading of them is ``views``).
 
 Cost: ``list`` is one ListExecutions per 1,000 executions in flight plus one short
-GetExecutionHistory (newest 25 events) per execution; an instance's action is found among the
+GetExecutionHistory (newest 25 events) per execution (and Auto Scaling's reads of
+:mod:`asg_lifecycle_cli.waiting`); an instance's action is found among the
 running executions (all of them only when none runs for it); ``show`` then reads its whole
 history.
 """

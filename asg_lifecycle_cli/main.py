@@ -31,11 +31,20 @@ from botocore.exceptions import (
 
 from asg_lifecycle import clock
 from asg_lifecycle.model import LifecycleResult, Transition, without_token
-from asg_lifecycle_cli import executions, operations
-from asg_lifecycle_cli.errors import AwsError, NoCredentials, NoRegion, NoStackName, OperatorError
+from asg_lifecycle_cli import executions, operations, waiting
+from asg_lifecycle_cli.errors import (
+    AmbiguousAction,
+    AwsError,
+    NoCredentials,
+    NoRegion,
+    NoStackName,
+    OperatorError,
+    UnknownAction,
+)
 from asg_lifecycle_cli.local import LocalSession
 from asg_lifecycle_cli.stack import Stack, describe, name_from_samconfig
 from asg_lifecycle_cli.views import (
+    NO_WORKFLOW,
     ActionView,
     checks_summary,
     duration,
@@ -166,41 +175,59 @@ def cli(
 @click.option("--json", "as_json", is_flag=True, help="one JSON document")
 @click.pass_obj
 def list_actions(session: Session, group: str | None, as_json: bool) -> None:
-    """The lifecycle actions in flight, oldest first."""
-    views = executions.in_flight(session.client("stepfunctions"), session.stack(), group)
+    """The lifecycle actions in flight, oldest first; then those waiting with no workflow."""
+    stack = session.stack()
+    views = executions.in_flight(session.client("stepfunctions"), stack, group)
     now = clock.now()
+    unattended = waiting.without_workflow(
+        session.client("autoscaling"), stack, [v.execution_name for v in views], now, group
+    )
+    views += unattended or []
     if as_json:
         click.echo(json.dumps([v.to_json(now) for v in views], indent=2))
         return
     if not views:
-        click.echo(f"No lifecycle action in flight in stack {session.stack().name}.")
-        return
-    rows = [
-        (
-            v.action.instance_id,
-            v.action.group_name,
-            v.action.hook_name,
-            v.action.transition.short,
-            duration((now - v.action.started_at).total_seconds()),
-            duration(seconds_until(v.hook_expires_at, now)),
-            duration(seconds_until(v.gives_up_at, now)),
-            v.phase(),
-            checks_summary(v.checks),
+        click.echo(f"No lifecycle action in flight in stack {stack.name}.")
+    else:
+        rows = [
+            (
+                v.action.instance_id,
+                v.action.group_name,
+                v.action.hook_name,
+                v.action.transition.short,
+                "-"
+                if v.status == NO_WORKFLOW
+                else duration((now - v.action.started_at).total_seconds()),
+                duration(seconds_until(v.hook_expires_at, now)),
+                duration(seconds_until(v.gives_up_at, now)),
+                v.phase(),
+                checks_summary(v.checks),
+            )
+            for v in views
+        ]
+        header = (
+            "INSTANCE",
+            "GROUP",
+            "HOOK",
+            "TRANSITION",
+            "AGE",
+            "HOOK EXPIRES IN",
+            "GIVES UP IN",
+            "PHASE",
+            "LAST CHECKS",
         )
-        for v in views
-    ]
-    header = (
-        "INSTANCE",
-        "GROUP",
-        "HOOK",
-        "TRANSITION",
-        "AGE",
-        "HOOK EXPIRES IN",
-        "GIVES UP IN",
-        "PHASE",
-        "LAST CHECKS",
-    )
-    click.echo(_table([header, *rows]))
+        click.echo(_table([header, *rows]))
+    if unattended:
+        click.echo(
+            f"\n{len(unattended)} waiting with no workflow running (a lost event, or a workflow "
+            "that ended early): the reconciler starts one on its next run; `extend` or "
+            "`complete` acts now."
+        )
+    if unattended is None:
+        click.echo(
+            f"\n(Stack {stack.name} has no ServedGroups output, so instances waiting with no "
+            "workflow are not shown: deploy this version to see them.)"
+        )
 
 
 @cli.command()
@@ -244,17 +271,46 @@ def extend(session: Session, instance: str, hook: str | None) -> None:
     _check_instance(instance)
     # The latest workflow, running or not: one that ended (failed, stopped) may have left its
     # action waiting, and Auto Scaling says whether it still is.
-    sfn = session.client("stepfunctions")
-    view = executions.locate(sfn, session.stack(), instance, hook).view
+    view = _locate(session, instance, hook).view
     operations.extend(session.client("autoscaling"), view)
-    timeout = view.plan.get("heartbeatTimeout", "its")
-    gives_up = view.plan.get("giveUpAt", "unchanged")
-    click.echo(
-        f"Heartbeat recorded for {instance} ({view.action.hook_name}): the hook expires "
-        f"{timeout} s from now unless completed. The workflow's own deadline is unchanged "
-        f"(gives up at {gives_up}) and it keeps heartbeating as planned."
-    )
+    if view.status == NO_WORKFLOW:
+        click.echo(
+            f"Heartbeat recorded for {instance} ({view.action.hook_name}): the hook's "
+            "HeartbeatTimeout starts again. No workflow runs for it: the reconciler starts one "
+            "on its next run."
+        )
+    else:
+        timeout = view.plan.get("heartbeatTimeout", "its")
+        gives_up = view.plan.get("giveUpAt", "unchanged")
+        click.echo(
+            f"Heartbeat recorded for {instance} ({view.action.hook_name}): the hook expires "
+            f"{timeout} s from now unless completed. The workflow's own deadline is unchanged "
+            f"(gives up at {gives_up}) and it keeps heartbeating as planned."
+        )
     session.changed()
+
+
+def _locate(session: Session, instance: str, hook: str | None) -> executions.Located:
+    """The instance's action: from its latest workflow, running or not (one that ended, failed
+    or stopped, may have left its action waiting; Auto Scaling says whether it still is); else
+    one Auto Scaling holds with no workflow ever started for it (a lost event), addressed by
+    instance id as a reconciled workflow addresses it."""
+    sfn, stack = session.client("stepfunctions"), session.stack()
+    try:
+        return executions.locate(sfn, stack, instance, hook)
+    except UnknownAction:
+        unattended = waiting.without_workflow(session.client("autoscaling"), stack, [], clock.now())
+        found = [
+            v
+            for v in unattended or []
+            if v.action.instance_id == instance and hook in (None, v.action.hook_name)
+        ]
+        if not found:
+            raise
+        hooks = sorted({v.action.hook_name for v in found})
+        if len(hooks) > 1:
+            raise AmbiguousAction(instance, hooks) from None
+        return executions.Located(found[0], [])
 
 
 @cli.command()
@@ -275,9 +331,7 @@ def complete(
     """CompleteLifecycleAction now, then stop the action's workflow."""
     _check_instance(instance)
     sfn = session.client("stepfunctions")
-    stack = session.stack()
-    # The latest workflow, running or not (see extend): Auto Scaling says if the action waits.
-    located = executions.locate(sfn, stack, instance, hook)
+    located = _locate(session, instance, hook)
     view = located.view
     chosen = LifecycleResult(result)
     if not yes:
@@ -287,7 +341,7 @@ def complete(
         }.get((view.action.transition, chosen), "lets it terminate now (its drain ends)")
         click.confirm(
             f"{chosen.value} {instance} ({view.action.transition.short}, group "
-            f"{view.action.group_name}, hook {view.action.hook_name}) {effect}. Its workflow is "
+            f"{view.action.group_name}, hook {view.action.hook_name}) {effect}. Its workflow: "
             f"{view.phase()}; last checks: {checks_summary(view.checks, 200)}. Go on?",
             abort=True,
         )

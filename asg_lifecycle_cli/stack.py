@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from asg_lifecycle.served import SERVING_TAG, ServedGroups
 from asg_lifecycle_cli.errors import OperatorError, StackNotFound
 
 
@@ -24,6 +25,7 @@ class Stack:
     state_machine_arn: str
     start_function: str
     dead_letter_queue_url: str | None
+    served: ServedGroups | None = None  # None: a stack deployed before its ServedGroups output
 
 
 def name_from_samconfig(path: Path) -> str | None:
@@ -54,7 +56,19 @@ def from_outputs(name: str, outputs: Mapping[str, str]) -> Stack:
         state_machine_arn=outputs["StateMachineArn"],
         start_function=outputs["StartFunctionName"],
         dead_letter_queue_url=outputs.get("DeadLetterQueueUrl"),
+        served=served_groups(outputs["ServedGroups"]) if "ServedGroups" in outputs else None,
     )
+
+
+def served_groups(output: str) -> ServedGroups:
+    """The ``ServedGroups`` output: group names, comma-separated, or ``tag:<key>=<value>``."""
+    tagged = f"tag:{SERVING_TAG}="
+    if output.startswith(tagged):
+        return ServedGroups(names=frozenset(), tag_value=output.removeprefix(tagged))
+    names = frozenset(name.strip() for name in output.split(",") if name.strip())
+    if not names:
+        raise OperatorError(f"the stack's ServedGroups output {output!r} names no group")
+    return ServedGroups(names=names, tag_value="")
 
 
 def describe(cloudformation: Any, name: str) -> Stack:

@@ -39,9 +39,15 @@ class ExecutionName:
         )
 
 
+NO_WORKFLOW = "NO_WORKFLOW"
+"""The status of an action Auto Scaling holds with no workflow running for it
+(:mod:`asg_lifecycle_cli.waiting`): no execution, so no plan, checks or start time."""
+
+
 @dataclass(frozen=True, slots=True)
 class ActionView:
-    """One execution as an operator sees it."""
+    """One execution as an operator sees it (or, with status :data:`NO_WORKFLOW`, an action
+    waiting without one)."""
 
     execution_name: str
     execution_arn: str
@@ -83,6 +89,8 @@ class ActionView:
 
     def phase(self) -> str:
         """What the workflow is doing: what its last decision asked for."""
+        if self.status == NO_WORKFLOW:
+            return "no workflow running"
         if self.status != "RUNNING":
             return self.status.lower()
         if "recovery" in self.state:
@@ -98,16 +106,17 @@ class ActionView:
         }.get(str(self.decision.get("next", "")), str(self.decision.get("next")))
 
     def to_json(self, now: datetime) -> dict[str, Any]:
+        known = self.status != NO_WORKFLOW
         return {
-            "execution": self.execution_name,
-            "executionArn": self.execution_arn,
+            "execution": self.execution_name if known else None,
+            "executionArn": self.execution_arn if known else None,
             "status": self.status,
             "group": self.action.group_name,
             "hook": self.action.hook_name,
             "instanceId": self.action.instance_id,
             "transition": self.action.transition.short,
-            "startedAt": self.action.started_at.isoformat(),
-            "ageSeconds": int((now - self.action.started_at).total_seconds()),
+            "startedAt": self.action.started_at.isoformat() if known else None,
+            "ageSeconds": int((now - self.action.started_at).total_seconds()) if known else None,
             "hookExpiresInSeconds": seconds_until(self.hook_expires_at, now),
             "givesUpInSeconds": seconds_until(self.gives_up_at, now),
             "phase": self.phase(),

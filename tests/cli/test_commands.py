@@ -10,9 +10,10 @@ from click.testing import CliRunner
 
 from asg_lifecycle_cli.main import cli
 from asg_lifecycle_cli.operations import STOP_ERROR
-from tests.cli.conftest import Paused, lines_with, paused
+from lifecycle_emulator import play
+from tests.cli.conftest import FLEET, Paused, lines_with, paused
 from tests.conftest import ROOT
-from tests.flow.stack import doc, launch_hook
+from tests.flow.stack import doc, emulated, launch_hook
 
 # --- list -----------------------------------------------------------------------------------------
 
@@ -45,6 +46,74 @@ def test_list_json_gives_times_left_from_the_plan(fleet: Paused) -> None:
         assert action["givesUpInSeconds"] == 800
         assert action["checks"][0]["name"] == "instance-status"
         assert action["checks"][0]["status"] == "wait"
+
+
+def test_list_shows_an_action_left_waiting_with_no_workflow_running(fleet: Paused) -> None:
+    """A workflow stopped by hand leaves its action waiting: listed from Auto Scaling's side,
+    with no plan (no age, deadlines or checks known), until the reconciler starts a workflow."""
+    stopped, running = fleet.waiting()
+    listed = {a["instanceId"]: a for a in json.loads(fleet.cli("list", "--json").stdout)}
+    fleet.aws.client("stepfunctions").stop_execution(executionArn=listed[stopped]["executionArn"])
+    result = fleet.cli("list")
+    assert result.exit_code == 0, result.output
+    (row,) = lines_with(result, stopped)
+    assert "web-launch" in row
+    assert "no workflow running" in row
+    assert "instance-status" not in row  # no checks known
+    assert "instance-status: wait" in lines_with(result, running)[0]
+    assert "1 waiting with no workflow running" in result.output
+    actions = {a["instanceId"]: a for a in json.loads(fleet.cli("list", "--json").stdout)}
+    assert actions[stopped] == {
+        "execution": None,
+        "executionArn": None,
+        "status": "NO_WORKFLOW",
+        "group": "web",
+        "hook": "web-launch",
+        "instanceId": stopped,
+        "transition": "launch",
+        "startedAt": None,
+        "ageSeconds": None,
+        "hookExpiresInSeconds": None,
+        "givesUpInSeconds": None,
+        "phase": "no workflow running",
+        "checks": [],
+        "decision": {},
+        "outcome": None,
+    }
+    assert actions[running]["status"] == "RUNNING"
+
+
+def test_an_action_whose_event_was_lost_is_listed_extended_and_completed() -> None:
+    """No execution was ever started for it: list shows it, and extend and complete address it by
+    instance id, as the reconciler's workflow would."""
+    with emulated(FLEET) as (aws, scenario):
+        aws.autoscaling.drop_event = lambda event: event["detail"]["LifecycleTransition"].endswith(
+            "LAUNCHING"
+        )
+        t0 = play.begin(scenario, aws)
+        aws.run(until=t0 + 100)
+        lost = Paused(aws, scenario, t0)
+        waiting = lost.waiting()
+        assert len(waiting) == 3
+        assert aws.executions() == []
+        result = lost.cli("list", "--group", "web")
+        assert result.exit_code == 0, result.output
+        assert all("no workflow running" in lines_with(result, i)[0] for i in waiting)
+        assert "3 waiting with no workflow running" in result.output
+        assert lost.cli("list", "--group", "api").output.startswith("No lifecycle action")
+
+        result = lost.cli("extend", waiting[0])
+        assert result.exit_code == 0, result.output
+        assert "No workflow runs for it" in result.output
+        result = lost.cli("complete", waiting[1], "--result", "ABANDON", "--yes")
+        assert result.exit_code == 0, result.output
+        assert "Completed" in result.output
+        assert "Stopped" not in result.output
+        (extended,) = aws.autoscaling.actions(instance_id=waiting[0])
+        (completed,) = aws.autoscaling.actions(instance_id=waiting[1])
+        assert (len(extended.heartbeats), extended.result) == (1, None)
+        assert completed.result == "ABANDON"
+        assert lost.cli("extend", waiting[1]).exit_code == 1  # over now: no action waits
 
 
 def test_list_of_another_group_or_an_idle_stack_says_nothing_is_in_flight(fleet: Paused) -> None:

@@ -269,3 +269,20 @@ def test_a_call_left_to_the_next_task_is_told_as_failed_and_tried_again() -> Non
     assert view_of(summary, left).phase() == "completion failed, trying again"
     ended = {**base, "decision": {"next": "end", "waitSeconds": 1}}
     assert view_of(summary, ended).phase() == "ending"
+
+
+def test_the_served_groups_output_gives_names_or_the_serving_tag() -> None:
+    from asg_lifecycle.served import ServedGroups  # noqa: PLC0415
+    from asg_lifecycle_cli.errors import OperatorError  # noqa: PLC0415
+    from asg_lifecycle_cli.stack import from_outputs, served_groups  # noqa: PLC0415
+
+    named = served_groups("web, api")
+    assert (named.names, named.by_tag) == (frozenset({"web", "api"}), False)
+    tagged = served_groups("tag:asg-lifecycle-orchestrator=prod")
+    assert (tagged.by_tag, tagged.tag_value) == (True, "prod")
+    with pytest.raises(OperatorError, match="names no group"):
+        served_groups(" , ")
+    outputs = {"StateMachineArn": "arn", "StartFunctionName": "fn"}
+    assert from_outputs("old", outputs).served is None  # deployed before the output: not shown
+    served = from_outputs("new", {**outputs, "ServedGroups": "web"}).served
+    assert served == ServedGroups(frozenset({"web"}), "")
