@@ -179,12 +179,22 @@ def list_actions(session: Session, group: str | None, as_json: bool) -> None:
     stack = session.stack()
     views = executions.in_flight(session.client("stepfunctions"), stack, group)
     now = clock.now()
-    unattended = waiting.without_workflow(
-        session.client("autoscaling"), stack, [v.execution_name for v in views], now, group
-    )
+    running = executions.running_names(session.client("stepfunctions"), stack)
+    try:
+        unattended = waiting.without_workflow(
+            session.client("autoscaling"), stack, running, now, group
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in _DENIED:
+            raise
+        unattended, unread = None, f"Auto Scaling denied the read ({exc})"
+    else:
+        unread = f"stack {stack.name} has no ServedGroups output: deploy this version"
     views += unattended or []
     if as_json:
         click.echo(json.dumps([v.to_json(now) for v in views], indent=2))
+        if unattended is None:  # on stderr: the document stays parseable
+            click.echo(f"Instances held with no workflow running not shown: {unread}.", err=True)
         return
     if not views:
         click.echo(f"No lifecycle action in flight in stack {stack.name}.")
@@ -224,10 +234,7 @@ def list_actions(session: Session, group: str | None, as_json: bool) -> None:
             "`complete` acts now."
         )
     if unattended is None:
-        click.echo(
-            f"\n(Stack {stack.name} has no ServedGroups output, so instances waiting with no "
-            "workflow are not shown: deploy this version to see them.)"
-        )
+        click.echo(f"\n(Instances a hook holds with no workflow running are not shown: {unread}.)")
 
 
 @cli.command()
@@ -273,7 +280,7 @@ def extend(session: Session, instance: str, hook: str | None) -> None:
     # action waiting, and Auto Scaling says whether it still is.
     view = _locate(session, instance, hook).view
     operations.extend(session.client("autoscaling"), view)
-    if view.status == NO_WORKFLOW:
+    if view.status != "RUNNING":
         click.echo(
             f"Heartbeat recorded for {instance} ({view.action.hook_name}): the hook's "
             "HeartbeatTimeout starts again. No workflow runs for it: the reconciler starts one "
@@ -290,27 +297,45 @@ def extend(session: Session, instance: str, hook: str | None) -> None:
     session.changed()
 
 
+_DENIED = ("AccessDenied", "AccessDeniedException")
+
+
 def _locate(session: Session, instance: str, hook: str | None) -> executions.Located:
-    """The instance's action: from its latest workflow, running or not (one that ended, failed
-    or stopped, may have left its action waiting; Auto Scaling says whether it still is); else
-    one Auto Scaling holds with no workflow ever started for it (a lost event), addressed by
-    instance id as a reconciled workflow addresses it."""
+    """The instance's action: its running workflow's; else the action Auto Scaling holds now with
+    no workflow running (a lost event, a workflow that ended early), addressed by instance id as
+    a reconciled workflow addresses it; else its latest workflow's (one that ended may have left
+    its action waiting: Auto Scaling says whether it still is). An ended workflow may belong to
+    an earlier action of the instance (its launch, when its termination's event was lost), so the
+    waiting action comes first."""
     sfn, stack = session.client("stepfunctions"), session.stack()
     try:
-        return executions.locate(sfn, stack, instance, hook)
+        located: executions.Located | None = executions.locate(sfn, stack, instance, hook)
     except UnknownAction:
-        unattended = waiting.without_workflow(session.client("autoscaling"), stack, [], clock.now())
-        found = [
-            v
-            for v in unattended or []
-            if v.action.instance_id == instance and hook in (None, v.action.hook_name)
-        ]
-        if not found:
-            raise
-        hooks = sorted({v.action.hook_name for v in found})
-        if len(hooks) > 1:
-            raise AmbiguousAction(instance, hooks) from None
-        return executions.Located(found[0], [])
+        located = None
+    if located is not None and located.view.status == "RUNNING":
+        return located
+    held = _held_without_workflow(session, instance, hook)
+    if held is not None:
+        return executions.Located(held, [])
+    if located is None:
+        raise UnknownAction(instance + (f" on hook {hook!r}" if hook else ""), stack.name)
+    return located
+
+
+def _held_without_workflow(session: Session, instance: str, hook: str | None) -> ActionView | None:
+    running = executions.running_names(session.client("stepfunctions"), session.stack())
+    unattended = waiting.without_workflow(
+        session.client("autoscaling"), session.stack(), running, clock.now()
+    )
+    found = [
+        v
+        for v in unattended or []
+        if v.action.instance_id == instance and hook in (None, v.action.hook_name)
+    ]
+    hooks = sorted({v.action.hook_name for v in found})
+    if len(hooks) > 1:
+        raise AmbiguousAction(instance, hooks)
+    return found[0] if found else None
 
 
 @cli.command()

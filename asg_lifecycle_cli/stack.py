@@ -25,7 +25,9 @@ class Stack:
     state_machine_arn: str
     start_function: str
     dead_letter_queue_url: str | None
-    served: ServedGroups | None = None  # None: a stack deployed before its ServedGroups output
+    # The ServedGroups output (:func:`served_groups` reads it, only for the commands that need it);
+    # None: a stack deployed before that output.
+    served_groups_output: str | None = None
 
 
 def name_from_samconfig(path: Path) -> str | None:
@@ -56,7 +58,7 @@ def from_outputs(name: str, outputs: Mapping[str, str]) -> Stack:
         state_machine_arn=outputs["StateMachineArn"],
         start_function=outputs["StartFunctionName"],
         dead_letter_queue_url=outputs.get("DeadLetterQueueUrl"),
-        served=served_groups(outputs["ServedGroups"]) if "ServedGroups" in outputs else None,
+        served_groups_output=outputs.get("ServedGroups"),
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from asg_lifecycle.adapters import fleet
 from asg_lifecycle.reconcile import orphans
-from asg_lifecycle_cli.stack import Stack
+from asg_lifecycle_cli.stack import Stack, served_groups
 from asg_lifecycle_cli.views import NO_WORKFLOW, ActionView
 
 
@@ -34,11 +34,12 @@ def without_workflow(
     """Each (waiting instance, hook) with no running execution (``running``: their names), as a
     view of status ``NO_WORKFLOW``; None when the stack does not say which groups it serves (one
     deployed before its ``ServedGroups`` output)."""
-    if stack.served is None:
+    if stack.served_groups_output is None:
         return None
+    served = served_groups(stack.served_groups_output)
     waiting = [
         w
-        for w in fleet.waiting_instances(autoscaling, stack.served)
+        for w in fleet.waiting_instances(autoscaling, served)
         if group is None or w.group_name == group
     ]
     groups = sorted({w.group_name for w in waiting})

@@ -255,7 +255,8 @@ def latency(data: dict[str, Any]) -> list[str]:
         + f". Worst {worst:.0f} s; target at most one poll interval ({POLL} s): "
         f"{'met' if worst <= POLL else 'missed'}. By design a round comes at most "
         f"{POLL + poll_jitter_span(POLL) - 1} s after the one before (the poll interval plus "
-        "its jitter of up to a tenth, `asg_lifecycle.policy`), so completion can come that long "
+        "its jitter of up to a tenth, `asg_lifecycle.policy`; rounds are stretched further only "
+        "when a wait would need more than 2,000 of them), so completion can come that long "
         "after readiness, plus the round's own time: over the target by up to a tenth of the "
         "poll interval, which none of the cells above reached.",
         "",

@@ -74,7 +74,8 @@ POLL_SECONDS = MetadataKey(
     "pollSeconds",
     KeyKind.SECONDS,
     "seconds between two rounds of checks, plus a per-action jitter of up to a tenth (a fleet's "
-    "rounds do not fall in the same second); shorter near a heartbeat or the give-up time",
+    "rounds do not fall in the same second); shorter near a heartbeat or the give-up time, "
+    "longer when the wait would need more than 2,000 rounds (one execution's history)",
     POLL_BOUNDS,
     {Transition.LAUNCHING: ENV_POLL_SECONDS, Transition.TERMINATING: ENV_POLL_SECONDS},
 )

@@ -13,7 +13,7 @@ from asg_lifecycle_cli.operations import STOP_ERROR
 from lifecycle_emulator import play
 from tests.cli.conftest import FLEET, Paused, lines_with, paused
 from tests.conftest import ROOT
-from tests.flow.stack import doc, emulated, launch_hook
+from tests.flow.stack import doc, emulated, launch_hook, terminate_hook
 
 # --- list -----------------------------------------------------------------------------------------
 
@@ -114,6 +114,32 @@ def test_an_action_whose_event_was_lost_is_listed_extended_and_completed() -> No
         assert (len(extended.heartbeats), extended.result) == (1, None)
         assert completed.result == "ABANDON"
         assert lost.cli("extend", waiting[1]).exit_code == 1  # over now: no action waits
+
+
+def test_a_lost_termination_is_reached_past_the_instances_finished_launch() -> None:
+    """The instance's latest workflow is its launch's (succeeded): extend and complete reach the
+    termination Auto Scaling holds now, not the launch's finished action."""
+    document = doc(
+        [launch_hook(), terminate_hook()],
+        instances=[{"readyAfter": 30}],
+        steps=[{"at": 0, "desired": 1}, {"at": 200, "desired": 0}],
+    )
+    with emulated(document) as (aws, scenario):
+        aws.autoscaling.drop_event = lambda event: event["detail"]["LifecycleTransition"].endswith(
+            "TERMINATING"
+        )
+        t0 = play.begin(scenario, aws)
+        aws.run(until=t0 + 260)
+        lost = Paused(aws, scenario, t0)
+        (instance,) = lost.waiting("web-terminate")
+        assert [e["status"] for e in aws.executions()] == ["SUCCEEDED"]  # the launch's
+        result = lost.cli("extend", instance)
+        assert result.exit_code == 0, result.output
+        assert "web-terminate" in result.output
+        result = lost.cli("complete", instance, "--result", "CONTINUE", "--yes")
+        assert result.exit_code == 0, result.output
+        (record,) = aws.autoscaling.actions(instance_id=instance, hook_name="web-terminate")
+        assert (len(record.heartbeats), record.result) == (1, "CONTINUE")
 
 
 def test_list_of_another_group_or_an_idle_stack_says_nothing_is_in_flight(fleet: Paused) -> None:
