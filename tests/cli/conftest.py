@@ -8,6 +8,7 @@ then plays on and asserts on what Auto Scaling and Step Functions recorded.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +39,15 @@ class Paused:
         return play.finish(self.scenario, self.aws, self.t0)
 
 
-def paused(document: dict[str, Any], at: float) -> Iterator[Paused]:
+def paused(document: dict[str, Any], at: float, lose: str | None = None) -> Iterator[Paused]:
+    """The scenario played to ``at`` seconds; ``lose``: the lifecycle events whose
+    LifecycleTransition ends so (``LAUNCHING``, ``TERMINATING``) are lost, as AWS's best-effort
+    delivery may lose one."""
     with emulated(document) as (aws, scenario):
+        if lose is not None:
+            aws.autoscaling.drop_event = lambda event: str(
+                event["detail"]["LifecycleTransition"]
+            ).endswith(lose)
         t0 = play.begin(scenario, aws)
         aws.run(until=t0 + at)
         yield Paused(aws, scenario, t0)
@@ -57,6 +65,9 @@ FLEET = doc(
 def fleet() -> Iterator[Paused]:
     """Three launches at 0; at 100 s one has completed, two are in flight."""
     yield from paused(FLEET, at=100)
+
+
+paused_at = contextmanager(paused)
 
 
 def lines_with(result: Result, *words: str) -> Sequence[str]:

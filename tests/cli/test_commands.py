@@ -10,10 +10,9 @@ from click.testing import CliRunner
 
 from asg_lifecycle_cli.main import cli
 from asg_lifecycle_cli.operations import STOP_ERROR
-from lifecycle_emulator import play
-from tests.cli.conftest import FLEET, Paused, lines_with, paused
+from tests.cli.conftest import FLEET, Paused, lines_with, paused, paused_at
 from tests.conftest import ROOT
-from tests.flow.stack import doc, emulated, launch_hook, terminate_hook
+from tests.flow.stack import doc, launch_hook, terminate_hook
 
 # --- list -----------------------------------------------------------------------------------------
 
@@ -86,13 +85,8 @@ def test_list_shows_an_action_left_waiting_with_no_workflow_running(fleet: Pause
 def test_an_action_whose_event_was_lost_is_listed_extended_and_completed() -> None:
     """No execution was ever started for it: list shows it, and extend and complete address it by
     instance id, as the reconciler's workflow would."""
-    with emulated(FLEET) as (aws, scenario):
-        aws.autoscaling.drop_event = lambda event: event["detail"]["LifecycleTransition"].endswith(
-            "LAUNCHING"
-        )
-        t0 = play.begin(scenario, aws)
-        aws.run(until=t0 + 100)
-        lost = Paused(aws, scenario, t0)
+    with paused_at(FLEET, at=100, lose="LAUNCHING") as lost:
+        aws = lost.aws
         waiting = lost.waiting()
         assert len(waiting) == 3
         assert aws.executions() == []
@@ -124,13 +118,8 @@ def test_a_lost_termination_is_reached_past_the_instances_finished_launch() -> N
         instances=[{"readyAfter": 30}],
         steps=[{"at": 0, "desired": 1}, {"at": 200, "desired": 0}],
     )
-    with emulated(document) as (aws, scenario):
-        aws.autoscaling.drop_event = lambda event: event["detail"]["LifecycleTransition"].endswith(
-            "TERMINATING"
-        )
-        t0 = play.begin(scenario, aws)
-        aws.run(until=t0 + 260)
-        lost = Paused(aws, scenario, t0)
+    with paused_at(document, at=260, lose="TERMINATING") as lost:
+        aws = lost.aws
         (instance,) = lost.waiting("web-terminate")
         assert [e["status"] for e in aws.executions()] == ["SUCCEEDED"]  # the launch's
         result = lost.cli("extend", instance)
