@@ -9,7 +9,7 @@ history.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,10 +49,12 @@ def view(sfn: Any, summary: dict[str, Any]) -> ActionView | None:
         return None
 
 
-def in_flight(sfn: Any, stack: Stack, group: str | None = None) -> list[ActionView]:
-    """Every action with a running workflow, oldest first."""
+def in_flight(
+    sfn: Any, running: Iterable[dict[str, Any]], group: str | None = None
+) -> list[ActionView]:
+    """The action of each running workflow (``running``: :func:`summaries`), oldest first."""
     views = []
-    for summary in summaries(sfn, stack):
+    for summary in running:
         found = view(sfn, summary)
         if found is not None and (group is None or found.action.group_name == group):
             views.append(found)

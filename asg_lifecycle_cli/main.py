@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,6 @@ from asg_lifecycle_cli.errors import (
 from asg_lifecycle_cli.local import LocalSession
 from asg_lifecycle_cli.stack import Stack, describe, name_from_samconfig
 from asg_lifecycle_cli.views import (
-    NO_WORKFLOW,
     ActionView,
     checks_summary,
     duration,
@@ -176,24 +176,14 @@ def cli(
 @click.pass_obj
 def list_actions(session: Session, group: str | None, as_json: bool) -> None:
     """The lifecycle actions in flight, oldest first; then those waiting with no workflow."""
-    stack = session.stack()
-    views = executions.in_flight(session.client("stepfunctions"), stack, group)
+    stack, sfn = session.stack(), session.client("stepfunctions")
+    running = list(executions.summaries(sfn, stack))
     now = clock.now()
-    running = executions.running_names(session.client("stepfunctions"), stack)
-    try:
-        unattended = waiting.without_workflow(
-            session.client("autoscaling"), stack, running, now, group
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in _DENIED:
-            raise
-        unattended, unread = None, f"Auto Scaling denied the read ({exc})"
-    else:
-        unread = f"stack {stack.name} has no ServedGroups output: deploy this version"
-    views += unattended or []
+    unattended, unread = _unattended(session, [str(r["name"]) for r in running], now, group)
+    views = executions.in_flight(sfn, running, group) + unattended
     if as_json:
         click.echo(json.dumps([v.to_json(now) for v in views], indent=2))
-        if unattended is None:  # on stderr: the document stays parseable
+        if unread:  # on stderr: the document stays parseable
             click.echo(f"Instances held with no workflow running not shown: {unread}.", err=True)
         return
     if not views:
@@ -205,9 +195,7 @@ def list_actions(session: Session, group: str | None, as_json: bool) -> None:
                 v.action.group_name,
                 v.action.hook_name,
                 v.action.transition.short,
-                "-"
-                if v.status == NO_WORKFLOW
-                else duration((now - v.action.started_at).total_seconds()),
+                duration(v.age_seconds(now)),
                 duration(seconds_until(v.hook_expires_at, now)),
                 duration(seconds_until(v.gives_up_at, now)),
                 v.phase(),
@@ -233,8 +221,28 @@ def list_actions(session: Session, group: str | None, as_json: bool) -> None:
             "that ended early): the reconciler starts one on its next run; `extend` or "
             "`complete` acts now."
         )
-    if unattended is None:
+    if unread:
         click.echo(f"\n(Instances a hook holds with no workflow running are not shown: {unread}.)")
+
+
+_DENIED = ("AccessDenied", "AccessDeniedException")
+
+
+def _unattended(
+    session: Session, running: list[str], now: datetime, group: str | None = None
+) -> tuple[list[ActionView], str | None]:
+    """The actions Auto Scaling holds with no workflow running (``running``: the running
+    executions' names), and why none could be read, if so."""
+    stack = session.stack()
+    try:
+        found = waiting.without_workflow(session.client("autoscaling"), stack, running, now, group)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in _DENIED:
+            raise
+        return [], f"Auto Scaling denied the read ({exc})"
+    if found is None:
+        return [], f"stack {stack.name} has no ServedGroups output: deploy this version"
+    return found, None
 
 
 @cli.command()
@@ -276,8 +284,6 @@ def show(session: Session, what: str, hook: str | None, as_json: bool) -> None:
 def extend(session: Session, instance: str, hook: str | None) -> None:
     """Record a heartbeat now: the hook's HeartbeatTimeout starts again."""
     _check_instance(instance)
-    # The latest workflow, running or not: one that ended (failed, stopped) may have left its
-    # action waiting, and Auto Scaling says whether it still is.
     view = _locate(session, instance, hook).view
     operations.extend(session.client("autoscaling"), view)
     if view.status != "RUNNING":
@@ -295,9 +301,6 @@ def extend(session: Session, instance: str, hook: str | None) -> None:
             f"(gives up at {gives_up}) and it keeps heartbeating as planned."
         )
     session.changed()
-
-
-_DENIED = ("AccessDenied", "AccessDeniedException")
 
 
 def _locate(session: Session, instance: str, hook: str | None) -> executions.Located:
@@ -323,9 +326,10 @@ def _locate(session: Session, instance: str, hook: str | None) -> executions.Loc
 
 
 def _held_without_workflow(session: Session, instance: str, hook: str | None) -> ActionView | None:
-    running = executions.running_names(session.client("stepfunctions"), session.stack())
+    # No workflow of this instance (on this hook) runs, or _locate would have returned it: no
+    # running names are needed to tell its actions apart.
     unattended = waiting.without_workflow(
-        session.client("autoscaling"), session.stack(), running, clock.now()
+        session.client("autoscaling"), session.stack(), [], clock.now()
     )
     found = [
         v

@@ -105,6 +105,12 @@ class ActionView:
             "end": "ending",
         }.get(str(self.decision.get("next", "")), str(self.decision.get("next")))
 
+    def age_seconds(self, now: datetime) -> int | None:
+        """Since the wait began; None without a workflow (Auto Scaling does not say)."""
+        if self.status == NO_WORKFLOW:
+            return None
+        return int((now - self.action.started_at).total_seconds())
+
     def to_json(self, now: datetime) -> dict[str, Any]:
         known = self.status != NO_WORKFLOW
         return {
@@ -116,7 +122,7 @@ class ActionView:
             "instanceId": self.action.instance_id,
             "transition": self.action.transition.short,
             "startedAt": self.action.started_at.isoformat() if known else None,
-            "ageSeconds": int((now - self.action.started_at).total_seconds()) if known else None,
+            "ageSeconds": self.age_seconds(now),
             "hookExpiresInSeconds": seconds_until(self.hook_expires_at, now),
             "givesUpInSeconds": seconds_until(self.gives_up_at, now),
             "phase": self.phase(),

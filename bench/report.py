@@ -104,10 +104,12 @@ def _heartbeats(count: int) -> str:
 
 
 def _more_rounds(over_half: list[dict[str, Any]]) -> list[str]:
-    """Why the cells over half ran more rounds than the baseline, by HeartbeatTimeout."""
+    """Why cells over half ran more rounds than the baseline, by HeartbeatTimeout: those whose
+    usable heartbeat budget is under two poll intervals (any other is left unexplained)."""
     by_timeout: dict[int, list[dict[str, Any]]] = {}
-    for row in over_half:
-        if row["rounds"] > row["baseline_rounds"]:
+    for row in over_half:  # the case docs/ARCHITECTURE.md explains: a budget under two polls
+        short = usable_heartbeat_budget(row["heartbeat_timeout"]) < 2 * POLL
+        if short and row["rounds"] > row["baseline_rounds"]:
             by_timeout.setdefault(row["heartbeat_timeout"], []).append(row)
     found = [
         f" At HeartbeatTimeout {timeout} s the usable budget of "
@@ -258,7 +260,7 @@ def latency(data: dict[str, Any]) -> list[str]:
         "its jitter of up to a tenth, `asg_lifecycle.policy`; rounds are stretched further only "
         "when a wait would need more than 2,000 of them), so completion can come that long "
         "after readiness, plus the round's own time: over the target by up to a tenth of the "
-        "poll interval, which none of the cells above reached.",
+        "poll interval" + (", which none of the cells above reached." if worst <= POLL else "."),
         "",
         'Near-immediate completion: give the hook `"pollSeconds": 5` (the shortest) and a '
         "cheap readiness check the instance signals itself, e.g. `instance-tag` (user data "

@@ -73,7 +73,7 @@ class _Context:
     log_group_name: str = ""
     log_stream_name: str = ""
     # The milliseconds left before the function's Timeout (template.yaml), in virtual time.
-    remaining: Callable[[], int] = lambda: 30_000
+    remaining: Callable[[], int] = field(kw_only=True)
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining()

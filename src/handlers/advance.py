@@ -47,25 +47,25 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     while work is not None:
         if work in ran:  # each piece at most once per invocation: no loop without a Wait
             raise workflow.InvalidState(f"{work} again after {ran}")
-        if ran and work in workflow.RETRIED:
-            left = context.get_remaining_time_in_millis()
-            if left < ONE_ATTEMPT_SECONDS * 1000:
-                # Slow checks used the time: a call cut off by the function's timeout would fail
-                # the task, and Step Functions would run the round's checks again.
-                reason = f"not started: {left} ms left in the invocation"
-                logger.warning(
-                    "Too little time left; the next task makes the call",
-                    extra={"work": work.value, "remaining_ms": left},
-                )
-                return workflow.parked(workflow.retry_later(state, reason), ran)
-        try:
+        if not ran or work not in workflow.RETRIED:
+            # the work this task was given (or the first round after the hook read): if it
+            # fails, Step Functions retries the task, then the definition recovers
             state = STEPS[work](state, action)
-        except (BotoCoreError, ClientError) as exc:
-            if not ran or work not in workflow.RETRIED:
-                raise  # the work this task was given: Step Functions retries it, then recovers
-            # a call the round just decided: keep the round, the next task makes the call
-            logger.warning("Call failed; the next task tries again", extra={"error": repr(exc)})
-            return workflow.parked(workflow.retry_later(state, repr(exc)), ran)
+        else:
+            # a call the round just decided: if it cannot be made now, keep the round and leave
+            # the call to the next task (running the round again would repeat its checks)
+            left = context.get_remaining_time_in_millis()
+            if left < ONE_ATTEMPT_SECONDS * 1000:  # slow checks: the timeout would cut it off
+                return _left_to_next_task(state, ran, f"not started: {left} ms left")
+            try:
+                state = STEPS[work](state, action)
+            except (BotoCoreError, ClientError) as exc:
+                return _left_to_next_task(state, ran, repr(exc))
         ran.append(work)
         work = workflow.work_after(state)
     return workflow.parked(state, ran)
+
+
+def _left_to_next_task(state: State, ran: list[Work], why: str) -> State:
+    logger.warning("The next task makes the call the round decided", extra={"why": why})
+    return workflow.parked(workflow.retry_later(state, why), ran)

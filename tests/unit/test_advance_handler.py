@@ -126,7 +126,7 @@ def test_a_round_that_leaves_too_little_time_leaves_its_call_to_the_next_task(
     assert left["ran"] == ["checks"]
     assert left["decision"]["next"] == "complete"
     assert left["decision"]["result"] == "CONTINUE"
-    assert left["decision"]["failed"] == "not started: 24999 ms left in the invocation"
+    assert left["decision"]["failed"] == "not started: 24999 ms left"
     assert aws.made == ["describe"], "no completion started"
     _Ready.ready = False  # the next task makes the decided call without looking again
     done = advance.handler(left, short)  # its own work: made whatever the time left
