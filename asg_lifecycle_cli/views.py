@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from asg_lifecycle import workflow
 from asg_lifecycle.model import INSTANCE_ID, LifecycleAction, hook_digest, parse_time
 
 # <launch|terminate>-<instance>-<hook digest>-<token, or r<YYYYmmddHHMM> when reconciled>
@@ -95,15 +96,19 @@ class ActionView:
             return self.status.lower()
         if "recovery" in self.state:
             return f"recovering ({self.state['recovery'].get('rounds', '?')}/4)"
+        step = str(self.decision.get("next", ""))
+        if step in ("heartbeat", "complete"):  # a call left to the next task
+            call = "heartbeat" if step == "heartbeat" else "completion"
+            if "deferred" in self.decision:
+                return f"{call} deferred to the next task"
+            return f"{call} failed, trying again"
         return {
             "": "reading hook",
             "wait": "waiting",
-            "heartbeat": "heartbeat failed, trying again",
-            "complete": "completion failed, trying again",
             "hold": "holding (invalid configuration)",
             "settle": "settling (reconciled)",
             "end": "ending",
-        }.get(str(self.decision.get("next", "")), str(self.decision.get("next")))
+        }.get(step, step)
 
     def age_seconds(self, now: datetime) -> int | None:
         """Since the wait began; None without a workflow (Auto Scaling does not say)."""
@@ -290,15 +295,9 @@ def _after_task(at: datetime, doc: Mapping[str, Any]) -> list[Entry]:
             elif "complete" in doc.get("ran", []):
                 then = "complete"
             entries.append(Entry(at, f"round {rounds}: {then}", results))
-            if "failed" in decision:  # the call the round decided on: the next task makes it
-                entries.append(
-                    Entry(
-                        at,
-                        f"{decision.get('next')} failed, trying again in "
-                        f"{decision.get('waitSeconds')} s",
-                        [str(decision["failed"])[:200]],
-                    )
-                )
+            left_over = workflow.left_over_text(decision)
+            if left_over:  # the call the round decided on: the next task makes it
+                entries.append(Entry(at, left_over))
         elif work == "heartbeat":
             if "outcome" in doc:
                 entries.append(Entry(at, "heartbeat not sent: " + _outcome_text(doc["outcome"])))

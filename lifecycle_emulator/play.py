@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from asg_lifecycle import workflow
 from asg_lifecycle.model import Transition, execution_prefix, parse_time
 from asg_lifecycle.served import SERVING_TAG
 from lifecycle_emulator.local_aws import REGION, LocalAws
@@ -343,11 +344,9 @@ def _work_lines(result: dict[str, Any]) -> list[str]:
             if "complete" in result.get("ran", []):
                 then = f"complete {outcome.get('result') or ''}".rstrip()
             lines.append(f"checks: {checks} -> {then}")
-            if "failed" in decision:
-                lines.append(
-                    f"{nxt} failed ({decision['failed'][:80]}); the next task tries again in "
-                    f"{decision.get('waitSeconds')}s"
-                )
+            left_over = workflow.left_over_text(decision)
+            if left_over:
+                lines.append(left_over)
         elif work == "heartbeat":
             progress = result.get("progress", {})
             lines.append(

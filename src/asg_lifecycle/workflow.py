@@ -62,8 +62,36 @@ class Work(StrEnum):
 
 
 RETRIED = (Work.HEARTBEAT, Work.COMPLETE)
-"""Also left for the next task (``decision.next``, with ``waitSeconds`` and ``failed``): a call
-this task decided on and could not make (:func:`retry_later`)."""
+"""Also left for the next task (``decision.next``, with ``waitSeconds`` and ``failed`` or
+``deferred``): a call this task decided on and could not make (:func:`retry_later`)."""
+
+LEFT_OVER = ("failed", "deferred")
+"""The keys of a decision whose call is left to the next task: ``failed`` (made, and failed past
+botocore's retries) or ``deferred`` (not started: too little of the function's time was left);
+each holds why."""
+
+
+def left_over(decision: Any) -> str | None:
+    """Why the call ``decision`` asks for was left to the next task; None if it was not."""
+    if not isinstance(decision, dict):
+        return None
+    for key in LEFT_OVER:
+        if key in decision:
+            return str(decision[key])
+    return None
+
+
+def left_over_text(decision: Any) -> str | None:
+    """The call left to the next task, for people (the emulator's log, the CLI's timeline)."""
+    why = left_over(decision)
+    if why is None:
+        return None
+    call = {"heartbeat": "heartbeat", "complete": "completion"}.get(decision.get("next"), "call")
+    seconds = decision.get("waitSeconds")
+    if "deferred" in decision:
+        return f"{call} not started ({why}); the next task makes it in {seconds} s"
+    return f"{call} failed ({why[:120]}); the next task tries again in {seconds} s"
+
 
 PASS_THROUGH_SECONDS = 1
 """The Wait after an ended action (the workflow runs on to its Choice, the tasks on the way do
@@ -88,7 +116,7 @@ def work_on_entry(state: State) -> Work | None:
         return Work.READ_HOOK
     if step == "wait":
         return Work.HEARTBEAT if "error" in state else Work.CHECKS
-    if step == "heartbeat" and "failed" in (decision or {}):
+    if step == "heartbeat" and left_over(decision) is not None:
         return Work.HEARTBEAT
     if step in ("hold", "complete"):
         return Work.COMPLETE
@@ -115,17 +143,20 @@ def parked(state: State, ran: Sequence[Work]) -> State:
     definition's Wait and Choice states can read."""
     decision = state["decision"]
     seconds = decision.get("waitSeconds")
-    waitable = decision["next"] in WAITS or (decision["next"] in RETRIED and "failed" in decision)
+    waitable = decision["next"] in WAITS or (
+        decision["next"] in RETRIED and left_over(decision) is not None
+    )
     if not waitable or not isinstance(seconds, int) or seconds < 1:
         raise InvalidState(f"a task cannot return decision {decision!r}")
     return {**state, "ran": [w.value for w in ran]}
 
 
-def retry_later(state: State, failed: str) -> State:
-    """The heartbeat or completion a round just decided failed (after botocore's retries): the
-    task returns the round (its results, its checks' memos, the decided result) instead of
-    failing, and the next task makes the call 1-4 s later (jittered). If it fails there too,
-    Step Functions' retries and the definition's recovery apply to it as to any failed call.
+def retry_later(state: State, why: str, *, started: bool = True) -> State:
+    """The heartbeat or completion a round just decided failed (after botocore's retries), or was
+    not started (``started`` False: too little of the function's time was left): the task returns
+    the round (its results, its checks' memos, the decided result) instead of failing, and the
+    next task makes the call 1-4 s later (jittered). If it fails there too, Step Functions'
+    retries and the definition's recovery apply to it as to any failed call.
 
     Failing the whole task instead would lose the round: Step Functions would run the checks
     again (a check that had just sent a command would send it again), and after the recovery
@@ -133,7 +164,8 @@ def retry_later(state: State, failed: str) -> State:
     """
     progress = state.get("progress") or {}
     seconds = 1 + jitter(action_of(state).execution_name, int(progress.get("rounds", 0)), 4)
-    return {**state, "decision": {**state["decision"], "waitSeconds": seconds, "failed": failed}}
+    key = "failed" if started else "deferred"
+    return {**state, "decision": {**state["decision"], "waitSeconds": seconds, key: why}}
 
 
 def action_of(state: State) -> LifecycleAction:
@@ -249,8 +281,8 @@ def heartbeat_recorded(state: State, now: datetime) -> State:
     round."""
     plan = Plan.from_json(state["plan"])
     progress = after_heartbeat(plan, Progress.from_json(state["progress"]), now)
-    decision = {k: v for k, v in state["decision"].items() if k != "failed"}
-    if state["decision"]["next"] != "heartbeat" or "failed" in state["decision"]:
+    decision = {k: v for k, v in state["decision"].items() if k not in LEFT_OVER}
+    if state["decision"]["next"] != "heartbeat" or left_over(state["decision"]) is not None:
         # not the round's own heartbeat (its wait is decided): after checks that could not run,
         # or a heartbeat sent late, the wait counts from now
         decision["waitSeconds"] = wait_after_failed_checks(plan, progress, now)

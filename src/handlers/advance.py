@@ -56,16 +56,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             # the call to the next task (running the round again would repeat its checks)
             left = context.get_remaining_time_in_millis()
             if left < ONE_ATTEMPT_SECONDS * 1000:  # slow checks: the timeout would cut it off
-                return _left_to_next_task(state, ran, f"not started: {left} ms left")
+                return _left_to_next_task(state, ran, f"{left} ms left", started=False)
             try:
                 state = STEPS[work](state, action)
             except (BotoCoreError, ClientError) as exc:
-                return _left_to_next_task(state, ran, repr(exc))
+                return _left_to_next_task(state, ran, repr(exc), started=True)
         ran.append(work)
         work = workflow.work_after(state)
     return workflow.parked(state, ran)
 
 
-def _left_to_next_task(state: State, ran: list[Work], why: str) -> State:
-    logger.warning("The next task makes the call the round decided", extra={"why": why})
-    return workflow.parked(workflow.retry_later(state, why), ran)
+def _left_to_next_task(state: State, ran: list[Work], why: str, *, started: bool) -> State:
+    logger.warning(
+        "The next task makes the call the round decided",
+        extra={"why": why, "call": state["decision"]["next"], "started": started},
+    )
+    return workflow.parked(workflow.retry_later(state, why, started=started), ran)

@@ -249,7 +249,7 @@ def test_what_a_dead_letter_message_holds() -> None:
     assert event_of({"source": "aws.ec2"})[0] == "unknown"
 
 
-def test_a_call_left_to_the_next_task_is_told_as_failed_and_tried_again() -> None:
+def test_a_call_left_to_the_next_task_is_told_as_failed_or_deferred() -> None:
     base = {"action": ACTION, "plan": PLAN}
     decision = {
         "next": "complete",
@@ -262,11 +262,19 @@ def test_a_call_left_to_the_next_task_is_told_as_failed_and_tried_again() -> Non
     story = timeline([_exited("Round", 120, left)])
     assert [e.what for e in story] == [
         "round 4: complete with CONTINUE (all checks passed)",
-        "complete failed, trying again in 3 s",
+        "completion failed (ResourceContentionFault('pending update')); "
+        "the next task tries again in 3 s",
     ]
-    assert story[1].details == ["ResourceContentionFault('pending update')"]
     summary = {"name": "n", "executionArn": "arn:x", "status": "RUNNING"}
     assert view_of(summary, left).phase() == "completion failed, trying again"
+    # not started: the round left too little of the function's time for the call
+    deferred = {k: v for k, v in decision.items() if k != "failed"}
+    deferred = {**deferred, "next": "heartbeat", "deferred": "1200 ms left"}
+    waiting = {**left, "decision": deferred}
+    assert timeline([_exited("Round", 120, waiting)])[1].what == (
+        "heartbeat not started (1200 ms left); the next task makes it in 3 s"
+    )
+    assert view_of(summary, waiting).phase() == "heartbeat deferred to the next task"
     ended = {**base, "decision": {"next": "end", "waitSeconds": 1}}
     assert view_of(summary, ended).phase() == "ending"
 

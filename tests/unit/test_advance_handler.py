@@ -126,7 +126,8 @@ def test_a_round_that_leaves_too_little_time_leaves_its_call_to_the_next_task(
     assert left["ran"] == ["checks"]
     assert left["decision"]["next"] == "complete"
     assert left["decision"]["result"] == "CONTINUE"
-    assert left["decision"]["failed"] == "not started: 24999 ms left"
+    assert left["decision"]["deferred"] == "24999 ms left"
+    assert "failed" not in left["decision"], "not started, so not failed"
     assert aws.made == ["describe"], "no completion started"
     _Ready.ready = False  # the next task makes the decided call without looking again
     done = advance.handler(left, short)  # its own work: made whatever the time left
@@ -143,6 +144,7 @@ def test_a_heartbeat_is_left_to_the_next_task_too_when_time_is_short(aws: _Calls
     left = advance.handler(first, Context(remaining_ms=1_000))
     assert left["ran"] == ["checks"]
     assert left["decision"]["next"] == "heartbeat"
+    assert left["decision"]["deferred"] == "1000 ms left"
     assert aws.made == ["describe"]
 
 

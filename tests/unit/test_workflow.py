@@ -354,3 +354,24 @@ def test_a_heartbeat_tried_again_waits_from_when_it_was_sent() -> None:
     # the poll (30 s), not the wait the round had planned before the heartbeat was late
     assert sent["decision"]["waitSeconds"] == 30
     assert sent["progress"]["hookExpiresAt"] == "2026-01-01T00:01:39Z"
+
+
+def test_a_deferred_heartbeat_is_told_apart_from_a_failed_one_and_made_next() -> None:
+    """Not started (too little of the function's time left) is ``deferred``, not ``failed``:
+    operators read it differently; the next task makes it all the same."""
+    beat = workflow.checked(planned(hb=60), [result(Verdict.WAIT)], at(35))
+    later = workflow.retry_later(beat, "1000 ms left", started=False)
+    assert later["decision"]["deferred"] == "1000 ms left"
+    assert "failed" not in later["decision"]
+    assert workflow.left_over(later["decision"]) == "1000 ms left"
+    assert workflow.work_on_entry(later) is Work.HEARTBEAT
+    assert workflow.parked(later, [Work.CHECKS])["ran"] == ["checks"]
+    sent = workflow.heartbeat_recorded(later, at(37))
+    assert workflow.left_over(sent["decision"]) is None
+    assert sent["decision"]["waitSeconds"] == 30, "late: the wait counts from the heartbeat"
+
+
+def test_left_over_reads_only_a_decision() -> None:
+    assert workflow.left_over(None) is None
+    assert workflow.left_over({"next": "wait"}) is None
+    assert workflow.left_over({"next": "heartbeat", "failed": "x"}) == "x"
