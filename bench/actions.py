@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from asg_lifecycle.policy import (
 )
 from bench.baseline import baseline, fixed_interval_rounds
 from bench.definition import digest
+from bench.machine import describe
 from bench.scale import USD_PER_LAMBDA_REQUEST, USD_PER_STATE_TRANSITION
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, play
@@ -140,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     signal = measure(120, 300, poll=5)
     first_round = measure(0, 300)
     result = {
-        "machine": f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{platform.machine()}",
+        "machine": describe(),
         "matrix": matrix,
         "readiness_signal_poll_5": signal,
         "ready_at_first_round": first_round,

@@ -23,13 +23,14 @@ import argparse
 import io
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from bench.machine import describe
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -166,8 +167,7 @@ def run(runs: int) -> dict[str, Any]:
     package = BUILD / "StartFunction"  # every function has the same CodeUri (src/)
     return {
         "runs": runs,
-        "machine": f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "machine": describe(),
         "handlers": handlers,
         "package_zip_kb": zipped_kb(package),
         "own_code_zip_kb": zipped_kb(package, only=("handlers", "asg_lifecycle", "orchestrator")),

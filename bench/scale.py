@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import resource
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.definition import digest
+from bench.machine import describe
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, play
 from lifecycle_emulator.scenarios import parse
@@ -124,8 +124,7 @@ def run(instances: int) -> dict[str, Any]:
             / actions,
             4,
         ),
-        "machine": f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{platform.machine()}",
+        "machine": describe(),
         "definition": digest(),
     }
 
