@@ -97,11 +97,11 @@ class ActionView:
         if "recovery" in self.state:
             return f"recovering ({self.state['recovery'].get('rounds', '?')}/4)"
         step = str(self.decision.get("next", ""))
-        if step in ("heartbeat", "complete"):  # a call left to the next task
-            call = "heartbeat" if step == "heartbeat" else "completion"
-            if "deferred" in self.decision:
-                return f"{call} deferred to the next task"
-            return f"{call} failed, trying again"
+        if step in workflow.CALLS:  # a call left to the next task
+            left = workflow.left_over(self.decision)
+            if left is not None and left[0] == "deferred":
+                return f"{workflow.CALLS[step]} deferred to the next task"
+            return f"{workflow.CALLS[step]} failed, trying again"
         return {
             "": "reading hook",
             "wait": "waiting",

@@ -22,10 +22,8 @@ make completion near-immediate. Writes ``bench/results/actions.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
-from pathlib import Path
 from typing import Any
 
 from asg_lifecycle.policy import (
@@ -36,13 +34,12 @@ from asg_lifecycle.policy import (
 )
 from bench.baseline import baseline, fixed_interval_rounds
 from bench.definition import digest
-from bench.machine import describe
+from bench.results import save
 from bench.scale import USD_PER_LAMBDA_REQUEST, USD_PER_STATE_TRANSITION
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, play
 from lifecycle_emulator.scenarios import parse
 
-RESULTS = Path(__file__).resolve().parent / "results"
 CHECK_SECONDS = (60, 1800, 21_600)
 HEARTBEAT_TIMEOUTS = (60, 300, 3600)
 POLL = 30
@@ -140,15 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     signal = measure(120, 300, poll=5)
     first_round = measure(0, 300)
     result = {
-        "machine": describe(),
         "matrix": matrix,
         "readiness_signal_poll_5": signal,
         "ready_at_first_round": first_round,
         "definition": digest(),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "actions.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    save("actions.json", result)
     return 0
 
 

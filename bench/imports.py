@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import statistics
 import subprocess
@@ -30,10 +29,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bench.machine import describe
+from bench.results import save
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 BUILD = ROOT / ".aws-sam" / "build"
 
 # Handler -> the clients its first call creates.
@@ -167,7 +165,6 @@ def run(runs: int) -> dict[str, Any]:
     package = BUILD / "StartFunction"  # every function has the same CodeUri (src/)
     return {
         "runs": runs,
-        "machine": describe(),
         "handlers": handlers,
         "package_zip_kb": zipped_kb(package),
         "own_code_zip_kb": zipped_kb(package, only=("handlers", "asg_lifecycle", "orchestrator")),
@@ -180,9 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args(argv)
     result = run(args.runs)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "imports.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    save("imports.json", result)
     return 0
 
 

@@ -11,21 +11,18 @@ Step Functions and Lambda request cost at list prices. Writes ``bench/results/sc
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from bench.definition import digest
-from bench.machine import describe
+from bench.results import save
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, play
 from lifecycle_emulator.scenarios import parse
 
-RESULTS = Path(__file__).resolve().parent / "results"
 # List prices, us-east-1 (aws.amazon.com/step-functions/pricing, aws.amazon.com/lambda/pricing):
 USD_PER_STATE_TRANSITION = 0.025 / 1000  # Standard workflows
 USD_PER_LAMBDA_REQUEST = 0.20 / 1_000_000  # requests only; duration is on top
@@ -124,7 +121,6 @@ def run(instances: int) -> dict[str, Any]:
             / actions,
             4,
         ),
-        "machine": describe(),
         "definition": digest(),
     }
 
@@ -134,11 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, default=1000)
     args = parser.parse_args(argv)
     result = run(args.instances)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"scale-{args.instances}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    print(f"written to {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+    save(f"scale-{args.instances}.json", result)
     return 0 if result["ok"] else 1
 
 

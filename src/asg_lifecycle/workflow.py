@@ -70,25 +70,37 @@ LEFT_OVER = ("failed", "deferred")
 botocore's retries) or ``deferred`` (not started: too little of the function's time was left);
 each holds why."""
 
+CALLS = {"heartbeat": "heartbeat", "complete": "completion"}
+"""What people call the call each ``decision.next`` of :data:`RETRIED` makes."""
 
-def left_over(decision: Any) -> str | None:
-    """Why the call ``decision`` asks for was left to the next task; None if it was not."""
+_NOT_STARTED = "not started: "  # how the previous release marked a deferred call
+
+
+def left_over(decision: Any) -> tuple[str, str] | None:
+    """Whether the call ``decision`` asks for was left to the next task: (``failed`` or
+    ``deferred``, why), or None if it was not. A document the previous release wrote for a call
+    it did not start (``failed: "not started: ..."``) reads as deferred."""
     if not isinstance(decision, dict):
         return None
-    for key in LEFT_OVER:
-        if key in decision:
-            return str(decision[key])
+    if "deferred" in decision:
+        return "deferred", str(decision["deferred"])
+    if "failed" in decision:
+        why = str(decision["failed"])
+        if why.startswith(_NOT_STARTED):
+            return "deferred", why.removeprefix(_NOT_STARTED)
+        return "failed", why
     return None
 
 
 def left_over_text(decision: Any) -> str | None:
     """The call left to the next task, for people (the emulator's log, the CLI's timeline)."""
-    why = left_over(decision)
-    if why is None:
+    left = left_over(decision)
+    if left is None:
         return None
-    call = {"heartbeat": "heartbeat", "complete": "completion"}.get(decision.get("next"), "call")
+    kind, why = left
+    call = CALLS.get(decision.get("next"), "call")
     seconds = decision.get("waitSeconds")
-    if "deferred" in decision:
+    if kind == "deferred":
         return f"{call} not started ({why}); the next task makes it in {seconds} s"
     return f"{call} failed ({why[:120]}); the next task tries again in {seconds} s"
 
@@ -165,7 +177,8 @@ def retry_later(state: State, why: str, *, started: bool = True) -> State:
     progress = state.get("progress") or {}
     seconds = 1 + jitter(action_of(state).execution_name, int(progress.get("rounds", 0)), 4)
     key = "failed" if started else "deferred"
-    return {**state, "decision": {**state["decision"], "waitSeconds": seconds, key: why}}
+    decision = {k: v for k, v in state["decision"].items() if k not in LEFT_OVER}
+    return {**state, "decision": {**decision, "waitSeconds": seconds, key: why}}
 
 
 def action_of(state: State) -> LifecycleAction:

@@ -363,7 +363,7 @@ def test_a_deferred_heartbeat_is_told_apart_from_a_failed_one_and_made_next() ->
     later = workflow.retry_later(beat, "1000 ms left", started=False)
     assert later["decision"]["deferred"] == "1000 ms left"
     assert "failed" not in later["decision"]
-    assert workflow.left_over(later["decision"]) == "1000 ms left"
+    assert workflow.left_over(later["decision"]) == ("deferred", "1000 ms left")
     assert workflow.work_on_entry(later) is Work.HEARTBEAT
     assert workflow.parked(later, [Work.CHECKS])["ran"] == ["checks"]
     sent = workflow.heartbeat_recorded(later, at(37))
@@ -374,4 +374,25 @@ def test_a_deferred_heartbeat_is_told_apart_from_a_failed_one_and_made_next() ->
 def test_left_over_reads_only_a_decision() -> None:
     assert workflow.left_over(None) is None
     assert workflow.left_over({"next": "wait"}) is None
-    assert workflow.left_over({"next": "heartbeat", "failed": "x"}) == "x"
+    assert workflow.left_over({"next": "heartbeat", "failed": "x"}) == ("failed", "x")
+
+
+def test_a_call_the_previous_release_did_not_start_reads_as_deferred() -> None:
+    """In flight across the upgrade: the previous release wrote ``failed: "not started: ..."``."""
+    old = {"next": "heartbeat", "waitSeconds": 2, "failed": "not started: 900 ms left"}
+    assert workflow.left_over(old) == ("deferred", "900 ms left")
+    assert workflow.left_over_text(old) == (
+        "heartbeat not started (900 ms left); the next task makes it in 2 s"
+    )
+
+
+def test_a_call_left_again_carries_one_mark_only() -> None:
+    """A call that failed and is then deferred (or the reverse) says only what happened last."""
+    beat = workflow.checked(planned(hb=60), [result(Verdict.WAIT)], at(35))
+    failed = workflow.retry_later(beat, "Throttling", started=True)
+    deferred = workflow.retry_later(failed, "800 ms left", started=False)
+    assert "failed" not in deferred["decision"]
+    assert workflow.left_over(deferred["decision"]) == ("deferred", "800 ms left")
+    again = workflow.retry_later(deferred, "Throttling", started=True)
+    assert "deferred" not in again["decision"]
+    assert workflow.left_over(again["decision"]) == ("failed", "Throttling")
