@@ -73,22 +73,15 @@ each holds why."""
 CALLS = {"heartbeat": "heartbeat", "complete": "completion"}
 """What people call the call each ``decision.next`` of :data:`RETRIED` makes."""
 
-_NOT_STARTED = "not started: "  # how the previous release marked a deferred call
-
 
 def left_over(decision: Any) -> tuple[str, str] | None:
     """Whether the call ``decision`` asks for was left to the next task: (``failed`` or
-    ``deferred``, why), or None if it was not. A document the previous release wrote for a call
-    it did not start (``failed: "not started: ..."``) reads as deferred."""
+    ``deferred``, why), or None if it was not (:func:`retry_later` sets one of the two)."""
     if not isinstance(decision, dict):
         return None
-    if "deferred" in decision:
-        return "deferred", str(decision["deferred"])
-    if "failed" in decision:
-        why = str(decision["failed"])
-        if why.startswith(_NOT_STARTED):
-            return "deferred", why.removeprefix(_NOT_STARTED)
-        return "failed", why
+    for key in LEFT_OVER:
+        if key in decision:
+            return key, str(decision[key])
     return None
 
 

@@ -377,15 +377,6 @@ def test_left_over_reads_only_a_decision() -> None:
     assert workflow.left_over({"next": "heartbeat", "failed": "x"}) == ("failed", "x")
 
 
-def test_a_call_the_previous_release_did_not_start_reads_as_deferred() -> None:
-    """In flight across the upgrade: the previous release wrote ``failed: "not started: ..."``."""
-    old = {"next": "heartbeat", "waitSeconds": 2, "failed": "not started: 900 ms left"}
-    assert workflow.left_over(old) == ("deferred", "900 ms left")
-    assert workflow.left_over_text(old) == (
-        "heartbeat not started (900 ms left); the next task makes it in 2 s"
-    )
-
-
 def test_a_call_left_again_carries_one_mark_only() -> None:
     """A call that failed and is then deferred (or the reverse) says only what happened last."""
     beat = workflow.checked(planned(hb=60), [result(Verdict.WAIT)], at(35))
