@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from asg_lifecycle.checks import CATALOGUE
+from asg_lifecycle.checks.catalogue import CATALOGUE
 from asg_lifecycle.model import Transition
 from asg_lifecycle.params import Param
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from asg_lifecycle import workflow
+from asg_lifecycle import narrative
 from asg_lifecycle.model import Transition, execution_prefix, parse_time
 from asg_lifecycle.served import SERVING_TAG
 from lifecycle_emulator.local_aws import REGION, LocalAws
@@ -305,62 +305,25 @@ def _timeline(aws: LocalAws, t0: float) -> list[tuple[float, str, str]]:
 def _describe_invocation(
     function: str, payload: Any, result: Any, error: str | None
 ) -> list[tuple[str, str]]:
-    """One line per piece of work an invocation did (AdvanceFunction's ``ran``)."""
+    """What one invocation did: a line for the start function and each workflow task
+    (:mod:`asg_lifecycle.narrative`, as the operator CLI's timeline says it)."""
     if function == "StartFunction":
         detail = payload.get("detail", {}) if isinstance(payload, dict) else {}
         instance = str(detail.get("EC2InstanceId", "?"))
         short = "launch" if "launch" in str(payload.get("detail-type", "")) else "terminate"
         status = result.get("status") if isinstance(result, dict) else error
         return [(instance, f"{short:9} StartFunction: workflow {status}")]
-    if function != "AdvanceFunction":
+    task = narrative.FUNCTIONS.get(function)
+    if task is None:
         return []
     action = payload.get("action", {}) if isinstance(payload, dict) else {}
     instance = str(action.get("EC2InstanceId", "?"))
     short = _SHORT.get(str(action.get("LifecycleTransition")), "?")
     if error is not None or not isinstance(result, dict):
-        return [(instance, f"{short:9} {function}: error {error}")]
-    return [(instance, f"{short:9} {text}") for text in _work_lines(result)]
-
-
-def _work_lines(result: dict[str, Any]) -> list[str]:
-    decision = result.get("decision", {})
-    outcome = result.get("outcome") or {}
-    lines: list[str] = []
-    for work in result.get("ran", []):
-        if work == "read-hook":
-            plan = result.get("plan") or {}
-            lines.append(
-                f"ReadHook: HeartbeatTimeout {plan['heartbeatTimeout']}s, "
-                f"poll {plan['pollSeconds']}s, give up at {plan['giveUpAt']}"
-                if plan
-                else f"ReadHook: {decision.get('reason')}"
-            )
-        elif work == "checks":
-            checks = ", ".join(
-                f"{c['name']} {c['status']} ({c['reason']})" for c in result.get("checks", [])
-            )
-            nxt = decision.get("next")
-            then = f"wait {decision.get('waitSeconds')}s" if nxt == "wait" else str(nxt)
-            if "complete" in result.get("ran", []):
-                then = f"complete {outcome.get('result') or ''}".rstrip()
-            lines.append(f"checks: {checks} -> {then}")
-            left_over = workflow.left_over_text(decision)
-            if left_over:
-                lines.append(left_over)
-        elif work == "heartbeat":
-            progress = result.get("progress", {})
-            lines.append(
-                f"RecordLifecycleActionHeartbeat: {outcome['status']}"
-                if outcome
-                else f"RecordLifecycleActionHeartbeat #{progress.get('heartbeats')}: hook now "
-                f"expires {progress.get('hookExpiresAt')}"
-            )
-        elif work == "complete":
-            lines.append(
-                f"CompleteLifecycleAction {outcome.get('result') or ''} "
-                f"-> {outcome.get('status')}: {outcome.get('reason')}"
-            )
-    return lines
+        message = result.get("errorMessage", "") if isinstance(result, dict) else ""
+        return [(instance, f"{short:9} {function} failed: {error}: {str(message)[:160]}")]
+    before = payload if isinstance(payload, dict) else None
+    return [(instance, f"{short:9} {narrative.describe(task, before, result)}")]
 
 
 def format_seconds(seconds: float) -> str:

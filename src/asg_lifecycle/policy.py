@@ -12,9 +12,11 @@ tries to extend past the global timeout, and gives up (with the configured resul
 before it, so that the result sent is ours and not whatever DefaultResult happens to be.
 
 A fleet scaling at once starts all its actions in the same second, and Auto Scaling has one
-throttling bucket per account and Region: heartbeats are spread with a jitter that is a hash of
-the action and the heartbeat's number (:func:`jitter`), so the same inputs always give the same
-answer. Rounds are spread the same way (up to a tenth of the poll interval longer).
+throttling bucket per account and Region: each action's heartbeat schedule is shifted once by a
+jitter that is a hash of the action (:func:`jitter`), so the same inputs always give the same answer
+and a fleet does not beat in step; after the first, heartbeats come a full usable
+``HeartbeatTimeout - margin`` apart. Rounds are spread the same way (up to a tenth of the poll
+interval longer).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.decision import Decision, Next
 from asg_lifecycle.model import (
     LifecycleAction,
     LifecycleResult,
@@ -39,9 +42,9 @@ HEARTBEAT_TIMEOUT_MIN = 30
 HEARTBEAT_TIMEOUT_MAX = 7200
 GLOBAL_TIMEOUT_CAP = 172_800  # 48 hours
 GLOBAL_TIMEOUT_FACTOR = 100
-# Step Functions Standard allows 25,000 history events per execution; one round (Wait, task, a
-# Choice every other round) writes about 8. Rounds are stretched so that one execution never
-# needs more than this many.
+# Step Functions Standard allows 25,000 history events per execution; one round (a Wait, the
+# checks' task and the Choice after it) writes 9, a heartbeat 7 more. Rounds are stretched so that
+# one execution never needs more than this many.
 MAX_ROUNDS = 2000
 # The state machine's TimeoutSeconds: the longest an action can wait (the global timeout cap) and
 # an hour for the last round, retries and completion. A backstop: nothing should ever reach it.
@@ -53,9 +56,17 @@ def global_timeout(heartbeat_timeout: int) -> int:
 
 
 def usable_heartbeat_budget(heartbeat_timeout: int) -> int:
-    """Seconds one heartbeat buys at worst: the timeout less the margin and the largest jitter."""
-    margin = safety_margin(heartbeat_timeout)
-    return heartbeat_timeout - margin - max(0, margin // 2 - 1)
+    """Seconds one heartbeat buys: the timeout less the safety margin (the first heartbeat of an
+    action also gives up its jitter, once)."""
+    return heartbeat_timeout - safety_margin(heartbeat_timeout)
+
+
+def minimum_heartbeats(heartbeat_timeout: int, held_seconds: float) -> int:
+    """The fewest heartbeats that keep a hook of ``heartbeat_timeout`` alive for ``held_seconds``
+    while keeping the safety margin: ``ceil((W - H) / (H - m))``."""
+    if held_seconds <= heartbeat_timeout:
+        return 0
+    return math.ceil((held_seconds - heartbeat_timeout) / usable_heartbeat_budget(heartbeat_timeout))
 
 
 def safety_margin(heartbeat_timeout: int) -> int:
@@ -83,12 +94,6 @@ class Verdict(StrEnum):
     PASS = "pass"
     WAIT = "wait"
     FAIL = "fail"
-
-
-class Step(StrEnum):
-    COMPLETE = "complete"
-    HEARTBEAT = "heartbeat"
-    WAIT = "wait"
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,24 +171,6 @@ class Progress:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What the workflow does after a round: complete now, or (heartbeat and) wait."""
-
-    step: Step
-    reason: str
-    wait_seconds: int = 0
-    result: LifecycleResult | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"next": self.step.value, "reason": self.reason}
-        if self.step is Step.COMPLETE:
-            data["result"] = self.result.value if self.result else None
-        else:
-            data["waitSeconds"] = self.wait_seconds
-        return data
-
-
 def make_plan(
     action: LifecycleAction,
     heartbeat_timeout: int,
@@ -224,48 +211,65 @@ def decide(
 ) -> Decision:
     """The next step after a round of checks that ended at ``now``."""
     if verdict is Verdict.PASS:
-        return Decision(Step.COMPLETE, reason, result=LifecycleResult.CONTINUE)
+        return Decision(Next.COMPLETE, reason, result=LifecycleResult.CONTINUE)
     if verdict is Verdict.FAIL:
-        return Decision(Step.COMPLETE, f"check failed: {reason}", result=plan.on_failure)
+        return Decision(Next.COMPLETE, f"check failed: {reason}", result=plan.on_failure)
     if now >= plan.give_up_at:
         waited = int((now - plan.started_at).total_seconds())
         return Decision(
-            Step.COMPLETE, f"checks not passed after {waited}s: {reason}", result=plan.on_timeout
+            Next.COMPLETE, f"checks not passed after {waited}s: {reason}", result=plan.on_timeout
         )
     margin = timedelta(seconds=plan.margin)
     wake = min(now + _poll(plan, progress, now), plan.give_up_at)
     if progress.hook_expires_at >= wake + margin:
-        return Decision(Step.WAIT, reason, wait_seconds=_seconds(wake - now))
-    # The hook would lapse before the next round is done. If there is still a useful stretch of
-    # time, run the next round just before the hook needs its heartbeat (less a jitter of up to
-    # half the margin, so that a fleet's heartbeats do not fall in the same second), so that each
-    # heartbeat buys nearly a full HeartbeatTimeout; otherwise heartbeat now.
-    spread = jitter(plan.jitter_key, progress.heartbeats, plan.margin // 2)
+        return Decision(Next.WAIT, reason, wait_seconds=_seconds(wake - now))
+    # The hook would lapse before the next round is done: run the next round when the hook needs
+    # its heartbeat (a margin before it expires), so that each heartbeat buys the whole usable
+    # HeartbeatTimeout. The first heartbeat of an action comes up to half a margin earlier (a
+    # jitter, the same for the same action): that shift stays with every later heartbeat, so a
+    # fleet that started together does not beat in step, and costs the action no heartbeat more.
+    spread = jitter(plan.jitter_key, 0, plan.margin // 2) if progress.heartbeats == 0 else 0
     latest = progress.hook_expires_at - margin - timedelta(seconds=spread)
-    if latest - now >= timedelta(seconds=min(plan.poll_seconds, plan.heartbeat_timeout) / 2):
-        return Decision(Step.WAIT, reason, wait_seconds=_floor_seconds(latest - now))
+    if latest - now >= timedelta(seconds=1):
+        return Decision(Next.WAIT, reason, wait_seconds=_floor_seconds(latest - now))
+    return _heartbeat(plan, wake, reason, now)
+
+
+def before_round(plan: Plan, progress: Progress, now: datetime) -> Decision | None:
+    """What comes before a round that starts late, if anything.
+
+    A round is planned to start at least a margin before the hook expires (:func:`decide`). One
+    that starts with under half a margin left had its task retried after errors (a check's
+    dependency that hangs, Lambda failing): rather than let the hook lapse while the checks are
+    tried again, it heartbeats first and runs the checks a second later; past the give-up time it
+    completes with ``onTimeout`` instead, as a round that did not pass would have.
+    """
+    if progress.hook_expires_at - now >= timedelta(seconds=plan.margin / 2):
+        return None
+    if now >= plan.give_up_at:
+        waited = int((now - plan.started_at).total_seconds())
+        return Decision(
+            Next.COMPLETE,
+            f"checks not passed after {waited}s: their last round did not finish in time",
+            result=plan.on_timeout,
+        )
+    reason = "the round started late (its task was retried): heartbeat first"
+    return _heartbeat(plan, now + timedelta(seconds=1), reason, now)
+
+
+def _heartbeat(plan: Plan, wake: datetime, reason: str, now: datetime) -> Decision:
+    """Heartbeat now, then the next round at ``wake`` (or sooner, if the heartbeat cannot carry
+    the hook that far); complete with ``onTimeout`` when the global timeout leaves no round."""
     # A heartbeat restarts the full HeartbeatTimeout but cannot reach past the global deadline.
     extended = min(now + timedelta(seconds=plan.heartbeat_timeout), plan.global_deadline)
-    wake = min(wake, extended - margin)
+    wake = min(wake, extended - timedelta(seconds=plan.margin))
     if wake <= now:
         return Decision(
-            Step.COMPLETE,
+            Next.COMPLETE,
             f"no time left before the global timeout: {reason}",
             result=plan.on_timeout,
         )
-    return Decision(Step.HEARTBEAT, reason, wait_seconds=_seconds(wake - now))
-
-
-def wait_after_failed_checks(plan: Plan, progress: Progress, now: datetime) -> int:
-    """After checks that could not run and the heartbeat that followed (``progress`` includes it):
-    the poll interval, but never past the hook's need for its next heartbeat or the give-up time."""
-    margin = timedelta(seconds=plan.margin)
-    wake = min(
-        now + timedelta(seconds=plan.poll_seconds),
-        progress.hook_expires_at - margin,
-        plan.give_up_at,
-    )
-    return _floor_seconds(wake - now)
+    return Decision(Next.HEARTBEAT, reason, wait_seconds=_seconds(wake - now))
 
 
 def hold_seconds(started_at: datetime, heartbeat_timeout: int, now: datetime) -> int:

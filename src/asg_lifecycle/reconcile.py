@@ -104,9 +104,3 @@ def other_workflows(action: LifecycleAction, running: Iterable[str]) -> list[str
 def _is_reconciled(name: str, prefix: str) -> bool:
     rest = name.removeprefix(prefix)
     return rest.startswith("r") and rest[1:].isdigit()
-
-
-def still_waiting(action: LifecycleAction, lifecycle_state: str | None) -> bool:
-    """Whether the instance is (still) in the wait state the reconciler found it in."""
-    state = WAIT_STATES.get(lifecycle_state or "")
-    return state == (action.transition, action.origin, action.destination)

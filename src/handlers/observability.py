@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any, Final
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from asg_lifecycle.document import StateDocument, Status
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, without_token
 
-if TYPE_CHECKING:  # the checks' modules: the workflow's function only (python -m bench.imports)
+if TYPE_CHECKING:
     from asg_lifecycle.checks.base import CheckResult
 
 logger = Logger()
@@ -52,8 +53,8 @@ class Metric(StrEnum):
     ACTIONS_COMPLETED = "ActionsCompleted"
     COMPLETED_CONTINUE = "CompletedContinue"
     COMPLETED_ABANDON = "CompletedAbandon"
-    COMPLETED_AFTER_ERROR = "CompletedAfterError"
     ACTIONS_TIMED_OUT = "ActionsTimedOut"
+    ACTIONS_NOT_WAITING = "ActionsNotWaiting"
     ORPHANS_RECONCILED = "OrphansReconciled"
 
 
@@ -102,14 +103,11 @@ def _emit(metric: Metric, value: float, dimensions: Mapping[str, str]) -> None:
         pass
 
 
-def count_completion(action: LifecycleAction, result: LifecycleResult, after_error: bool) -> None:
-    """A CompleteLifecycleAction sent: ``ActionsCompleted`` by transition and result, and the
-    older per-result counts (``CompletedContinue`` / ``CompletedAbandon``, kept for alarms and
-    queries that use them) and ``CompletedAfterError`` when the workflow fell back to the safe
-    result after an error."""
+def count_completion(action: LifecycleAction, result: LifecycleResult) -> None:
+    """A CompleteLifecycleAction Auto Scaling took: ``ActionsCompleted`` by transition and
+    result, and the older per-result counts (``CompletedContinue`` / ``CompletedAbandon``, kept
+    for alarms and queries that use them)."""
     count(_COMPLETED[result])
-    if after_error:
-        count(Metric.COMPLETED_AFTER_ERROR)
     _emit(
         Metric.ACTIONS_COMPLETED,
         1,
@@ -124,9 +122,17 @@ def record_check_durations(results: Sequence[CheckResult]) -> None:
         _emit(Metric.CHECK_DURATION, result.duration_ms, {"Check": result.name})
 
 
-def counted_ending(state: dict[str, Any]) -> dict[str, Any]:
-    """A state whose action ended without our completion: an expired hook is counted
-    (``ActionsTimedOut``), whether the function saw it coming or Auto Scaling said so."""
-    if state.get("outcome", {}).get("status") == "timed-out":
-        count(Metric.ACTIONS_TIMED_OUT)
-    return state
+_ENDINGS: Final[Mapping[Status, Metric]] = {
+    Status.TIMED_OUT: Metric.ACTIONS_TIMED_OUT,
+    Status.NOT_WAITING: Metric.ACTIONS_NOT_WAITING,
+}
+
+
+def counted_ending(doc: StateDocument) -> StateDocument:
+    """A document whose action ended without our completion: an expired hook
+    (``ActionsTimedOut``) and an action Auto Scaling does not hold as named
+    (``ActionsNotWaiting``) are counted, each once, where the ending is decided."""
+    status = doc.outcome.status if doc.outcome else None
+    if status in _ENDINGS:
+        count(_ENDINGS[status])
+    return doc

@@ -8,9 +8,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from asg_lifecycle import clock, reconcile
+from asg_lifecycle import clock, reconcile, workflow
 from asg_lifecycle.adapters import fleet, stepfunctions
 from asg_lifecycle.adapters.clients import client
+from asg_lifecycle.document import StateDocument
 from asg_lifecycle.model import InvalidAction, parse_time
 from asg_lifecycle.served import ServedGroups
 from handlers.observability import Metric, correlation_keys, count, logger, metrics
@@ -31,9 +32,8 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         hooks = {g: fleet.lifecycle_hooks(client("autoscaling"), g) for g in groups}
         running = stepfunctions.running_execution_names(client("stepfunctions"), state_machine)
         for action in reconcile.orphans(waiting, hooks, running, found_at):
-            status, arn = stepfunctions.start_workflow(
-                client("stepfunctions"), state_machine, action
-            )
+            doc = workflow.settling(StateDocument(action), reconcile.SETTLE_SECONDS)
+            status, arn = stepfunctions.start_workflow(client("stepfunctions"), state_machine, doc)
             logger.warning(
                 "Lifecycle action without a workflow: " + status,
                 extra={**correlation_keys(action), "execution_arn": arn},

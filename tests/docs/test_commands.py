@@ -29,7 +29,7 @@ import pytest
 from botocore import xform_name
 from click.testing import CliRunner
 
-from asg_lifecycle.checks import allowed_for
+from asg_lifecycle.checks.catalogue import allowed_for
 from asg_lifecycle.config import Defaults, InvalidConfig, read_config
 from asg_lifecycle.model import LifecycleResult, Transition
 from asg_lifecycle.policy import HEARTBEAT_TIMEOUT_MAX, HEARTBEAT_TIMEOUT_MIN

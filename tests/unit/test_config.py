@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asg_lifecycle.checks import CATALOGUE, allowed_for
+from asg_lifecycle.checks.catalogue import CATALOGUE, allowed_for
 from asg_lifecycle.config import (
     METADATA_KEYS,
     METADATA_MAX,

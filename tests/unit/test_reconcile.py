@@ -8,7 +8,7 @@ import pytest
 
 from asg_lifecycle.events import InvalidEvent, parse_event
 from asg_lifecycle.model import LifecycleAction, Transition, execution_prefix
-from asg_lifecycle.reconcile import Hook, WaitingInstance, orphans, other_workflows, still_waiting
+from asg_lifecycle.reconcile import Hook, WaitingInstance, orphans, other_workflows
 from asg_lifecycle.served import ServedGroups
 from tests.conftest import load_event
 
@@ -111,15 +111,6 @@ def test_a_reconciled_action_steps_aside_for_the_events_workflow_or_an_earlier_r
     )
     assert other_workflows(late_action, [action.execution_name, late_action.execution_name])
     assert not other_workflows(action, [action.execution_name, late_action.execution_name])
-
-
-def test_still_waiting_means_the_very_wait_state_the_reconciler_saw() -> None:
-    (action,) = orphans([WaitingInstance("web", I1, "Pending:Wait")], HOOKS, [], RUN)
-    assert still_waiting(action, "Pending:Wait")
-    assert not still_waiting(action, "Warmed:Pending:Wait"), "another leg of the warm pool"
-    assert not still_waiting(action, "InService")
-    assert not still_waiting(action, "Terminating:Wait")
-    assert not still_waiting(action, None)
 
 
 def test_served_groups_by_name_or_by_tag() -> None:

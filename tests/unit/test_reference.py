@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asg_lifecycle.checks import CATALOGUE
+from asg_lifecycle.checks.catalogue import CATALOGUE
 from docs_gen.checks import render
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode_str
 
-from asg_lifecycle.checks import CATALOGUE
+from asg_lifecycle.checks.catalogue import CATALOGUE
 from tests.conftest import ROOT
 
 # Actions the template grants on "*" because AWS offers no resource-level scoping for them.

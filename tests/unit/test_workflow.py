@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from asg_lifecycle import workflow
-from asg_lifecycle.checks import CheckResult
+from asg_lifecycle.checks.base import CheckResult
 from asg_lifecycle.config import ActionConfig, CheckSpec
 from asg_lifecycle.model import InvalidAction, LifecycleAction, LifecycleResult, Transition
 from asg_lifecycle.policy import Verdict

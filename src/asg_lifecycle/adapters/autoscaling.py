@@ -1,9 +1,11 @@
-"""Auto Scaling calls: read a hook, heartbeat an action, complete an action.
+"""Auto Scaling calls: read a hook and an instance, heartbeat an action, complete an action.
 
-The one error the workflow must understand is Auto Scaling's answer for an action that is
-already over (completed elsewhere, timed out, instance gone): ``ValidationError`` "No active
-Lifecycle Action found with ...". It is a normal ending, reported as :class:`ActionGone`, not a
-failure.
+The one error the workflow must understand is Auto Scaling's answer for an action it does not
+find: ``ValidationError`` "No active Lifecycle Action found with ...", reported as
+:class:`ActionGone`. It usually means the action is over (completed elsewhere, timed out, the
+instance gone), but Auto Scaling is eventually consistent and has given it for an action still
+active, right after its event: the handlers confirm with :func:`describe_instance` before they
+believe it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from asg_lifecycle.lifecycle_states import Instance
 from asg_lifecycle.model import LifecycleAction, LifecycleResult
 
 NO_ACTIVE_ACTION = "No active Lifecycle Action found"
@@ -76,11 +79,14 @@ def group_tag(client: Any, group_name: str, key: str) -> str | None:
     return next((str(t["Value"]) for t in tags if t.get("Key") == key), None)
 
 
-def instance_lifecycle_state(client: Any, instance_id: str) -> str | None:
-    """The instance's LifecycleState in its group (``None``: not in any group any more)."""
-    instances = client.describe_auto_scaling_instances(InstanceIds=[instance_id])
-    found = instances["AutoScalingInstances"]
-    return str(found[0]["LifecycleState"]) if found else None
+def describe_instance(client: Any, instance_id: str) -> Instance | None:
+    """The instance's group and LifecycleState (``None``: in no group, or no such instance).
+    Warm-pool instances are listed too."""
+    found = client.describe_auto_scaling_instances(InstanceIds=[instance_id])
+    instances = found["AutoScalingInstances"]
+    if not instances:
+        return None
+    return Instance(str(instances[0]["AutoScalingGroupName"]), str(instances[0]["LifecycleState"]))
 
 
 def record_heartbeat(client: Any, action: LifecycleAction) -> None:

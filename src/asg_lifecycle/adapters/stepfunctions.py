@@ -13,21 +13,22 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from asg_lifecycle.model import LifecycleAction
+from asg_lifecycle.document import StateDocument
 
 Started = Literal["started", "duplicate"]
 
 
 def start_workflow(
-    client: Any, state_machine_arn: str, action: LifecycleAction
+    client: Any, state_machine_arn: str, doc: StateDocument
 ) -> tuple[Started, str]:
-    """Start (or find) the action's execution; returns what happened and the execution ARN."""
-    name = action.execution_name
+    """Start (or find) the action's execution with ``doc`` as its input; returns what happened
+    and the execution ARN."""
+    name = doc.action.execution_name
     try:
         response = client.start_execution(
             stateMachineArn=state_machine_arn,
             name=name,
-            input=json.dumps({"action": action.to_json()}, sort_keys=True),
+            input=json.dumps(doc.to_json(), sort_keys=True),
         )
     except client.exceptions.ExecutionAlreadyExists:
         arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"

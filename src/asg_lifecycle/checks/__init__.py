@@ -1,13 +1,6 @@
-"""The catalogue of checks: one module per check, all implementing :class:`base.Check`.
+"""The checks: one module per check, all implementing :class:`base.Check`; ``catalogue`` lists them.
 
-Only the workflow's function (AdvanceFunction: it validates a hook's checks and runs them)
-imports this package; StartFunction and ReconcileFunction do not load every check
-(``python -m bench.imports``).
+Import what you need from its module (``checks.base``, ``checks.catalogue``): this package itself
+imports nothing, so that the functions that only read a round's results (the heartbeat's, the
+completion's) do not load every check module on their cold start (``python -m bench.imports``).
 """
-
-from __future__ import annotations
-
-from asg_lifecycle.checks.base import Check, CheckResult, combine, run_round
-from asg_lifecycle.checks.catalogue import CATALOGUE, allowed_for
-
-__all__ = ["CATALOGUE", "Check", "CheckResult", "allowed_for", "combine", "run_round"]

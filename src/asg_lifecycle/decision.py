@@ -1,0 +1,79 @@
+"""What a workflow task decides comes next: one enum for the definition's Choice states, the policy,
+the handlers, the operator CLI and the emulator's timeline.
+
+``src/orchestrator/lifecycle.asl.json`` routes on ``decision.next`` with exactly these values
+(tests/unit/test_definition.py checks both ways), so a value added here without a route, or a route
+the code never asks for, fails a test instead of an execution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from asg_lifecycle.model import InvalidAction, LifecycleResult
+
+
+class Next(StrEnum):
+    """The step after a task, in the words of the state it leads to."""
+
+    CHECK = "check"
+    """Run the checks now: the hook was read and the action is waiting (or was just confirmed)."""
+    WAIT = "wait"
+    """Wait ``waitSeconds``, then run the next round of checks."""
+    HEARTBEAT = "heartbeat"
+    """Record a lifecycle action heartbeat, then wait ``waitSeconds`` for the next round."""
+    COMPLETE = "complete"
+    """Complete the lifecycle action with ``result``."""
+    HOLD = "hold"
+    """The hook's configuration is invalid: wait ``waitSeconds``, then complete with ``result``
+    (the safe result), running no check."""
+    CONFIRM = "confirm"
+    """A reconciled action: confirm with a heartbeat (by instance id) that this hook holds it."""
+    END = "end"
+    """Nothing more to do: ``outcome`` says how the action ended."""
+
+    @property
+    def waits(self) -> bool:
+        """The definition waits ``waitSeconds`` after this decision."""
+        return self in (Next.WAIT, Next.HEARTBEAT, Next.HOLD)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A task's decision. ``wait_seconds`` for the steps that wait, ``result`` for those that
+    complete; ``reason`` in words, for the execution history and the logs."""
+
+    next: Next
+    reason: str
+    wait_seconds: int | None = None
+    result: LifecycleResult | None = None
+
+    def __post_init__(self) -> None:
+        if self.next.waits and (self.wait_seconds is None or self.wait_seconds < 1):
+            raise InvalidAction(f"decision {self.next} needs waitSeconds of at least 1")
+        if self.next in (Next.COMPLETE, Next.HOLD) and self.result is None:
+            raise InvalidAction(f"decision {self.next} needs a result")
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"next": self.next.value, "reason": self.reason}
+        if self.wait_seconds is not None:
+            data["waitSeconds"] = self.wait_seconds
+        if self.result is not None:
+            data["result"] = self.result.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> Decision:
+        if not isinstance(data, dict):
+            raise InvalidAction("decision must be an object")
+        try:
+            step = Next(data.get("next"))
+            result = None if data.get("result") is None else LifecycleResult(data["result"])
+        except ValueError as exc:
+            raise InvalidAction(f"decision: {exc}") from exc
+        seconds = data.get("waitSeconds")
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int)):
+            raise InvalidAction("decision.waitSeconds must be a whole number")
+        return cls(step, str(data.get("reason", "")), seconds, result)

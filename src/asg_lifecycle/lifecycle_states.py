@@ -1,0 +1,45 @@
+"""The instance states in which a lifecycle hook holds an instance, per transition.
+
+From the EC2 Auto Scaling User Guide ("How lifecycle hooks work", "Warm pool instance lifecycle",
+"Instance refresh example events") and botocore's ``LifecycleState`` enum:
+
+* a launch hook holds a launching instance in ``Pending:Wait``, or ``Warmed:Pending:Wait`` on
+  its way into a warm pool;
+* a terminate hook holds a terminating instance in ``Terminating:Wait``, or
+  ``Warmed:Terminating:Wait`` when it leaves a warm pool to be terminated; with a warm pool's
+  ``ReuseOnScaleIn`` a scale-in sends a terminate action whose instance waits in
+  ``Warmed:Pending:Wait`` (on its way back into the pool); an instance refresh that replaces root
+  volumes holds the instance in ``ReplacingRootVolume:Wait``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from asg_lifecycle.model import Transition
+
+WAIT_STATES: Final[dict[Transition, frozenset[str]]] = {
+    Transition.LAUNCHING: frozenset({"Pending:Wait", "Warmed:Pending:Wait"}),
+    Transition.TERMINATING: frozenset(
+        {
+            "Terminating:Wait",
+            "Warmed:Terminating:Wait",
+            "Warmed:Pending:Wait",
+            "ReplacingRootVolume:Wait",
+        }
+    ),
+}
+
+
+def waits_for(transition: Transition, lifecycle_state: str | None) -> bool:
+    """Whether an instance in ``lifecycle_state`` can be held by a hook of ``transition``."""
+    return lifecycle_state in WAIT_STATES[transition]
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """Auto Scaling's own view of an instance (DescribeAutoScalingInstances)."""
+
+    group_name: str
+    lifecycle_state: str

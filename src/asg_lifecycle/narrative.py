@@ -1,0 +1,119 @@
+"""One line, in operator words, for what a workflow task did: the operator CLI's timeline (from an
+execution's history) and the local emulator's (from the functions' invocations) say it the same
+way.
+
+Reads the documents as JSON, tolerantly: a history can hold documents of an earlier release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Final
+
+
+class Task(StrEnum):
+    """The work each task state of the definition does (its function)."""
+
+    READ_HOOK = "read-hook"
+    CHECKS = "checks"
+    HEARTBEAT = "heartbeat"
+    COMPLETE = "complete"
+
+
+STATES: Final[Mapping[str, Task]] = {
+    "Read lifecycle hook": Task.READ_HOOK,
+    "Read lifecycle hook of a lost event": Task.READ_HOOK,
+    "Run checks": Task.CHECKS,
+    "Confirm with a heartbeat": Task.HEARTBEAT,
+    "Record lifecycle action heartbeat": Task.HEARTBEAT,
+    "Complete lifecycle action": Task.COMPLETE,
+}
+"""Each Task state of ``src/orchestrator/lifecycle.asl.json`` (tests/unit/test_definition.py)."""
+
+FUNCTIONS: Final[Mapping[str, Task]] = {
+    "ReadHookFunction": Task.READ_HOOK,
+    "CheckFunction": Task.CHECKS,
+    "HeartbeatFunction": Task.HEARTBEAT,
+    "CompleteFunction": Task.COMPLETE,
+}
+"""The function (template.yaml's logical id) each task invokes."""
+
+
+def describe(task: Task, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> str:
+    """What a task did, from the document it got (``before``, if known) and the one it returned."""
+    outcome = after.get("outcome")
+    ended = isinstance(outcome, dict) and not (before or {}).get("outcome")
+    if task is Task.READ_HOOK:
+        return outcome_text(outcome, "hook read: ") if ended else _hook_read(after)
+    if task is Task.CHECKS:
+        return outcome_text(outcome, "round: ") if ended else _round(before, after)
+    if task is Task.HEARTBEAT:
+        if ended:
+            return outcome_text(outcome, "heartbeat not recorded: ")
+        progress = _dict(after.get("progress"))
+        return (
+            f"heartbeat #{progress.get('heartbeats', '?')} recorded: hook now expires at "
+            f"{progress.get('hookExpiresAt', '?')}"
+        )
+    return outcome_text(outcome, "completion: ")
+
+
+def outcome_text(outcome: Any, prefix: str = "") -> str:
+    if not isinstance(outcome, dict):
+        return prefix + "no outcome recorded"
+    result = f" {outcome['result']}" if outcome.get("result") else ""
+    return f"{prefix}{outcome.get('status')}{result} - {outcome.get('reason', '')}"
+
+
+def decision_text(decision: Any) -> str:
+    """``wait 30 s``, ``heartbeat, then the next round in 30 s``, ``complete with CONTINUE``."""
+    decision = _dict(decision)
+    step = decision.get("next")
+    seconds = decision.get("waitSeconds")
+    if step == "wait":
+        return f"next round in {seconds} s"
+    if step == "heartbeat":
+        return f"heartbeat, then the next round in {seconds} s"
+    if step == "complete":
+        return f"complete with {decision.get('result')}"
+    if step == "hold":
+        return f"hold {decision.get('result')} for {seconds} s"
+    if step == "confirm":
+        return "confirm with a heartbeat"
+    if step == "check":
+        return "run the checks"
+    return str(step)
+
+
+def _hook_read(after: Mapping[str, Any]) -> str:
+    plan = _dict(after.get("plan"))
+    decision = _dict(after.get("decision"))
+    if not plan:
+        return f"hook read: {decision_text(decision)} ({decision.get('reason', '')})"
+    checks = ", ".join(str(_dict(c).get("name")) for c in plan.get("checks", [])) or "none"
+    text = (
+        f"hook read: HeartbeatTimeout {plan.get('heartbeatTimeout')} s, DefaultResult "
+        f"{plan.get('defaultResult')}, poll {plan.get('pollSeconds')} s, checks {checks}; gives "
+        f"up at {plan.get('giveUpAt')} ({plan.get('onTimeout')})"
+    )
+    if decision.get("next") in ("confirm", "hold"):
+        text += f"; then {decision_text(decision)} ({decision.get('reason', '')})"
+    return text
+
+
+def _round(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> str:
+    decision = _dict(after.get("decision"))
+    rounds = _dict(after.get("progress")).get("rounds", "?")
+    ran = before is None or _dict(before.get("progress")).get("rounds") != rounds
+    if not ran:
+        return f"no round run: {decision.get('reason', '')} -> {decision_text(decision)}"
+    results = "; ".join(
+        f"{c.get('name')} {c.get('status')} ({c.get('reason', '')})"
+        for c in (_dict(c) for c in after.get("checks", []))
+    )
+    return f"round {rounds}: {results or 'no check'} -> {decision_text(decision)}"
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}

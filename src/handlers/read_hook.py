@@ -1,0 +1,97 @@
+"""Workflow task "Read lifecycle hook": is this an action the stack serves and Auto Scaling holds?
+Then the hook's settings and configuration make the action's plan.
+
+Nothing of the execution's input is trusted but the action it names, and that only once Auto
+Scaling agrees: the group is served (by name, or by its serving tag), the instance is in that
+group and in a wait state AWS documents for the transition. Otherwise the action ends
+``not-waiting`` before any check runs or any call is made (``ActionsNotWaiting``).
+
+Calls: DescribeTags (groups served by tag), DescribeAutoScalingInstances, DescribeLifecycleHooks;
+for a reconciled action (its event was lost) first ListExecutions: it steps aside for any other
+workflow of the action. Errors are raised: the definition retries the task.
+"""
+
+from __future__ import annotations
+
+import os
+
+from asg_lifecycle import clock, workflow
+from asg_lifecycle.adapters import autoscaling
+from asg_lifecycle.adapters.clients import client
+from asg_lifecycle.checks.catalogue import allowed_for
+from asg_lifecycle.config import ActionConfig, Defaults, InvalidConfig, read_config
+from asg_lifecycle.document import StateDocument, Status
+from asg_lifecycle.model import without_token
+from asg_lifecycle.served import SERVING_TAG, ServedGroups
+from handlers.observability import Metric, count, counted_ending, logger
+from handlers.task import workflow_task
+
+
+def read_hook(doc: StateDocument) -> StateDocument:
+    action = doc.action
+    asg = client("autoscaling")
+    if action.reconciled:
+        other = _other_workflow(doc)
+        if other is not None:
+            logger.info("Another workflow handles this action", extra={"other_execution": other})
+            reason = f"workflow {other} handles this action"
+            return workflow.ended(doc, Status.DUPLICATE, reason, clock.now())
+    served = ServedGroups.from_env(os.environ)
+    tag = autoscaling.group_tag(asg, action.group_name, SERVING_TAG) if served.by_tag else None
+    if not served.serves(action.group_name, tag):
+        why = f"group {action.group_name[:64]!r} is not served by this stack"
+        return _not_waiting(doc, why)
+    instance = autoscaling.describe_instance(asg, action.instance_id)
+    hook = autoscaling.describe_hook(asg, action.group_name, action.hook_name)
+    now = clock.now()
+    if hook is None:
+        logger.warning("Lifecycle hook not found")
+        reason = "the lifecycle hook no longer exists; Auto Scaling ended its actions"
+        return workflow.ended(doc, Status.HOOK_DELETED, reason, now)
+    expired = not action.reconciled and workflow.expired_before_read(
+        doc, hook.heartbeat_timeout, now
+    )
+    if expired:
+        logger.warning("The hook expired before it could be read")
+        return counted_ending(
+            workflow.timed_out(doc, now, "it could be read", hook.default_result)
+        )
+    why_not = workflow.not_waiting(action, instance)
+    if why_not is not None:
+        if action.reconciled:  # found waiting a minute ago: someone has finished it since
+            reason = f"Auto Scaling has no active lifecycle action any more: {why_not}"
+            return workflow.ended(doc, Status.ALREADY_FINISHED, reason, now)
+        return _not_waiting(doc, why_not)
+    config: ActionConfig | str
+    try:
+        defaults = Defaults.from_env(os.environ)
+        config = read_config(
+            hook.metadata, action.transition, defaults, allowed_for(action.transition)
+        )
+    except InvalidConfig as exc:
+        logger.error("Invalid hook configuration", extra={"reason": str(exc)})
+        count(Metric.INVALID_HOOK_CONFIGURATION)
+        config = str(exc)
+    return workflow.planned(doc, hook.heartbeat_timeout, hook.default_result, config, now)
+
+
+def _other_workflow(doc: StateDocument) -> str | None:
+    """A running workflow a reconciled action steps aside for (the event's, started late, or an
+    earlier reconcile run's); rare, so the modules are imported here only."""
+    from asg_lifecycle import reconcile  # noqa: PLC0415
+    from asg_lifecycle.adapters import stepfunctions  # noqa: PLC0415
+
+    running = stepfunctions.running_execution_names(
+        client("stepfunctions"), os.environ["STATE_MACHINE_ARN"]
+    )
+    others = reconcile.other_workflows(doc.action, running)
+    return without_token(others[0]) if others else None
+
+
+def _not_waiting(doc: StateDocument, why: str) -> StateDocument:
+    logger.warning("Not an action this stack serves and Auto Scaling holds", extra={"why": why})
+    reason = f"not acted on: {why}"
+    return counted_ending(workflow.ended(doc, Status.NOT_WAITING, reason, clock.now()))
+
+
+handler = workflow_task(read_hook)

@@ -1,0 +1,72 @@
+"""What every workflow task shares: the state document decoded at the edge, the action's log keys,
+and how a task reads Auto Scaling's "No active Lifecycle Action found".
+
+Each task of ``src/orchestrator/lifecycle.asl.json`` invokes its own small function with the
+whole state document and gets the next one back. Errors are raised, not handled here: the
+definition's Retry and Catch decide what a failure costs, by the exception's class name
+(the task's ``errorType``, the same on AWS and on the local emulator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from asg_lifecycle import clock, workflow
+from asg_lifecycle.adapters import autoscaling
+from asg_lifecycle.adapters.clients import client
+from asg_lifecycle.document import StateDocument, Status
+from handlers.observability import correlation_keys, counted_ending, logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+Step = Callable[[StateDocument], StateDocument]
+Handler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
+
+
+class LifecycleActionNotFound(Exception):  # noqa: N818 - the error name the definition retries
+    """Auto Scaling answered "No active Lifecycle Action found" while the instance still waits in
+    the transition's state. The answer can be stale (Auto Scaling is eventually consistent): the
+    definition makes the same call again, and believes the answer once it has repeated for 30 s.
+    """
+
+
+def workflow_task(step: Step) -> Handler:
+    """A Lambda handler for one workflow task: decode the document (an invalid one raises
+    :class:`~asg_lifecycle.document.InvalidDocument`), log with the action's keys, run ``step``,
+    encode what it returns."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        doc = StateDocument.from_json(event)
+        logger.append_keys(**correlation_keys(doc.action))
+        return step(doc).to_json()
+
+    return handler
+
+
+def after_not_found(doc: StateDocument, during: str, answer: str) -> StateDocument:
+    """Auto Scaling found no active action for ``during`` (the heartbeat, the completion):
+    believe it only once DescribeAutoScalingInstances agrees the instance no longer waits;
+    otherwise raise :class:`LifecycleActionNotFound` so that the call is made again."""
+    now = clock.now()
+    if workflow.lapsed(doc, now):
+        logger.info("No active action: the hook had expired", extra={"during": during})
+        return counted_ending(workflow.timed_out(doc, now, during))
+    instance = autoscaling.describe_instance(client("autoscaling"), doc.action.instance_id)
+    if workflow.not_waiting(doc.action, instance) is None:
+        assert instance is not None
+        logger.warning(
+            "No active action, yet the instance still waits: trying again",
+            extra={"during": during, "lifecycle_state": instance.lifecycle_state},
+        )
+        raise LifecycleActionNotFound(
+            f"{answer[:200]} (for {during}); instance {doc.action.instance_id} still "
+            f"{instance.lifecycle_state}: the answer may be stale"
+        )
+    where = instance.lifecycle_state if instance else "in no group"
+    logger.info("Action already finished", extra={"during": during, "instance_now": where})
+    reason = f"Auto Scaling has no active lifecycle action any more ({during}); instance {where}"
+    return workflow.ended(doc, Status.ALREADY_FINISHED, reason, now)
