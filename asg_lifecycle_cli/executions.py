@@ -16,7 +16,14 @@ from typing import Any
 from asg_lifecycle.model import InvalidAction, execution_prefix
 from asg_lifecycle_cli.errors import AmbiguousAction, UnknownAction
 from asg_lifecycle_cli.stack import Stack
-from asg_lifecycle_cli.views import ActionView, ExecutionName, latest_state, state_document, view_of
+from asg_lifecycle_cli.views import (
+    ActionView,
+    ExecutionName,
+    latest_state,
+    pending_retry,
+    state_document,
+    view_of,
+)
 
 _LATEST_EVENTS = 25  # enough to reach the newest state document from the end of a history
 
@@ -37,14 +44,15 @@ def view(sfn: Any, summary: dict[str, Any]) -> ActionView | None:
     page = sfn.get_execution_history(
         executionArn=summary["executionArn"], reverseOrder=True, maxResults=_LATEST_EVENTS
     )
-    state = latest_state(page["events"])
+    events = page["events"]
+    state = latest_state(events)
     if state is None:  # a history longer than the page since its last document: the input
         described = sfn.describe_execution(executionArn=summary["executionArn"])
         state = state_document(described.get("input"))
     if state is None:
         return None
     try:
-        return view_of(summary, state)
+        return view_of(summary, state, pending_retry(events))
     except InvalidAction:  # started by hand with a malformed action: not one to operate on
         return None
 

@@ -1,9 +1,10 @@
 """What an execution says about its lifecycle action: pure functions over Step Functions' answers.
 
-Every task of the workflow returns the whole state document (``asg_lifecycle.workflow``), so the
+Every task of the workflow returns the whole state document (``asg_lifecycle.document``), so the
 latest state an execution entered or left holds everything an operator asks: the action, the
 plan (deadlines), the progress (when the hook expires), the last round's checks, the decision
-and, at the end, the outcome. The history's events, in order, are the action's timeline.
+and, at the end, the outcome. The history's events, in order, are the action's timeline: each
+task state is one AWS call or round of checks (``asg_lifecycle.narrative`` says what it did).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from asg_lifecycle import workflow
+from asg_lifecycle import narrative
+from asg_lifecycle.decision import Next
 from asg_lifecycle.model import INSTANCE_ID, LifecycleAction, hook_digest, parse_time
 
 # <launch|terminate>-<instance>-<hook digest>-<token, or r<YYYYmmddHHMM> when reconciled>
@@ -55,6 +57,7 @@ class ActionView:
     status: str
     action: LifecycleAction
     state: Mapping[str, Any]
+    retrying: str | None = None  # the error a task failed with, while Step Functions retries it
 
     @property
     def plan(self) -> Mapping[str, Any]:
@@ -89,26 +92,20 @@ class ActionView:
         return outcome if isinstance(outcome, dict) else None
 
     def phase(self) -> str:
-        """What the workflow is doing: what its last decision asked for."""
+        """What the workflow is doing: what its last decision asked for (or the task it is
+        trying again)."""
         if self.status == NO_WORKFLOW:
             return "no workflow running"
         if self.status != "RUNNING":
             return self.status.lower()
-        if "recovery" in self.state:
-            return f"recovering ({self.state['recovery'].get('rounds', '?')}/4)"
+        if self.retrying:
+            return f"retrying after {self.retrying}"
+        if self.outcome is not None:
+            return "ending"
         step = str(self.decision.get("next", ""))
-        if step in workflow.CALLS:  # a call left to the next task
-            left = workflow.left_over(self.decision)
-            if left is not None and left[0] == "deferred":
-                return f"{workflow.CALLS[step]} deferred to the next task"
-            return f"{workflow.CALLS[step]} failed, trying again"
-        return {
-            "": "reading hook",
-            "wait": "waiting",
-            "hold": "holding (invalid configuration)",
-            "settle": "settling (reconciled)",
-            "end": "ending",
-        }.get(step, step)
+        if not step:
+            return "waiting for a late event" if "settleSeconds" in self.state else "reading hook"
+        return _PHASES.get(step, step)
 
     def age_seconds(self, now: datetime) -> int | None:
         """Since the wait began; None without a workflow (Auto Scaling does not say)."""
@@ -135,6 +132,17 @@ class ActionView:
             "decision": dict(self.decision),
             "outcome": dict(self.outcome) if self.outcome else None,
         }
+
+
+_PHASES: dict[str, str] = {
+    Next.CHECK: "running checks",
+    Next.WAIT: "waiting",
+    Next.HEARTBEAT: "recording a heartbeat",
+    Next.COMPLETE: "completing",
+    Next.HOLD: "holding (invalid configuration)",
+    Next.CONFIRM: "confirming (lost event)",
+    Next.END: "ending",
+}
 
 
 def seconds_until(moment: datetime | None, now: datetime) -> int | None:
@@ -165,6 +173,19 @@ def latest_state(events_newest_first: Iterable[Mapping[str, Any]]) -> dict[str, 
     return None
 
 
+def pending_retry(events_newest_first: Iterable[Mapping[str, Any]]) -> str | None:
+    """The error of a task Step Functions is about to try again: its newest task event is a
+    failure (the state has not been left)."""
+    for event in events_newest_first:
+        kind = str(event.get("type", ""))
+        if kind in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut"):
+            details = _details(event)
+            return str(details.get("error", kind))
+        if kind.endswith(("Succeeded", "Exited", "Entered", "Started", "Scheduled")):
+            return None
+    return None
+
+
 _DOCUMENT_FIELDS = (
     ("executionSucceededEventDetails", "output"),
     ("stateExitedEventDetails", "output"),
@@ -173,14 +194,18 @@ _DOCUMENT_FIELDS = (
 )
 
 
-def view_of(summary: Mapping[str, Any], state: Mapping[str, Any]) -> ActionView:
-    """``summary``: a ListExecutions/DescribeExecution entry; ``state``: its latest document."""
+def view_of(
+    summary: Mapping[str, Any], state: Mapping[str, Any], retrying: str | None = None
+) -> ActionView:
+    """``summary``: a ListExecutions/DescribeExecution entry; ``state``: its latest document;
+    ``retrying``: :func:`pending_retry`."""
     return ActionView(
         execution_name=str(summary["name"]),
         execution_arn=str(summary["executionArn"]),
         status=str(summary["status"]),
         action=LifecycleAction.from_json(state["action"]),
         state=state,
+        retrying=retrying,
     )
 
 
@@ -226,45 +251,43 @@ def _details(event: Mapping[str, Any]) -> dict[str, Any]:
 
 def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
     """The action's story from its execution history (oldest first): how the hook was read, every
-    round of checks with its results and decision, heartbeats, errors and retries, the ending."""
+    round of checks with its results and decision, each heartbeat and the completion with what
+    Auto Scaling answered, the tasks that failed and were tried again, the ending."""
     entries: list[Entry] = []
+    entered: dict[str, Any] | None = None
     task = ""
     for event in events:
         at = event["timestamp"]
         kind = event["type"]
+        details = _details(event)
         if kind == "ExecutionStarted":
-            doc = state_document(event["executionStartedEventDetails"].get("input")) or {}
+            doc = state_document(details.get("input")) or {}
             how = (
                 "reconcile run" if "LifecycleActionToken" not in doc.get("action", {}) else "event"
             )
             entries.append(Entry(at, f"workflow started (from the {how})"))
         elif kind == "TaskStateEntered":
-            task = event["stateEnteredEventDetails"]["name"]
+            task = str(details.get("name", ""))
+            entered = state_document(details.get("input"))
         elif kind in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut"):
-            details = _details(event)
-            cause = str(details.get("cause", ""))[:200]
+            cause = _cause_text(details.get("cause"))
             entries.append(Entry(at, f"{task} failed: {details.get('error', kind)}", [cause]))
         elif kind == "TaskStateExited":
-            exited = state_document(event["stateExitedEventDetails"].get("output"))
-            if exited is not None:
-                entries.extend(_after_task(at, exited))
-        elif kind == "PassStateExited" and event["stateExitedEventDetails"]["name"].endswith(
-            "ErrorRound"
-        ):
-            doc = state_document(event["stateExitedEventDetails"].get("output")) or {}
-            recovery = doc.get("recovery", {})
-            entries.append(
-                Entry(
-                    at,
-                    f"error recovery {recovery.get('rounds')}/4: trying again in "
-                    f"{recovery.get('waitSeconds')} s",
-                )
-            )
+            exited = state_document(details.get("output"))
+            known = narrative.STATES.get(str(details.get("name")))
+            if exited is not None and known is not None:
+                entries.append(Entry(at, narrative.describe(known, entered, exited)))
+            elif exited is not None and "error" in exited:  # caught: the Catch's error
+                entries.append(Entry(at, f"{task}: gave up after its retries"))
+        elif kind == "PassStateExited":
+            doc = state_document(details.get("output")) or {}
+            entries.append(Entry(at, "workflow: " + narrative.outcome_text(doc.get("outcome"))))
         elif kind == "ExecutionSucceeded":
-            doc = state_document(event["executionSucceededEventDetails"].get("output")) or {}
-            entries.append(Entry(at, "workflow ended: " + _outcome_text(doc.get("outcome"))))
+            doc = state_document(details.get("output")) or {}
+            entries.append(
+                Entry(at, "workflow ended: " + narrative.outcome_text(doc.get("outcome")))
+            )
         elif kind in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
-            details = _details(event)
             word = kind.removeprefix("Execution").lower()
             entries.append(
                 Entry(
@@ -274,72 +297,16 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
     return entries
 
 
-def _after_task(at: datetime, doc: Mapping[str, Any]) -> list[Entry]:
-    """What a task did (its document's ``ran``, in order), an entry each."""
-    decision = doc.get("decision", {})
-    following = _decision_text(decision)
-    entries: list[Entry] = []
-    for work in doc.get("ran", []):
-        if work == "read-hook":
-            entries.append(_hook_read(at, doc, following))
-        elif work == "checks":
-            rounds = doc.get("progress", {}).get("rounds", "?")
-            results = [
-                f"{c.get('name')}: {c.get('status')} - {c.get('reason', '')} "
-                f"({c.get('durationMs', 0)} ms)"
-                for c in doc.get("checks", [])
-            ]
-            then = following
-            if decision.get("next") == "wait":  # the checks below say why
-                then = f"not ready, next round in {decision.get('waitSeconds')} s"
-            elif "complete" in doc.get("ran", []):
-                then = "complete"
-            entries.append(Entry(at, f"round {rounds}: {then}", results))
-            left_over = workflow.left_over_text(decision)
-            if left_over:  # the call the round decided on: the next task makes it
-                entries.append(Entry(at, left_over))
-        elif work == "heartbeat":
-            if "outcome" in doc:
-                entries.append(Entry(at, "heartbeat not sent: " + _outcome_text(doc["outcome"])))
-            else:
-                expires = doc.get("progress", {}).get("hookExpiresAt")
-                entries.append(Entry(at, f"heartbeat recorded: hook now expires at {expires}"))
-        elif work == "complete":
-            entries.append(Entry(at, "completion: " + _outcome_text(doc.get("outcome"))))
-    return entries
-
-
-def _hook_read(at: datetime, doc: Mapping[str, Any], following: str) -> Entry:
-    plan = doc.get("plan")
-    if not isinstance(plan, dict):
-        return Entry(at, f"hook read: {following}")
-    checks = ", ".join(c["name"] for c in plan.get("checks", [])) or "none"
-    return Entry(
-        at,
-        f"hook read: HeartbeatTimeout {plan['heartbeatTimeout']} s, DefaultResult "
-        f"{plan['defaultResult']}, poll {plan['pollSeconds']} s, checks {checks}",
-        [
-            f"gives up at {plan['giveUpAt']} ({plan['onTimeout']}); "
-            f"global timeout {plan['globalDeadline']}"
-        ],
-    )
-
-
-def _decision_text(decision: Mapping[str, Any]) -> str:
-    step = decision.get("next")
-    reason = decision.get("reason", "")
-    if step in ("wait", "settle", "hold"):
-        return f"{step} {decision.get('waitSeconds')} s ({reason})"
-    if step == "complete":
-        return f"complete with {decision.get('result')} ({reason})"
-    return f"{step} ({reason})"
-
-
-def _outcome_text(outcome: Any) -> str:
-    if not isinstance(outcome, dict):
-        return "no outcome recorded"
-    result = f" {outcome['result']}" if outcome.get("result") else ""
-    return f"{outcome.get('status')}{result} - {outcome.get('reason', '')}"
+def _cause_text(cause: Any) -> str:
+    """A failed task's cause, short: a Lambda error's ``errorMessage`` (not its stack trace)."""
+    text = str(cause or "")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:200]
+    if isinstance(data, dict) and "errorMessage" in data:
+        return f"{data.get('errorType', '')}: {data['errorMessage']}"[:200]
+    return text[:200]
 
 
 def is_instance_id(text: str) -> bool:

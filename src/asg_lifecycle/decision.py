@@ -69,7 +69,7 @@ class Decision:
         if not isinstance(data, dict):
             raise InvalidAction("decision must be an object")
         try:
-            step = Next(data.get("next"))
+            step = Next(str(data.get("next")))
             result = None if data.get("result") is None else LifecycleResult(data["result"])
         except ValueError as exc:
             raise InvalidAction(f"decision: {exc}") from exc

@@ -169,7 +169,9 @@ class StateDocument:
             action = LifecycleAction.from_json(data.get("action"))
             plan = None if data.get("plan") is None else _plan(data["plan"])
             progress = None if data.get("progress") is None else _progress(data["progress"])
-            decision = None if data.get("decision") is None else Decision.from_json(data["decision"])
+            decision = (
+                None if data.get("decision") is None else Decision.from_json(data["decision"])
+            )
         except InvalidAction as exc:
             raise InvalidDocument(str(exc)) from exc
         checks = data.get("checks") or []

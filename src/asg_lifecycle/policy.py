@@ -66,7 +66,9 @@ def minimum_heartbeats(heartbeat_timeout: int, held_seconds: float) -> int:
     while keeping the safety margin: ``ceil((W - H) / (H - m))``."""
     if held_seconds <= heartbeat_timeout:
         return 0
-    return math.ceil((held_seconds - heartbeat_timeout) / usable_heartbeat_budget(heartbeat_timeout))
+    return math.ceil(
+        (held_seconds - heartbeat_timeout) / usable_heartbeat_budget(heartbeat_timeout)
+    )
 
 
 def safety_margin(heartbeat_timeout: int) -> int:

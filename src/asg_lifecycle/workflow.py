@@ -55,9 +55,7 @@ def settling(doc: StateDocument, seconds: int) -> StateDocument:
     """A reconciled action's first wait: ``seconds`` plus a jitter of up to half of it (a
     reconcile run's orphans do not all read at once), for a late event's workflow to start
     (:data:`asg_lifecycle.reconcile.SETTLE_SECONDS`)."""
-    return replace(
-        doc, settle_seconds=seconds + jitter(doc.action.execution_name, 0, seconds // 2)
-    )
+    return replace(doc, settle_seconds=seconds + jitter(doc.action.execution_name, 0, seconds // 2))
 
 
 def planned(

@@ -132,7 +132,6 @@ def counted_ending(doc: StateDocument) -> StateDocument:
     """A document whose action ended without our completion: an expired hook
     (``ActionsTimedOut``) and an action Auto Scaling does not hold as named
     (``ActionsNotWaiting``) are counted, each once, where the ending is decided."""
-    status = doc.outcome.status if doc.outcome else None
-    if status in _ENDINGS:
-        count(_ENDINGS[status])
+    if doc.outcome is not None and doc.outcome.status in _ENDINGS:
+        count(_ENDINGS[doc.outcome.status])
     return doc

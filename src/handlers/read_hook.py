@@ -53,9 +53,7 @@ def read_hook(doc: StateDocument) -> StateDocument:
     )
     if expired:
         logger.warning("The hook expired before it could be read")
-        return counted_ending(
-            workflow.timed_out(doc, now, "it could be read", hook.default_result)
-        )
+        return counted_ending(workflow.timed_out(doc, now, "it could be read", hook.default_result))
     why_not = workflow.not_waiting(action, instance)
     if why_not is not None:
         if action.reconciled:  # found waiting a minute ago: someone has finished it since

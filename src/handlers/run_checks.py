@@ -2,9 +2,9 @@
 checks passed, one failed definitively, or the time is up), heartbeat, or wait.
 
 A check that raises or cannot reach its dependency answers "not yet" (WAIT), never a failure:
-only a check's definitive answer, ``maxWaitSeconds`` or the global timeout end an action early. A
-round whose task was retried until the hook nearly expired runs no check: it heartbeats first
-(or, past the give-up time, completes with ``onTimeout``; :func:`asg_lifecycle.policy.before_round`).
+only a check's definitive answer, ``maxWaitSeconds`` or the global timeout end an action early.
+A round whose task was retried until the hook nearly expired runs no check: it heartbeats first
+or, past the give-up time, completes with ``onTimeout`` (``policy.before_round``).
 
 Calls: whatever the configured checks call (each check's module says).
 """

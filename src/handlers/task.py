@@ -25,7 +25,7 @@ Step = Callable[[StateDocument], StateDocument]
 Handler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
 
 
-class LifecycleActionNotFound(Exception):  # noqa: N818 - the error name the definition retries
+class LifecycleActionNotFound(Exception):
     """Auto Scaling answered "No active Lifecycle Action found" while the instance still waits in
     the transition's state. The answer can be stale (Auto Scaling is eventually consistent): the
     definition makes the same call again, and believes the answer once it has repeated for 30 s.

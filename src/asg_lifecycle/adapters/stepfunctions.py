@@ -18,9 +18,7 @@ from asg_lifecycle.document import StateDocument
 Started = Literal["started", "duplicate"]
 
 
-def start_workflow(
-    client: Any, state_machine_arn: str, doc: StateDocument
-) -> tuple[Started, str]:
+def start_workflow(client: Any, state_machine_arn: str, doc: StateDocument) -> tuple[Started, str]:
     """Start (or find) the action's execution with ``doc`` as its input; returns what happened
     and the execution ARN."""
     name = doc.action.execution_name
