@@ -1,17 +1,19 @@
-"""The state machine definition, read as data: retries, error paths and the backstop."""
+"""The state machine definition, read as data: a state per AWS call, each with its own Retry and
+Catch; Choice states that route exactly the decisions the code makes; every path walked."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from asg_lifecycle.policy import EXECUTION_TIMEOUT, GLOBAL_TIMEOUT_CAP, MAX_ROUNDS
-from asg_lifecycle.workflow import RETRIED, WAITS
-from bench import layouts
-from bench.baseline import BASELINE_TRANSITIONS_FIXED, BASELINE_TRANSITIONS_PER_ROUND
-from bench.definition import rounds_per_choice
+from asg_lifecycle import narrative
+from asg_lifecycle.decision import Next
+from asg_lifecycle.document import InvalidDocument
+from asg_lifecycle.policy import EXECUTION_TIMEOUT, GLOBAL_TIMEOUT_CAP, HEARTBEAT_TIMEOUT_MAX
+from handlers.task import LifecycleActionNotFound
 from tests.conftest import ROOT
 
 DEFINITION: dict[str, Any] = json.loads(
@@ -19,259 +21,243 @@ DEFINITION: dict[str, Any] = json.loads(
 )
 STATES: dict[str, Any] = DEFINITION["States"]
 TASKS = {name: s for name, s in STATES.items() if s["Type"] == "Task"}
+CHOICES = {name: s for name, s in STATES.items() if s["Type"] == "Choice"}
+
+HEARTBEAT = "Record lifecycle action heartbeat"
+CONFIRM = "Confirm with a heartbeat"
+COMPLETE = "Complete lifecycle action"
+ENDED_ELSEWHERE = "Action ended elsewhere"
+
+# What each task state's function can return as decision.next (asg_lifecycle.workflow and
+# handlers/*, tested there): the hook read ends an action (not waiting, hook deleted, expired),
+# holds, or goes to the first round; a lost event's read ends it (also: another workflow has it)
+# or confirms it; the confirming heartbeat goes to the first round or holds; a round decides; a
+# heartbeat goes on to the next round; any of them may find the action over; a completion ends.
+RETURNS: dict[str, set[Next]] = {
+    "Read lifecycle hook": {Next.CHECK, Next.HOLD, Next.END},
+    "Read lifecycle hook of a lost event": {Next.CONFIRM, Next.END},
+    CONFIRM: {Next.CHECK, Next.HOLD, Next.END},
+    "Run checks": {Next.COMPLETE, Next.HEARTBEAT, Next.WAIT, Next.END},
+    HEARTBEAT: {Next.WAIT, Next.END},
+    COMPLETE: {Next.END},
+}
+
+
+def _function(task: dict[str, Any]) -> str:
+    return str(task["Parameters"]["FunctionName"]).removeprefix("${").removesuffix("Arn}")
 
 
 def test_the_backstop_is_the_48_hour_global_timeout_plus_an_hour() -> None:
     assert DEFINITION["TimeoutSeconds"] == EXECUTION_TIMEOUT == GLOBAL_TIMEOUT_CAP + 3600
 
 
-def test_every_task_retries_with_bounded_exponential_backoff_and_full_jitter() -> None:
-    assert set(TASKS) == {"ReadHookAndCheck", "Round", "NextRound"}
-    for name, task in TASKS.items():
-        assert task["Parameters"]["FunctionName"] == "${AdvanceFunctionArn}", name
-        assert [r["ErrorEquals"][0] for r in task["Retry"]] == [
-            "Lambda.ServiceException",
-            "States.TaskFailed",
-        ], name
-        for retrier in task["Retry"]:
-            assert retrier["JitterStrategy"] == "FULL", name
-            assert retrier["BackoffRate"] > 1, name
-            assert retrier["MaxAttempts"] <= 4, name
-            assert retrier["MaxDelaySeconds"] <= 30, name
-        assert task["Catch"][0]["ErrorEquals"] == ["States.ALL"], name
-
-
-def test_every_failure_is_tried_again_a_bounded_number_of_times() -> None:
-    for name in TASKS:
-        assert TASKS[name]["Catch"][0]["Next"] == "AfterError", name
-    bound = STATES["AfterError"]["Choices"][2]
-    assert bound["Variable"] == "$.recovery.rounds"
-    assert (bound["NumericLessThan"], bound["Next"]) == (4, "NextErrorRound")
-    assert STATES["AfterError"]["Default"] == "ErrorsExhausted"
-    # A completion that keeps failing stops (the execution fails, an alarm fires) instead of
-    # looping through the safe result forever.
-    exhausted = {c.get("StringEquals"): c["Next"] for c in STATES["ErrorsExhausted"]["Choices"]}
-    assert exhausted == {
-        None: "SafeResultAfterError",
-        "complete": "CompletionFailed",
-        "hold": "CompletionFailed",  # the hold's safe result is the completion
-        # a reconciled action that never read its hook has not confirmed the action is its own
-        "settle": "ReconciledReadFailed",
+def test_each_call_the_product_exists_for_is_a_state_of_its_own() -> None:
+    """Read alone, the graph names every AWS call: the hook read, the rounds of checks, each
+    heartbeat and the completion, each task invoking the one function that makes that call."""
+    assert {name: _function(task) for name, task in TASKS.items()} == {
+        "Read lifecycle hook of a lost event": "ReadHookFunction",
+        "Read lifecycle hook": "ReadHookFunction",
+        CONFIRM: "HeartbeatFunction",
+        "Run checks": "CheckFunction",
+        HEARTBEAT: "HeartbeatFunction",
+        COMPLETE: "CompleteFunction",
     }
-    assert STATES["ErrorsExhausted"]["Default"] == "SafeResultAfterError"
-    assert STATES["CompletionFailed"]["Type"] == "Fail"
-    assert STATES["ReconciledReadFailed"]["Type"] == "Fail"
-
-
-def test_retries_after_errors_wait_a_jittered_time() -> None:
-    for name in ("FirstErrorRound", "NextErrorRound"):
-        assert STATES[name]["Parameters"]["waitSeconds.$"] == "States.MathRandom(10, 30)"
-        assert STATES[name]["Next"] == "WaitAfterError"
-    assert STATES["WaitAfterError"]["SecondsPath"] == "$.recovery.waitSeconds"
-    # the task before Route: whatever the failed step was, the function knows it from the
-    # document (asg_lifecycle.workflow.work_on_entry), and Route follows at once
-    assert STATES["WaitAfterError"]["Next"] == "NextRound"
-    for name in ("AbandonAfterError", "ContinueAfterError"):
-        assert STATES[name]["Next"] == "NextRound"
-
-
-def _chain(start: str) -> list[str]:
-    """The states from ``start`` along Next, up to the first Choice."""
-    names = [start]
-    while STATES[names[-1]]["Type"] != "Choice":
-        names.append(STATES[names[-1]]["Next"])
-        assert len(names) <= len(STATES), f"a cycle without a Choice: {names}"
-    return names
-
-
-def test_rounds_run_back_to_back_with_one_choice_every_two() -> None:
-    """A round costs a Wait and a task; Route comes after three rounds, then every two (the
-    transition count per action: docs/PERFORMANCE.md, and the test below)."""
-    assert _chain(DEFINITION["StartAt"]) == [
-        "ReadHookAndCheck",
-        "WaitForRound",
-        "Round",
-        "WaitForNextRound",
-        "NextRound",
-        "Route",
-    ]
-    waits = [name for name, state in STATES.items() if state["Type"] == "Wait"]
-    for name in waits:
-        if name != "WaitAfterError":
-            assert STATES[name]["SecondsPath"] == "$.decision.waitSeconds", name
-    # the tasks are one task: the same function, retries and error path
-    first = {k: v for k, v in TASKS["ReadHookAndCheck"].items() if k not in ("Comment", "Next")}
     for name, task in TASKS.items():
-        assert {k: v for k, v in task.items() if k not in ("Comment", "Next")} == first, name
+        assert narrative.STATES[name] is narrative.FUNCTIONS[_function(task)], name
+        assert task["Resource"] == "arn:aws:states:::lambda:invoke"
+        assert task["Parameters"]["Payload.$"] == "$", "every task gets the whole document"
+        assert task["OutputPath"] == "$.Payload", "and returns the next one"
+        assert task.get("Comment"), f"{name}: say what it does"
+    assert set(narrative.STATES) == set(TASKS)
 
 
-def _transitions(rounds: int) -> int:
-    """States an action whose checks decide in round ``rounds`` enters, from the start to
-    ``Done``: every round before decides ``wait``; the deciding one (and every task after it,
-    which has nothing left to do) returns ``end``, as ``asg_lifecycle.workflow`` does."""
-    name, entered, tasks = DEFINITION["StartAt"], 0, 0
-    document: dict[str, Any] = {"decision": {"next": "wait"}}
-    while STATES[name]["Type"] != "Succeed":
-        entered += 1
-        assert entered <= 4 * rounds + 4 * len(STATES), f"no end after {rounds} rounds"
-        state = STATES[name]
-        if state["Type"] == "Task":
-            tasks += 1
-            document = {"decision": {"next": "end" if tasks >= rounds else "wait"}}
-        name = _choose(state, document) if state["Type"] == "Choice" else state["Next"]
-    return entered + 1
+def _retrier(task: dict[str, Any], error: str) -> dict[str, Any]:
+    return next(r for r in task["Retry"] if r["ErrorEquals"] == [error])
 
 
-def test_an_odd_action_costs_under_half_the_baseline_and_an_even_one_a_transition_over() -> None:
-    """What the layout costs against half the baseline's transitions at the same rounds (a
-    workflow that routes after every task and heartbeats on every poll, ``bench.baseline``): an
-    action of an odd number of rounds (three or more) is under half; an even one runs one empty
-    round to Route and is one transition over; one to three rounds cost 7
-    (docs/ARCHITECTURE.md)."""
-    assert [_transitions(n) for n in range(1, 9)] == [7, 7, 7, 12, 12, 17, 17, 22]
-    for rounds in [*range(2, 100), MAX_ROUNDS - 1, MAX_ROUNDS]:  # the chain repeats after 3
-        half = (BASELINE_TRANSITIONS_FIXED + BASELINE_TRANSITIONS_PER_ROUND * rounds) / 2
-        over = _transitions(rounds) - half
-        assert over == (1 if rounds % 2 == 0 else -1.5), rounds
+def _span(retrier: dict[str, Any], jitter: bool = True) -> float:
+    """The time a retrier keeps trying (its waits added up; with full jitter, their mean)."""
+    interval, rate = retrier.get("IntervalSeconds", 1), retrier.get("BackoffRate", 2.0)
+    ceiling = retrier.get("MaxDelaySeconds", float("inf"))
+    waits = [min(interval * rate**k, ceiling) for k in range(retrier["MaxAttempts"])]
+    share = 0.5 if jitter and retrier.get("JitterStrategy") == "FULL" else 1.0
+    return share * sum(waits)
 
 
-def test_the_layouts_model_counts_what_the_definition_does() -> None:
-    """``python -m bench.layouts`` (docs/ARCHITECTURE.md's comparison of layouts) models the
-    transitions of an action from where the Choices sit; for this definition's layout it must
-    give what walking the definition gives."""
-    first, loop = rounds_per_choice()
-    after = layouts.choices([first], loop, 100)
-    assert [layouts.transitions(n, after) for n in range(1, 100)] == [
-        _transitions(n) for n in range(1, 100)
-    ]
+def test_every_task_retries_its_own_failures_and_catches_the_rest() -> None:
+    """The error names are the functions' own exception classes (``errorType``), the same on AWS
+    and on the emulator; ``States.ALL`` comes last, alone, as Step Functions requires."""
+    for name, task in TASKS.items():
+        names = [r["ErrorEquals"] for r in task["Retry"]]
+        assert names[0] == [InvalidDocument.__name__], name
+        assert _retrier(task, InvalidDocument.__name__)["MaxAttempts"] == 0, "never retried"
+        assert names[-1] == ["States.ALL"], name
+        assert task["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
+        assert task["Catch"][-1]["ResultPath"] == "$.error", "the history keeps why"
+        assert STATES[task["Catch"][-1]["Next"]]["Type"] == "Fail", f"{name}: alarm, no guess"
+        transient = _retrier(task, "States.ALL")
+        assert transient["JitterStrategy"] == "FULL", "a fleet does not retry in step"
+        assert transient["BackoffRate"] > 1
 
 
-def test_route_knows_every_decision_a_task_returns() -> None:
-    routes = {c["StringEquals"]: c["Next"] for c in STATES["Route"]["Choices"]}
-    assert set(routes) == set(WAITS) | set(RETRIED)
-    assert routes.pop("end") == "Done"
-    assert set(routes.values()) == {"WaitForRound"}
-    assert _chain("WaitForRound")[-1] == "Route"
-    assert STATES["Route"]["Default"] == "UnknownDecision"
+def test_transient_errors_are_tried_again_longer_than_any_hook_can_wait() -> None:
+    """An outage never ends an action with the safe result: the tasks of a workflow that has
+    started keep trying for longer than the longest HeartbeatTimeout (the functions record the
+    action as timed out once the hook has expired)."""
+    for name in ("Read lifecycle hook", "Run checks", HEARTBEAT, COMPLETE):
+        span = _span(_retrier(TASKS[name], "States.ALL"))
+        assert span > HEARTBEAT_TIMEOUT_MAX, (name, span)
 
 
-def test_every_state_is_reachable_and_every_next_exists() -> None:
-    def targets(state: dict[str, Any]) -> set[str]:
-        found = {state[k] for k in ("Next", "Default") if k in state}
-        found |= {c["Next"] for c in state.get("Choices", [])}
-        found |= {c["Next"] for c in state.get("Catch", [])}
-        return found
+def test_a_lost_events_workflow_gives_up_quickly_before_it_confirmed_its_action() -> None:
+    """Errors before a lost event's action is confirmed end the workflow (a Fail state, so an
+    alarm) without a completion; the next reconcile run starts another."""
+    for name in ("Read lifecycle hook of a lost event", CONFIRM):
+        assert _span(_retrier(TASKS[name], "States.ALL"), jitter=False) <= 120, name
+        assert TASKS[name]["Catch"][-1]["Next"] == "Lost event not confirmed"
 
-    reached, todo = set(), [DEFINITION["StartAt"]]
+
+@pytest.mark.parametrize("name", [CONFIRM, HEARTBEAT, COMPLETE])
+def test_no_active_lifecycle_action_is_believed_only_once_it_repeats_over_30_seconds(
+    name: str,
+) -> None:
+    """The same call again (never the checks); then the action ended elsewhere."""
+    task = TASKS[name]
+    retrier = _retrier(task, LifecycleActionNotFound.__name__)
+    assert task["Retry"].index(retrier) == 1, "before the catch-all"
+    assert _span(retrier, jitter=False) >= 30
+    assert "JitterStrategy" not in retrier, "no jitter may shorten it"
+    (caught,) = [c for c in task["Catch"] if c["ErrorEquals"] == [retrier["ErrorEquals"][0]]]
+    assert caught["Next"] == ENDED_ELSEWHERE
+    ending = STATES[ENDED_ELSEWHERE]
+    assert ending["Parameters"]["status"] == "already-finished"
+    assert ending["ResultPath"] == "$.outcome"
+    assert ending["Next"] == "Done"
+
+
+def test_no_error_leads_to_a_completion() -> None:
+    """The safe result is sent only for a check's definitive failure, maxWaitSeconds, an invalid
+    configuration or the global timeout: never because a task failed."""
+    for name, task in TASKS.items():
+        for catcher in task["Catch"]:
+            assert catcher["Next"] == ENDED_ELSEWHERE or STATES[catcher["Next"]]["Type"] == "Fail"
+            assert COMPLETE not in _reachable(catcher["Next"]), name
+
+
+def _routes(choice: dict[str, Any]) -> dict[str, str]:
+    return {rule["StringEquals"]: rule["Next"] for rule in choice["Choices"]}
+
+
+def test_the_choice_states_route_exactly_the_decisions_the_code_makes() -> None:
+    """Every rule but the reconciler's compares ``decision.next`` with a value of
+    :class:`~asg_lifecycle.decision.Next`; together they route every value, and a value no rule
+    knows fails the execution ("Unexpected decision") instead of guessing."""
+    routed: set[str] = set()
+    for name, choice in CHOICES.items():
+        if name == "Started by the reconciler?":
+            assert choice["Choices"] == [
+                {"Variable": "$.action.Reconciled", "IsPresent": True, "Next": "Wait for a late event"}
+            ]
+            continue
+        assert {r["Variable"] for r in choice["Choices"]} == {"$.decision.next"}, name
+        assert choice["Default"] == "Unexpected decision", name
+        routed |= set(_routes(choice))
+    assert routed == {step.value for step in Next}
+
+
+def test_each_choice_routes_every_decision_its_task_returns_and_no_other() -> None:
+    """A Choice right after a task handles what that task's function returns, and nothing it
+    never returns (a route nothing takes would be a lie in the graph)."""
+    for name, task in TASKS.items():
+        after = task["Next"]
+        returns = {step.value for step in RETURNS[name]}
+        if STATES[after]["Type"] == "Choice":
+            assert set(_routes(STATES[after])) == returns, name
+        else:
+            assert returns == {Next.END.value} and STATES[after]["Type"] == "Succeed", name
+
+
+def test_the_routes_say_what_each_decision_means() -> None:
+    for name, choice in CHOICES.items():
+        if name == "Started by the reconciler?":
+            continue
+        for value, target in _routes(choice).items():
+            expected = {
+                "check": "Run checks",
+                "wait": "Wait for the next round",
+                "heartbeat": HEARTBEAT,
+                "complete": COMPLETE,
+                "hold": "Hold the safe result",
+                "confirm": CONFIRM,
+                "end": "Done",
+            }[value]
+            assert target == expected, (value, target)
+    for wait in ("Hold the safe result", "Wait for the next round"):
+        assert STATES[wait]["SecondsPath"] == "$.decision.waitSeconds"
+    assert STATES["Hold the safe result"]["Next"] == COMPLETE
+    assert STATES["Wait for the next round"]["Next"] == "Run checks"
+
+
+def _next_states(name: str) -> set[str]:
+    state = STATES[name]
+    found = {state[k] for k in ("Next", "Default") if k in state}
+    found |= {c["Next"] for c in state.get("Choices", [])}
+    found |= {c["Next"] for c in state.get("Catch", [])}
+    return found
+
+
+def _reachable(start: str, without: str | None = None) -> set[str]:
+    reached, todo = set(), [start]
     while todo:
         name = todo.pop()
-        if name in reached:
+        if name in reached or name == without:
             continue
         reached.add(name)
         assert name in STATES, name
-        todo += sorted(targets(STATES[name]))
-    assert reached == set(STATES)
+        todo += sorted(_next_states(name))
+    return reached
 
 
-def test_only_the_safe_result_after_errors_is_marked_as_such() -> None:
-    """The completion counts CompletedAfterError from this mark, not from ``$.error`` (which a
-    hold's completion retried after an error also carries)."""
-    marked = {n for n, st in STATES.items() if st.get("Result", {}).get("afterError")}
-    assert marked == {"AbandonAfterError", "ContinueAfterError"}
+def test_every_state_is_reachable_and_every_next_exists() -> None:
+    assert _reachable(DEFINITION["StartAt"]) == set(STATES)
 
 
-def _get(document: dict[str, Any], path: str) -> Any:
-    node: Any = document
-    for key in path.removeprefix("$.").split("."):
-        if not isinstance(node, dict) or key not in node:
-            return _MISSING
-        node = node[key]
-    return node
+def test_a_lost_events_workflow_confirms_before_any_check_or_call() -> None:
+    """From the reconciler's branch, the checks, heartbeats and completion are reached only
+    through the confirming heartbeat."""
+    lost = "Wait for a late event"
+    assert {"Run checks", HEARTBEAT, COMPLETE} <= _reachable(lost)
+    assert not {"Run checks", HEARTBEAT, COMPLETE} & _reachable(lost, without=CONFIRM)
+    # and the event's branch reads (and verifies) the action before anything else
+    event = "Read lifecycle hook"
+    assert "Run checks" not in _reachable(STATES["Started by the reconciler?"]["Default"], event)
 
 
-_MISSING = object()
+def _paths(name: str, seen: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every path from ``name`` to an end, each loop taken at most once."""
+    path = (*seen, name)
+    state = STATES[name]
+    if state["Type"] in ("Succeed", "Fail"):
+        yield path
+        return
+    for target in sorted(_next_states(name)):
+        if path.count(target) < 2:
+            yield from _paths(target, path)
 
 
-def _matches(rule: dict[str, Any], document: dict[str, Any]) -> bool:
-    """The Choice rule forms this definition uses (and fails on any other)."""
-    value = _get(document, rule["Variable"])
-    if "IsPresent" in rule:
-        return (value is not _MISSING) == rule["IsPresent"]
-    assert value is not _MISSING, f"{rule['Variable']} missing: Step Functions would fail"
-    if "StringEquals" in rule:
-        return bool(value == rule["StringEquals"])
-    if "NumericLessThan" in rule:
-        return bool(value < rule["NumericLessThan"])
-    raise AssertionError(f"rule form not evaluated here: {rule}")
-
-
-def _after_choices(name: str, document: dict[str, Any]) -> str:
-    """Follow Choice states from ``name`` with ``document``: the first state that is not one."""
-    while STATES[name]["Type"] == "Choice":
-        name = _choose(STATES[name], document)
-    return name
-
-
-def _choose(choice: dict[str, Any], document: dict[str, Any]) -> str:
-    """The state one Choice state goes to with ``document``."""
-    matched = next((r["Next"] for r in choice["Choices"] if _matches(r, document)), None)
-    return str(matched or choice["Default"])
-
-
-LAUNCH = {"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING"}
-TERMINATE = {"LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING"}
-ENDED = {"outcome": {"status": "completed"}, "decision": {"next": "end", "waitSeconds": 1}}
-
-
-@pytest.mark.parametrize(
-    ("document", "then"),
-    [
-        # a task with nothing left to do failed on its way to Route: the action is over
-        ({"action": LAUNCH, **ENDED}, "Done"),
-        ({"action": TERMINATE, **ENDED, "recovery": {"rounds": 4}}, "Done"),
-        ({"action": LAUNCH}, "FirstErrorRound"),  # the hook read failed
-        (
-            {"action": LAUNCH, "decision": {"next": "wait"}, "recovery": {"rounds": 3}},
-            "NextErrorRound",
-        ),
-        # exhausted: checks (or a heartbeat) that never worked end with the safe result
-        ({"action": LAUNCH, "recovery": {"rounds": 4}}, "AbandonAfterError"),
-        (
-            {"action": LAUNCH, "decision": {"next": "wait"}, "recovery": {"rounds": 4}},
-            "AbandonAfterError",
-        ),
-        (
-            {"action": TERMINATE, "decision": {"next": "wait"}, "recovery": {"rounds": 4}},
-            "ContinueAfterError",
-        ),
-        (
-            {
-                "action": LAUNCH,
-                "decision": {"next": "heartbeat", "failed": "x"},
-                "recovery": {"rounds": 4},
-            },
-            "AbandonAfterError",
-        ),
-        # exhausted: a completion that never worked stops (the hook's DefaultResult applies)
-        (
-            {"action": LAUNCH, "decision": {"next": "complete"}, "recovery": {"rounds": 4}},
-            "CompletionFailed",
-        ),
-        (
-            {"action": LAUNCH, "decision": {"next": "hold"}, "recovery": {"rounds": 4}},
-            "CompletionFailed",
-        ),
-        # exhausted: a reconciled action's hook read after settling sends nothing (the event's
-        # workflow may own the action); the next reconcile run tries again
-        (
-            {"action": LAUNCH, "decision": {"next": "settle"}, "recovery": {"rounds": 3}},
-            "NextErrorRound",
-        ),
-        (
-            {"action": LAUNCH, "decision": {"next": "settle"}, "recovery": {"rounds": 4}},
-            "ReconciledReadFailed",
-        ),
-    ],
-)
-def test_where_a_failed_task_leads(document: dict[str, Any], then: str) -> None:
-    assert _after_choices("AfterError", document) == then
+def test_every_path_ends_in_done_or_a_named_failure() -> None:
+    """Walk every path (loops once): each ends in Done or a Fail state whose cause says what
+    failed and what Auto Scaling does next."""
+    ends: set[str] = set()
+    walked = 0
+    for path in _paths(DEFINITION["StartAt"]):
+        walked += 1
+        ends.add(path[-1])
+        if COMPLETE in path:  # a completion is only ever decided, never sent by an error path
+            before = path[path.index(COMPLETE) - 1]
+            assert before in ("Complete, heartbeat or wait?", "Hold the safe result"), path
+    assert walked > 50
+    fails = {n for n, s in STATES.items() if s["Type"] == "Fail"}
+    assert ends == {"Done"} | fails
+    for name in fails:
+        assert STATES[name]["Error"] and STATES[name]["Cause"], name

@@ -20,15 +20,19 @@ import pytest
 from aws_lambda_powertools.metrics import MetricUnit
 
 from asg_lifecycle import clock, workflow
+from asg_lifecycle.adapters import autoscaling
+from asg_lifecycle.adapters.autoscaling import HookInfo
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed
 from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.decision import Decision, Next
+from asg_lifecycle.document import StateDocument
+from asg_lifecycle.lifecycle_states import Instance
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition, without_token
 from asg_lifecycle.reconcile import WaitingInstance
 from handlers import observability
 from handlers.observability import DIMENSIONS, UNITS, Metric, correlation_keys
 from tests.conftest import ROOT, load_event
 from tests.unit.conftest import Context
-from tests.unit.test_definition import STATES
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TOKEN = "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f"
@@ -106,7 +110,7 @@ def _action(transition: Transition = Transition.LAUNCHING) -> LifecycleAction:
 
 def _planned(
     action: LifecycleAction, checks: tuple[str, ...] = ("instance-status",)
-) -> dict[str, Any]:
+) -> StateDocument:
     config = ActionConfig(
         tuple(CheckSpec(name) for name in checks),
         30,
@@ -114,7 +118,11 @@ def _planned(
         LifecycleResult.ABANDON,
         LifecycleResult.ABANDON,
     )
-    return workflow.planned({"action": action.to_json()}, 300, LifecycleResult.ABANDON, config, T0)
+    return workflow.planned(StateDocument(action), 300, LifecycleResult.ABANDON, config, T0)
+
+
+def _deciding(doc: StateDocument, decision: Decision) -> dict[str, Any]:
+    return doc.deciding(decision).to_json()
 
 
 def _sent(metrics: list[Emitted], name: Metric) -> list[Emitted]:
@@ -173,18 +181,17 @@ def test_a_completion_is_counted_by_transition_and_result_and_by_its_older_name(
     emitted: Any,
     logs: io.StringIO,
 ) -> None:
-    from handlers import advance, steps  # noqa: PLC0415
+    from handlers import complete  # noqa: PLC0415
 
     sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(steps, "client", lambda service: service)
+    monkeypatch.setattr(complete, "client", lambda service: service)
     monkeypatch.setattr(
-        steps.autoscaling, "complete", lambda c, a, r: sent.append((a.instance_id, r.value))
+        autoscaling, "complete", lambda c, a, r: sent.append((a.instance_id, r.value))
     )
-    event = {
-        **_planned(_action(transition)),
-        "decision": {"next": "complete", "result": result.value, "reason": "checks passed"},
-    }
-    state = advance.handler(event, Context())
+    event = _deciding(
+        _planned(_action(transition)), Decision(Next.COMPLETE, "checks passed", result=result)
+    )
+    state = complete.handler(event, Context())
     assert state["outcome"]["status"] == "completed"
     assert sent == [("i-0123456789abcdef0", result.value)]
     metrics = emitted()
@@ -197,61 +204,49 @@ def test_a_completion_is_counted_by_transition_and_result_and_by_its_older_name(
     assert completed.value == 1
     (older,) = [m for m in metrics if m.name == f"Completed{result.value.title()}"]
     assert older.value == 1
-    assert _sent(metrics, Metric.COMPLETED_AFTER_ERROR) == []
     (line,) = [x for x in _lines(logs) if x["message"] == "Completed"]
     assert line["result"] == result.value
     assert line["execution"] == correlation_keys(_action(transition))["execution"]
     assert TOKEN not in logs.getvalue()
 
 
-def test_a_safe_result_after_an_error_is_counted_as_such(
-    monkeypatch: pytest.MonkeyPatch, emitted: Any
+@pytest.mark.parametrize(
+    "instance", [None, Instance("web", "InService"), Instance("api", "Pending:Wait")]
+)
+def test_an_action_auto_scaling_does_not_hold_is_counted_and_logged(
+    instance: Instance | None,
+    monkeypatch: pytest.MonkeyPatch,
+    emitted: Any,
+    logs: io.StringIO,
 ) -> None:
-    from handlers import advance, steps  # noqa: PLC0415
+    from handlers import read_hook  # noqa: PLC0415
 
-    monkeypatch.setattr(steps, "client", lambda service: service)
-    monkeypatch.setattr(steps.autoscaling, "complete", lambda c, a, r: None)
-    error = {"Error": "States.TaskFailed", "Cause": "boom"}
-    fallback = {**STATES["AbandonAfterError"]["Result"]}  # what the workflow sends
-    event = {**_planned(_action()), "error": error, "decision": fallback}
-    advance.handler(event, Context())
-    metrics = emitted()
-    assert [m.value for m in _sent(metrics, Metric.COMPLETED_AFTER_ERROR)] == [1]
-    assert [m.dimensions["Result"] for m in _sent(metrics, Metric.ACTIONS_COMPLETED)] == ["ABANDON"]
-
-
-def test_a_hold_completed_after_an_error_is_not_a_fallback_after_errors(
-    monkeypatch: pytest.MonkeyPatch, emitted: Any
-) -> None:
-    from handlers import advance, steps  # noqa: PLC0415
-
-    monkeypatch.setattr(steps, "client", lambda service: service)
-    monkeypatch.setattr(steps.autoscaling, "complete", lambda c, a, r: None)
-    event = {  # a hold's safe result, tried again after an error (Catch wrote $.error)
-        **_planned(_action(Transition.TERMINATING)),
-        "error": {"Error": "States.TaskFailed", "Cause": "boom"},
-        "decision": {"next": "hold", "waitSeconds": 5, "result": "CONTINUE", "reason": "bad"},
-    }
-    advance.handler(event, Context())
-    metrics = emitted()
-    assert _sent(metrics, Metric.COMPLETED_AFTER_ERROR) == []
-    assert [m.dimensions["Result"] for m in _sent(metrics, Metric.ACTIONS_COMPLETED)] == [
-        "CONTINUE"
-    ]
+    monkeypatch.setenv("SERVED_GROUP_NAMES", "web")
+    monkeypatch.setattr(read_hook, "client", lambda service: service)
+    monkeypatch.setattr(autoscaling, "describe_instance", lambda c, i: instance)
+    monkeypatch.setattr(
+        autoscaling, "describe_hook", lambda c, g, h: HookInfo(300, LifecycleResult.ABANDON, None)
+    )
+    state = read_hook.handler(StateDocument(_action()).to_json(), Context())
+    assert state["outcome"]["status"] == "not-waiting"
+    assert [(m.name, m.value) for m in emitted()] == [("ActionsNotWaiting", 1)]
+    (warning,) = [x for x in _lines(logs) if x["level"] == "WARNING"]
+    assert warning["why"] in state["outcome"]["reason"]
+    assert warning["instance_id"] == "i-0123456789abcdef0"
 
 
 def test_a_completion_after_the_hook_expired_is_counted_as_timed_out_not_completed(
     monkeypatch: pytest.MonkeyPatch, emitted: Any, logs: io.StringIO
 ) -> None:
-    from handlers import advance, steps  # noqa: PLC0415
+    from handlers import complete  # noqa: PLC0415
 
-    monkeypatch.setattr(steps, "client", lambda service: service)
+    monkeypatch.setattr(complete, "client", lambda service: service)
     clock.use(lambda: T0 + timedelta(hours=3))  # past the 300-second hook
-    event = {
-        **_planned(_action()),
-        "decision": {"next": "complete", "result": "CONTINUE", "reason": "checks passed"},
-    }
-    state = advance.handler(event, Context())
+    event = _deciding(
+        _planned(_action()),
+        Decision(Next.COMPLETE, "checks passed", result=LifecycleResult.CONTINUE),
+    )
+    state = complete.handler(event, Context())
     assert state["outcome"]["status"] == "timed-out"
     metrics = emitted()
     assert [(m.name, m.value) for m in metrics] == [("ActionsTimedOut", 1)]
@@ -284,14 +279,16 @@ class _Broken(Check):
 def test_each_check_that_ran_has_its_duration_and_a_raising_check_is_an_error(
     monkeypatch: pytest.MonkeyPatch, emitted: Any, logs: io.StringIO
 ) -> None:
-    from handlers import advance, steps  # noqa: PLC0415
+    from handlers import run_checks  # noqa: PLC0415
 
-    monkeypatch.setattr(steps, "CATALOGUE", {"instance-status": _Ready, "instance-tag": _Broken})
-    event = {  # the next round, after a Wait
-        **_planned(_action(), checks=("instance-status", "instance-tag")),
-        "decision": {"next": "wait", "waitSeconds": 30, "reason": "r"},
-    }
-    state = advance.handler(event, Context())
+    monkeypatch.setattr(
+        run_checks, "CATALOGUE", {"instance-status": _Ready, "instance-tag": _Broken}
+    )
+    event = _deciding(  # the next round, after a Wait
+        _planned(_action(), checks=("instance-status", "instance-tag")),
+        Decision(Next.WAIT, "r", wait_seconds=30),
+    )
+    state = run_checks.handler(event, Context())
     metrics = emitted()
     durations = {m.dimensions["Check"]: m.value for m in _sent(metrics, Metric.CHECK_DURATION)}
     assert durations == {c["name"]: c["durationMs"] for c in state["checks"]}
@@ -307,19 +304,13 @@ def test_each_check_that_ran_has_its_duration_and_a_raising_check_is_an_error(
 def test_a_heartbeat_is_counted_and_logged_with_the_actions_keys(
     monkeypatch: pytest.MonkeyPatch, emitted: Any, logs: io.StringIO
 ) -> None:
-    from handlers import advance, steps  # noqa: PLC0415
+    from handlers import heartbeat  # noqa: PLC0415
 
     beats: list[str] = []
-    monkeypatch.setattr(steps, "client", lambda service: service)
-    monkeypatch.setattr(
-        steps.autoscaling, "record_heartbeat", lambda c, a: beats.append(a.instance_id)
-    )
-    event = {  # checks that failed to run: a heartbeat keeps the hook alive
-        **_planned(_action()),
-        "decision": {"next": "wait", "waitSeconds": 30, "reason": "r"},
-        "error": {"Error": "States.TaskFailed", "Cause": "boom"},
-    }
-    advance.handler(event, Context())
+    monkeypatch.setattr(heartbeat, "client", lambda service: service)
+    monkeypatch.setattr(autoscaling, "record_heartbeat", lambda c, a: beats.append(a.instance_id))
+    event = _deciding(_planned(_action()), Decision(Next.HEARTBEAT, "r", wait_seconds=30))
+    heartbeat.handler(event, Context())
     assert beats == ["i-0123456789abcdef0"]
     assert [(m.name, m.value) for m in emitted()] == [("Heartbeats", 1)]
     (line,) = [x for x in _lines(logs) if x["message"] == "Heartbeat recorded"]
@@ -329,16 +320,19 @@ def test_a_heartbeat_is_counted_and_logged_with_the_actions_keys(
 def test_an_invalid_hook_configuration_is_counted(
     monkeypatch: pytest.MonkeyPatch, emitted: Any, logs: io.StringIO
 ) -> None:
-    from asg_lifecycle.adapters.autoscaling import HookInfo  # noqa: PLC0415
-    from handlers import advance, steps  # noqa: PLC0415
+    from handlers import read_hook  # noqa: PLC0415
 
-    monkeypatch.setattr(steps, "client", lambda service: service)
+    monkeypatch.setenv("SERVED_GROUP_NAMES", "web")
+    monkeypatch.setattr(read_hook, "client", lambda service: service)
     monkeypatch.setattr(
-        steps.autoscaling,
+        autoscaling, "describe_instance", lambda c, i: Instance("web", "Pending:Wait")
+    )
+    monkeypatch.setattr(
+        autoscaling,
         "describe_hook",
         lambda c, g, h: HookInfo(300, LifecycleResult.ABANDON, '{"checks": ["no-such-check"]}'),
     )
-    state = advance.handler({"action": _action().to_json()}, Context())
+    state = read_hook.handler({"action": _action().to_json()}, Context())
     assert state["decision"]["next"] == "hold"
     assert [(m.name, m.value) for m in emitted()] == [("InvalidHookConfiguration", 1)]
     (error,) = [x for x in _lines(logs) if x["level"] == "ERROR"]
@@ -356,8 +350,9 @@ def test_a_started_workflow_is_counted_and_logged_without_the_whole_token(
     monkeypatch.setenv("SERVED_GROUP_NAMES", "web")
     arns: list[str] = []
 
-    def started(client: Any, state_machine: str, action: LifecycleAction) -> tuple[str, str]:
-        arns.append(f"{machine.replace('stateMachine', 'execution')}:{action.execution_name}")
+    def started(client: Any, state_machine: str, doc: StateDocument) -> tuple[str, str]:
+        name = doc.action.execution_name
+        arns.append(f"{machine.replace('stateMachine', 'execution')}:{name}")
         return "started", arns[-1]
 
     monkeypatch.setattr(start, "client", lambda service: service)
@@ -394,7 +389,7 @@ def test_orphans_reconciled_are_counted_and_each_logged_with_its_execution(
     monkeypatch.setattr(
         reconcile.stepfunctions,
         "start_workflow",
-        lambda c, m, a: ("started", f"{machine}:{a.execution_name}"),
+        lambda c, m, doc: ("started", f"{machine}:{doc.action.execution_name}"),
     )
     answer = reconcile.handler({"time": "2026-01-01T00:00:00Z"}, Context())
     assert len(answer["started"]) == 1

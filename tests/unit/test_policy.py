@@ -11,19 +11,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.decision import Next
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
 from asg_lifecycle.policy import (
     MAX_ROUNDS,
     Plan,
     Progress,
-    Step,
     Verdict,
     after_heartbeat,
     after_round,
+    before_round,
     decide,
     global_timeout,
     jitter,
     make_plan,
+    minimum_heartbeats,
     safety_margin,
     usable_heartbeat_budget,
 )
@@ -73,26 +75,26 @@ def test_plan_deadlines() -> None:
 def test_checks_passing_means_continue() -> None:
     plan, progress = plan_for()
     decision = decide(plan, progress, Verdict.PASS, "ok", at(40))
-    assert (decision.step, decision.result) == (Step.COMPLETE, LifecycleResult.CONTINUE)
+    assert (decision.next, decision.result) == (Next.COMPLETE, LifecycleResult.CONTINUE)
 
 
 def test_definitive_failure_ends_early_with_the_failure_result() -> None:
     plan, progress = plan_for()
     decision = decide(plan, progress, Verdict.FAIL, "instance is terminated", at(40))
-    assert (decision.step, decision.result) == (Step.COMPLETE, LifecycleResult.ABANDON)
+    assert (decision.next, decision.result) == (Next.COMPLETE, LifecycleResult.ABANDON)
     assert "instance is terminated" in decision.reason
 
 
 def test_waiting_past_the_give_up_time_completes_with_the_timeout_result() -> None:
     plan, progress = plan_for(max_wait=600)
     decision = decide(plan, progress, Verdict.WAIT, "initializing", at(600))
-    assert (decision.step, decision.result) == (Step.COMPLETE, LifecycleResult.ABANDON)
+    assert (decision.next, decision.result) == (Next.COMPLETE, LifecycleResult.ABANDON)
 
 
 def test_no_heartbeat_while_the_hook_outlasts_the_next_round() -> None:
     plan, progress = plan_for(hb=300, poll=30)
     decision = decide(plan, progress, Verdict.WAIT, "initializing", at(30))
-    assert (decision.step, decision.wait_seconds) == (Step.WAIT, 30)
+    assert (decision.next, decision.wait_seconds) == (Next.WAIT, 30)
 
 
 def test_next_round_is_moved_to_just_before_the_hook_needs_a_heartbeat() -> None:
@@ -100,23 +102,26 @@ def test_next_round_is_moved_to_just_before_the_hook_needs_a_heartbeat() -> None
     # expires at 300, margin 30: a round at 200 waking at 260 would need the hook until 290 (ok);
     # a round at 230 would wake at 290 > 270, so the next round is moved to 270.
     decision = decide(plan, progress, Verdict.WAIT, "initializing", at(230))
-    assert (decision.step, decision.wait_seconds) == (Step.WAIT, 40)
+    assert (decision.next, decision.wait_seconds) == (Next.WAIT, 40)
 
 
-def test_heartbeat_when_the_hook_would_expire_before_the_next_round() -> None:
+def test_heartbeat_when_the_hook_needs_it_and_not_a_second_earlier() -> None:
     plan, progress = plan_for(hb=300, poll=30)
-    # expires at 300, margin 30: at 265 only 5 s are left before the hook needs its heartbeat.
-    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(265))
-    assert decision.step is Step.HEARTBEAT
-    assert after_heartbeat(plan, progress, at(265)).hook_expires_at == at(565)
+    # expires at 300, margin 30: at 265 the next round is moved to 270, when the hook needs its
+    # heartbeat (a heartbeat at 265 would buy 5 s less); at 270 the heartbeat is sent.
+    early = decide(plan, progress, Verdict.WAIT, "initializing", at(265))
+    assert (early.next, early.wait_seconds) == (Next.WAIT, 5)
+    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(270))
+    assert decision.next is Next.HEARTBEAT
+    assert after_heartbeat(plan, progress, at(270)).hook_expires_at == at(570)
 
 
 def test_wait_is_shortened_when_the_heartbeat_timeout_is_shorter_than_the_poll() -> None:
     plan, progress = plan_for(hb=30, poll=120)
     first = decide(plan, progress, Verdict.WAIT, "initializing", at(1))
-    assert (first.step, first.wait_seconds) == (Step.WAIT, 19)  # the round lands at 20 = 30 - 10
+    assert (first.next, first.wait_seconds) == (Next.WAIT, 19)  # the round lands at 20 = 30 - 10
     second = decide(plan, progress, Verdict.WAIT, "initializing", at(20))
-    assert second.step is Step.HEARTBEAT
+    assert second.next is Next.HEARTBEAT
     assert second.wait_seconds == 30 - safety_margin(30)
 
 
@@ -160,9 +165,15 @@ def test_plan_and_progress_round_trip_through_json() -> None:
 
 
 def simulate(
-    hb: int, poll: int, max_wait: int, ready_at: float | None, round_cost: float
+    hb: int,
+    poll: int,
+    max_wait: int,
+    ready_at: float | None,
+    round_cost: float,
+    sent: list[float] | None = None,
 ) -> dict[str, float]:
-    """Play the loop (jitter included) against an Auto Scaling that enforces the hook's timeouts."""
+    """Play the loop (jitter included) against an Auto Scaling that enforces the hook's timeouts;
+    ``sent`` collects when each heartbeat was sent."""
     plan, progress = plan_for(hb=hb, poll=poll, max_wait=max_wait, jittered=True)
     now, heartbeats, last_extend = 0.0, 0, 0.0
     expires = min(hb, global_timeout(hb))
@@ -172,15 +183,17 @@ def simulate(
         verdict = Verdict.PASS if ready_at is not None and now >= ready_at else Verdict.WAIT
         progress = after_round(progress)
         decision = decide(plan, progress, verdict, "", at(now))
-        if decision.step is Step.COMPLETE:
+        if decision.next is Next.COMPLETE:
             return {
                 "end": now,
                 "heartbeats": heartbeats,
                 "result": decision.result == LifecycleResult.CONTINUE,
                 "rounds": progress.rounds,
             }
-        if decision.step is Step.HEARTBEAT:
+        if decision.next is Next.HEARTBEAT:
             heartbeats += 1
+            if sent is not None:
+                sent.append(now)
             progress = after_heartbeat(plan, progress, at(now))
             expires = min(now + hb, global_timeout(hb))
             assert expires > last_extend
@@ -188,16 +201,20 @@ def simulate(
         now += decision.wait_seconds
 
 
-# Step Functions keeps at most 25,000 events per execution. In lifecycle.asl.json a round is
-# Wait (entered, exited) + task (entered, scheduled, started, succeeded, exited) + half a Route
-# (entered, exited); a heartbeat is in the round's task (no events of its own); start, the first
-# task, Done and a task that does nothing after the end: ~20.
+# Step Functions keeps at most 25,000 events per execution. In lifecycle.asl.json a round is a
+# Wait (entered, exited), the checks' task (entered, scheduled, started, succeeded, exited) and
+# the Choice after it (entered, exited); a heartbeat is a task and a Choice; the start, the hook
+# read and its Choice, the completion and the end: ~20.
 HISTORY_LIMIT = 25_000
-EVENTS_PER_ROUND, FIXED_EVENTS = 8, 20
+EVENTS_PER_ROUND, EVENTS_PER_HEARTBEAT, FIXED_EVENTS = 9, 7, 20
 
 
 def history_events(run: dict[str, float]) -> float:
-    return FIXED_EVENTS + EVENTS_PER_ROUND * run["rounds"]
+    return (
+        FIXED_EVENTS
+        + EVENTS_PER_ROUND * run["rounds"]
+        + EVENTS_PER_HEARTBEAT * run["heartbeats"]
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -219,13 +236,41 @@ def test_loop_never_lets_the_hook_lapse_and_always_ends_before_the_global_timeou
         assert not run["result"]
 
 
-def test_heartbeats_are_close_to_the_minimum_for_a_long_wait() -> None:
-    hb, poll, wait = 300, 30, 6 * 3600
-    run = simulate(hb, poll, 7 * 3600, ready_at=wait, round_cost=1)
-    usable = usable_heartbeat_budget(hb)
+@pytest.mark.parametrize(
+    ("hb", "poll", "wait"),
+    [(300, 30, 6 * 3600), (60, 30, 3600), (3600, 30, 30 * 3600), (30, 600, 2000), (120, 7, 900)],
+)
+def test_heartbeats_are_within_one_of_the_minimum(hb: int, poll: int, wait: int) -> None:
+    """``ceil((W - H) / (H - m))`` heartbeats keep a hook of HeartbeatTimeout H alive until W with
+    the safety margin m; the jitter shifts an action's schedule once, it is not taken off every
+    interval."""
+    sent: list[float] = []
+    run = simulate(hb, poll, 48 * 3600, ready_at=wait, round_cost=0, sent=sent)
     assert run["result"]
-    assert run["heartbeats"] <= math.ceil(wait / usable) + 1
-    assert run["heartbeats"] >= math.floor(wait / hb)
+    minimum = minimum_heartbeats(hb, run["end"])
+    assert minimum <= run["heartbeats"] <= minimum + 1, (run, minimum)
+    usable = usable_heartbeat_budget(hb)
+    assert all(b - a == usable for a, b in zip(sent[1:], sent[2:], strict=False)), sent[:5]
+
+
+def test_the_minimum_number_of_heartbeats() -> None:
+    assert minimum_heartbeats(300, 300) == 0, "the first HeartbeatTimeout needs none"
+    assert minimum_heartbeats(300, 301) == 1
+    assert minimum_heartbeats(300, 21_600) == math.ceil((21_600 - 300) / (300 - 30)) == 79
+    assert usable_heartbeat_budget(300) == 300 - safety_margin(300)
+
+
+def test_a_late_round_heartbeats_first_or_gives_up() -> None:
+    plan, progress = plan_for(hb=300, poll=30, max_wait=1800)
+    assert before_round(plan, progress, at(280)) is None, "20 s left: over half the margin"
+    first = before_round(plan, progress, at(290))
+    assert first is not None
+    assert (first.next, first.wait_seconds) == (Next.HEARTBEAT, 1)
+    short, _ = plan_for(hb=300, poll=30, max_wait=100)
+    given_up = before_round(short, progress, at(290))
+    assert given_up is not None
+    assert (given_up.next, given_up.result) == (Next.COMPLETE, LifecycleResult.ABANDON)
+    assert "did not finish in time" in given_up.reason
 
 
 def test_plans_carry_a_jitter_key_of_their_action() -> None:
@@ -256,7 +301,7 @@ def test_a_fleet_started_at_once_does_not_poll_or_heartbeat_in_step() -> None:
         for _ in range(12):  # 12 rounds of checks still waiting, heartbeats as needed
             progress = after_round(progress)
             decision = decide(plan, progress, Verdict.WAIT, "", at(now))
-            if decision.step is Step.HEARTBEAT:
+            if decision.next is Next.HEARTBEAT:
                 heartbeats.add(now)
                 progress = after_heartbeat(plan, progress, at(now))
             now += decision.wait_seconds

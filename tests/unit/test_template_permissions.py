@@ -1,6 +1,7 @@
-"""Each function may call what its code calls (the workflow's function: what the catalogue's
-checks call, besides reading hooks, heartbeats and completions), and nothing is unscoped that can
-be scoped (template.yaml read as data, the way CloudFormation reads it)."""
+"""Each function may call what its code calls and nothing more (the checks' function: what the
+catalogue's checks call; only the heartbeat and completion functions may heartbeat or complete,
+and only on the served groups), and nothing is unscoped that can be scoped (template.yaml read as
+data, the way CloudFormation reads it)."""
 
 from __future__ import annotations
 
@@ -22,17 +23,10 @@ UNSCOPABLE = {
     "ssm:GetCommandInvocation",
     "autoscaling:DescribeLifecycleHooks",
     "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeTags",
+    "autoscaling:DescribeWarmPool",
 }
-
-# What AdvanceFunction calls besides the checks: reading the hook (and a reconciled action's
-# instance and other workflows), heartbeats, completions.
-ADVANCE_OWN = {
-    "autoscaling:DescribeLifecycleHooks",
-    "autoscaling:DescribeAutoScalingInstances",
-    "autoscaling:RecordLifecycleActionHeartbeat",
-    "autoscaling:CompleteLifecycleAction",
-    "states:ListExecutions",
-}
+LIFECYCLE = {"autoscaling:RecordLifecycleActionHeartbeat", "autoscaling:CompleteLifecycleAction"}
 
 
 def _statements(node: Any) -> list[dict[str, Any]]:
@@ -56,8 +50,10 @@ def _template() -> dict[str, Any]:
     return template
 
 
-def _advance_statements() -> list[dict[str, Any]]:
-    return _statements(_template()["Resources"]["AdvanceFunction"]["Properties"]["Policies"])
+def _policy_statements(logical_id: str) -> list[dict[str, Any]]:
+    """A function's inline statements, or a managed policy's."""
+    resource = _template()["Resources"][logical_id]["Properties"]
+    return _statements(resource.get("Policies", resource.get("PolicyDocument")))
 
 
 def _actions(statement: dict[str, Any]) -> set[str]:
@@ -65,15 +61,26 @@ def _actions(statement: dict[str, Any]) -> set[str]:
     return {action} if isinstance(action, str) else set(action)
 
 
-def test_every_action_a_check_calls_is_granted_to_the_workflows_function() -> None:
-    granted = _function_actions(_template(), "AdvanceFunction")
-    needed = {a for check in CATALOGUE.values() for a in check.permissions} | ADVANCE_OWN
-    assert needed - granted == set(), "add these to AdvanceFunction's policies"
-    assert granted - needed == set(), "granted but nothing calls it"
+def test_every_action_a_check_calls_is_granted_to_the_checks_function_and_nothing_else() -> None:
+    granted = _function_actions(_template(), "CheckFunction")
+    needed = {a for check in CATALOGUE.values() for a in check.permissions}
+    assert needed - granted == set(), "add these to CheckFunction's policies"
+    assert granted - needed == set(), "granted but no check calls it"
+    assert not granted & LIFECYCLE, "a check never heartbeats or completes"
 
 
-def test_only_unscopable_actions_are_granted_on_every_resource() -> None:
-    for statement in _advance_statements():
+@pytest.mark.parametrize(
+    "logical_id",
+    [
+        "ReadHookFunction",
+        "CheckFunction",
+        "HeartbeatFunction",
+        "CompleteFunction",
+        "ReconcileFunction",
+    ],
+)
+def test_only_unscopable_actions_are_granted_on_every_resource(logical_id: str) -> None:
+    for statement in _policy_statements(logical_id):
         if statement.get("Resource") == "*" and "Condition" not in statement:
             assert _actions(statement) <= UNSCOPABLE, statement
 
@@ -84,6 +91,8 @@ def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
     for policy in template["Resources"][logical_id]["Properties"]["Policies"]:
         if isinstance(policy, dict) and "StepFunctionsExecutionPolicy" in policy:
             granted.add("states:StartExecution")
+        elif isinstance(policy, dict) and set(policy) == {"Ref"}:  # a managed policy of the stack
+            granted |= set().union(*(_actions(s) for s in _policy_statements(policy["Ref"])))
         else:
             granted |= set().union(*(_actions(s) for s in _statements(policy)))
     return granted
@@ -93,6 +102,17 @@ def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
     ("function", "expected"),
     [
         ("StartFunction", {"states:StartExecution", "autoscaling:DescribeTags"}),
+        (
+            "ReadHookFunction",
+            {
+                "autoscaling:DescribeTags",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLifecycleHooks",
+                "states:ListExecutions",
+            },
+        ),
+        ("HeartbeatFunction", LIFECYCLE | {"autoscaling:DescribeAutoScalingInstances"}),
+        ("CompleteFunction", LIFECYCLE | {"autoscaling:DescribeAutoScalingInstances"}),
         (
             "ReconcileFunction",
             {
@@ -111,15 +131,13 @@ def test_each_function_gets_exactly_what_it_calls(function: str, expected: set[s
 
 def test_lifecycle_calls_are_scoped_to_the_served_groups() -> None:
     """Heartbeat and complete: the named groups' ARNs, or any group carrying the serving tag."""
-    lifecycle = {
-        "autoscaling:RecordLifecycleActionHeartbeat",
-        "autoscaling:CompleteLifecycleAction",
-    }
-    statements = [s for s in _advance_statements() if _actions(s) & lifecycle]
+    statements = [
+        s for s in _policy_statements("LifecycleActionsPolicy") if _actions(s) & LIFECYCLE
+    ]
     assert len(statements) == 2, "one for named groups, one for tagged groups"
     named, tagged = statements
     for statement in statements:
-        assert _actions(statement) == lifecycle
+        assert _actions(statement) == LIFECYCLE
     assert named["Condition"] == {"StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}}
     assert "autoScalingGroupName/" in str(named["Resource"])
     assert tagged["Condition"]["StringEquals"] == {

@@ -16,6 +16,7 @@ from asg_lifecycle.checks.base import (
     waiting,
 )
 from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.document import StateDocument
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
 from asg_lifecycle.policy import Verdict
 
@@ -125,13 +126,15 @@ def test_memos_travel_in_the_state_and_skipped_checks_keep_theirs() -> None:
         LifecycleResult.ABANDON,
         LifecycleResult.ABANDON,
     )
-    state = workflow.planned({"action": ACTION.to_json()}, 300, LifecycleResult.ABANDON, config, T0)
-    assert "checkMemos" not in state
-    first = workflow.checked(state, round_of("counting", "slow"), T0)
-    assert first["checkMemos"] == [1, "sent", None]
-    second_round = round_of("counting", "slow", memos=workflow.memos_of(first))
+    state = workflow.planned(StateDocument(ACTION), 300, LifecycleResult.ABANDON, config, T0)
+    assert "checkMemos" not in state.to_json()
+    first = StateDocument.from_json(
+        workflow.checked(state, round_of("counting", "slow"), T0).to_json()
+    )
+    assert first.to_json()["checkMemos"] == [1, "sent", None]
+    second_round = round_of("counting", "slow", memos=first.memos)
     assert SEEN == [("counting", 1), ("slow", "sent")]
-    second = workflow.checked(first, second_round, T0)
+    second = workflow.checked(first, second_round, T0).to_json()
     assert second["checkMemos"] == [2, "sent", None]
     assert {k: second["checks"][1][k] for k in ("name", "status", "reason")} == {
         "name": "slow",

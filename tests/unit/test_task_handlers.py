@@ -1,0 +1,302 @@
+"""The workflow's four task functions with AWS replaced by stand-ins: which calls each makes, what
+it returns, what it raises for the definition to retry (tests/flow runs them on the emulator)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import pytest
+
+from asg_lifecycle import clock, workflow
+from asg_lifecycle.adapters import autoscaling
+from asg_lifecycle.adapters.autoscaling import ActionGone, HookInfo
+from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
+from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.decision import Decision, Next
+from asg_lifecycle.document import InvalidDocument, StateDocument
+from asg_lifecycle.lifecycle_states import Instance
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
+from handlers import complete, heartbeat, read_hook, run_checks
+from handlers.task import LifecycleActionNotFound
+from tests.unit.conftest import Context
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+TOKEN = "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f"
+INSTANCE = "i-0123456789abcdef0"
+NO_ACTIVE = f"No active Lifecycle Action found with token {TOKEN}"
+
+
+class FakeAutoScaling:
+    """What Auto Scaling answers, and every call made to it."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.instance: Instance | None = Instance("web", "Pending:Wait")
+        self.hook: HookInfo | None = HookInfo(300, LifecycleResult.ABANDON, None)
+        self.tag: str | None = "enabled"
+        self.no_active = False
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        def call(name: str, answer: Any = None) -> Any:
+            self.calls.append(name)
+            return answer
+
+        def gone_or(name: str) -> None:
+            call(name)
+            if self.no_active:
+                raise ActionGone(NO_ACTIVE)
+
+        monkeypatch.setattr(
+            autoscaling, "describe_instance", lambda c, i: call("describe-instance", self.instance)
+        )
+        monkeypatch.setattr(
+            autoscaling, "describe_hook", lambda c, g, h: call("describe-hook", self.hook)
+        )
+        monkeypatch.setattr(autoscaling, "group_tag", lambda c, g, k: call("tag", self.tag))
+        monkeypatch.setattr(autoscaling, "record_heartbeat", lambda c, a: gone_or("heartbeat"))
+        monkeypatch.setattr(autoscaling, "complete", lambda c, a, r: gone_or(f"complete {r}"))
+
+
+class _Ready(Check):
+    name = "instance-status"
+    transitions = frozenset(Transition)
+    summary = "ready when the test says so"
+    example: ClassVar[dict[str, Any]] = {}
+    ready = False
+    evaluated = 0
+
+    def evaluate(self, ctx: CheckContext) -> Answer:
+        _Ready.evaluated += 1
+        return passed("ok") if _Ready.ready else waiting("not yet")
+
+
+NOW = [T0 + timedelta(seconds=5)]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAutoScaling]:
+    fake = FakeAutoScaling()
+    fake.install(monkeypatch)
+    NOW[0] = T0 + timedelta(seconds=5)
+    clock.use(lambda: NOW[0])
+    for module in (read_hook, run_checks, heartbeat, complete):
+        monkeypatch.setattr(module, "client", lambda service: service)
+    monkeypatch.setattr("handlers.task.client", lambda service: service)
+    monkeypatch.setattr(run_checks, "CATALOGUE", {"instance-status": _Ready})
+    monkeypatch.setattr(_Ready, "ready", False)
+    monkeypatch.setattr(_Ready, "evaluated", 0)
+    monkeypatch.setenv("SERVED_GROUP_NAMES", "")
+    monkeypatch.setenv("SERVED_GROUP_TAG_VALUE", "enabled")
+    monkeypatch.setenv("STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:x")
+    yield fake
+    clock.use(None)
+
+
+def action(token: str | None = TOKEN) -> LifecycleAction:
+    return LifecycleAction("web", "web-launch", INSTANCE, token, Transition.LAUNCHING, T0)
+
+
+def run(module: Any, doc: StateDocument | dict[str, Any]) -> dict[str, Any]:
+    event = doc.to_json() if isinstance(doc, StateDocument) else doc
+    result: dict[str, Any] = module.handler(event, Context())
+    return result
+
+
+CONFIG = ActionConfig(
+    (CheckSpec("instance-status"),), 30, 600, LifecycleResult.ABANDON, LifecycleResult.ABANDON
+)
+
+
+def planned(hb: int = 300) -> StateDocument:
+    return workflow.planned(StateDocument(action()), hb, LifecycleResult.ABANDON, CONFIG, T0)
+
+
+# --- Read lifecycle hook ---------------------------------------------------------------------
+
+
+def test_the_hook_read_verifies_the_action_then_plans_the_first_round(
+    aws: FakeAutoScaling,
+) -> None:
+    doc = run(read_hook, StateDocument(action()))
+    assert aws.calls == ["tag", "describe-instance", "describe-hook"]
+    assert doc["decision"]["next"] == "check"
+    assert doc["plan"]["heartbeatTimeout"] == 300
+
+
+@pytest.mark.parametrize(
+    ("instance", "says"),
+    [
+        (None, "is in no Auto Scaling group"),
+        (Instance("web", "InService"), "is InService"),
+        (Instance("other", "Pending:Wait"), "is in group 'other'"),
+    ],
+)
+def test_an_action_auto_scaling_does_not_hold_ends_not_waiting_with_nothing_sent(
+    aws: FakeAutoScaling, instance: Instance | None, says: str
+) -> None:
+    aws.instance = instance
+    doc = run(read_hook, StateDocument(action()))
+    assert doc["decision"]["next"] == "end"
+    assert doc["outcome"]["status"] == "not-waiting"
+    assert says in doc["outcome"]["reason"]
+    assert "plan" not in doc, "no check will run"
+    assert not {"heartbeat", "complete ABANDON", "complete CONTINUE"} & set(aws.calls)
+
+
+def test_a_group_not_served_is_not_read_further(
+    aws: FakeAutoScaling, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws.tag = None  # tag mode, the group without the serving tag
+    doc = run(read_hook, StateDocument(action()))
+    assert doc["outcome"]["status"] == "not-waiting"
+    assert "not served" in doc["outcome"]["reason"]
+    assert aws.calls == ["tag"]
+    monkeypatch.setenv("SERVED_GROUP_NAMES", "api,db")  # named mode: no tag read at all
+    aws.calls.clear()
+    assert run(read_hook, StateDocument(action()))["outcome"]["status"] == "not-waiting"
+    assert aws.calls == []
+
+
+def test_a_hook_read_after_its_timeout_passed_is_recorded_as_timed_out(
+    aws: FakeAutoScaling,
+) -> None:
+    """An Auto Scaling outage longer than the hook: the read finally works, Auto Scaling has
+    applied the DefaultResult (the instance moved on): timed-out, not not-waiting."""
+    aws.instance = None
+    NOW[0] = T0 + timedelta(seconds=301)
+    doc = run(read_hook, StateDocument(action()))
+    assert doc["outcome"]["status"] == "timed-out"
+    assert doc["outcome"]["result"] == "ABANDON"
+
+
+def test_a_deleted_hook_ends_the_action(aws: FakeAutoScaling) -> None:
+    aws.hook = None
+    assert run(read_hook, StateDocument(action()))["outcome"]["status"] == "hook-deleted"
+
+
+def test_an_invalid_configuration_holds_the_safe_result(aws: FakeAutoScaling) -> None:
+    aws.hook = HookInfo(300, LifecycleResult.CONTINUE, '{"pollSeconds": 1}')
+    doc = run(read_hook, StateDocument(action()))
+    assert doc["decision"]["next"] == "hold"
+    assert doc["decision"]["result"] == "ABANDON"
+    assert "pollSeconds" in doc["configError"]
+
+
+def test_a_lost_events_action_steps_aside_for_another_workflow(
+    aws: FakeAutoScaling, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = f"launch-{INSTANCE}-{action().execution_name.split('-')[3]}-{TOKEN}"
+    monkeypatch.setattr(
+        "asg_lifecycle.adapters.stepfunctions.running_execution_names", lambda c, arn: {other}
+    )
+    doc = run(read_hook, StateDocument(action(token=None)))
+    assert doc["outcome"]["status"] == "duplicate"
+    assert aws.calls == [], "nothing read or sent for an action another workflow has"
+
+
+def test_a_lost_events_action_is_confirmed_before_its_first_round(
+    aws: FakeAutoScaling, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "asg_lifecycle.adapters.stepfunctions.running_execution_names", lambda c, arn: set()
+    )
+    doc = run(read_hook, StateDocument(action(token=None)))
+    assert doc["decision"]["next"] == "confirm"
+    aws.instance = Instance("web", "InService")  # the late event's workflow finished it
+    doc = run(read_hook, StateDocument(action(token=None)))
+    assert doc["outcome"]["status"] == "already-finished"
+
+
+# --- Run checks ------------------------------------------------------------------------------
+
+
+def test_a_round_runs_the_checks_and_decides(aws: FakeAutoScaling) -> None:
+    doc = run(run_checks, planned())
+    assert _Ready.evaluated == 1
+    assert doc["decision"]["next"] == "wait"
+    _Ready.ready = True
+    assert run(run_checks, doc)["decision"]["result"] == "CONTINUE"
+    assert aws.calls == [], "a round calls only what its checks call"
+
+
+def test_a_late_round_heartbeats_first_and_runs_no_check(aws: FakeAutoScaling) -> None:
+    NOW[0] = T0 + timedelta(seconds=290)  # the hook expires at 300, margin 30
+    doc = run(run_checks, planned())
+    assert _Ready.evaluated == 0
+    assert (doc["decision"]["next"], doc["decision"]["waitSeconds"]) == ("heartbeat", 1)
+
+
+def test_a_round_after_the_hook_expired_records_the_timeout(aws: FakeAutoScaling) -> None:
+    NOW[0] = T0 + timedelta(seconds=300)
+    doc = run(run_checks, planned())
+    assert _Ready.evaluated == 0
+    assert doc["outcome"]["status"] == "timed-out"
+
+
+# --- Record lifecycle action heartbeat / Complete lifecycle action ---------------------------
+
+
+def _deciding_heartbeat() -> StateDocument:
+    doc = workflow.checked(planned(hb=60), [], T0)  # any round; the decision is set below
+    return doc.deciding(Decision(Next.HEARTBEAT, "due", wait_seconds=20))
+
+
+def test_a_heartbeat_extends_the_hook_and_goes_on_to_the_next_round(aws: FakeAutoScaling) -> None:
+    doc = run(heartbeat, _deciding_heartbeat())
+    assert aws.calls == ["heartbeat"]
+    assert doc["progress"]["heartbeats"] == 1
+    assert doc["progress"]["hookExpiresAt"] == "2026-01-01T00:01:05Z"  # sent at 5 s, + 60
+    assert doc["decision"] == {"next": "wait", "reason": "due", "waitSeconds": 20}
+
+
+def test_no_active_action_while_the_instance_waits_is_tried_again(aws: FakeAutoScaling) -> None:
+    """Possibly stale: the definition retries the same call (LifecycleActionNotFound)."""
+    aws.no_active = True
+    with pytest.raises(LifecycleActionNotFound, match="still Pending:Wait"):
+        run(heartbeat, _deciding_heartbeat())
+    assert aws.calls == ["heartbeat", "describe-instance"]
+
+
+def test_no_active_action_for_an_instance_that_moved_on_is_believed(
+    aws: FakeAutoScaling,
+) -> None:
+    aws.no_active = True
+    aws.instance = Instance("web", "InService")
+    doc = run(complete, workflow.checked(planned(), [], T0))
+    assert doc["outcome"]["status"] == "already-finished"
+    assert "InService" in doc["outcome"]["reason"]
+
+
+def test_nothing_is_sent_once_the_hook_has_expired(aws: FakeAutoScaling) -> None:
+    NOW[0] = T0 + timedelta(seconds=61)
+    assert run(heartbeat, _deciding_heartbeat())["outcome"]["status"] == "timed-out"
+    ended = workflow.checked(planned(hb=60), [], T0)
+    assert run(complete, ended)["outcome"]["status"] == "timed-out"
+    assert aws.calls == []
+
+
+def test_the_completion_sends_the_decided_result(aws: FakeAutoScaling) -> None:
+    _Ready.ready = True
+    decided = StateDocument.from_json(run(run_checks, planned()))
+    doc = run(complete, decided)
+    assert aws.calls == ["complete CONTINUE"]
+    assert doc["outcome"]["status"] == "completed"
+    assert doc["outcome"]["result"] == "CONTINUE"
+
+
+def test_a_completion_without_a_result_is_an_invalid_document(aws: FakeAutoScaling) -> None:
+    with pytest.raises(InvalidDocument, match="no result"):
+        run(complete, planned())
+    assert aws.calls == []
+
+
+@pytest.mark.parametrize("module", [read_hook, run_checks, heartbeat, complete])
+def test_every_task_rejects_a_document_it_cannot_act_on(
+    aws: FakeAutoScaling, module: Any
+) -> None:
+    """InvalidDocument: the definition never retries it; nothing is called."""
+    with pytest.raises(InvalidDocument):
+        run(module, {"action": {"EC2InstanceId": "i-0123456789abcdef0"}})
+    assert aws.calls == []
