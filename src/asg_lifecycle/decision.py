@@ -9,10 +9,11 @@ the code never asks for, fails a test instead of an execution.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from asg_lifecycle.model import InvalidAction, LifecycleResult
+from asg_lifecycle.model import InvalidAction, LifecycleResult, format_time, parse_time
 
 
 class Next(StrEnum):
@@ -43,12 +44,15 @@ class Next(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Decision:
     """A task's decision. ``wait_seconds`` for the steps that wait, ``result`` for those that
-    complete; ``reason`` in words, for the execution history and the logs."""
+    complete; ``reason`` in words, for the execution history and the logs; ``due_at``, when the
+    round it leads to is due (a round that starts well after it was retried:
+    :func:`asg_lifecycle.policy.before_round`)."""
 
     next: Next
     reason: str
     wait_seconds: int | None = None
     result: LifecycleResult | None = None
+    due_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.next.waits and (self.wait_seconds is None or self.wait_seconds < 1):
@@ -62,6 +66,8 @@ class Decision:
             data["waitSeconds"] = self.wait_seconds
         if self.result is not None:
             data["result"] = self.result.value
+        if self.due_at is not None:
+            data["dueAt"] = format_time(self.due_at)
         return data
 
     @classmethod
@@ -76,4 +82,6 @@ class Decision:
         seconds = data.get("waitSeconds")
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int)):
             raise InvalidAction("decision.waitSeconds must be a whole number")
-        return cls(step, str(data.get("reason", "")), seconds, result)
+        due = data.get("dueAt")
+        due_at = None if due is None else parse_time(due, "decision.dueAt")
+        return cls(step, str(data.get("reason", "")), seconds, result, due_at)

@@ -46,6 +46,13 @@ GLOBAL_TIMEOUT_FACTOR = 100
 # checks' task and the Choice after it) writes 9, a heartbeat 7 more. Rounds are stretched so that
 # one execution never needs more than this many.
 MAX_ROUNDS = 2000
+# A round that starts more than this after it was due had its task retried (a Wait state ends
+# within a second or two of its time; a cold start adds a few).
+LATE_ROUND_SECONDS = 10
+# The longest stretch between two tries of a round's task: the definition's retry delay at most
+# (Run checks' MaxDelaySeconds, 60) after a try that ran to the check function's timeout (90 s,
+# template.yaml). tests/unit/test_definition.py ties the three together.
+RETRY_SPAN_SECONDS = 150
 # The state machine's TimeoutSeconds: the longest an action can wait (the global timeout cap) and
 # an hour for the last round, retries and completion. A backstop: nothing should ever reach it.
 EXECUTION_TIMEOUT = GLOBAL_TIMEOUT_CAP + 3600
@@ -224,7 +231,7 @@ def decide(
     margin = timedelta(seconds=plan.margin)
     wake = min(now + _poll(plan, progress, now), plan.give_up_at)
     if progress.hook_expires_at >= wake + margin:
-        return Decision(Next.WAIT, reason, wait_seconds=_seconds(wake - now))
+        return _wait(reason, _seconds(wake - now), now)
     # The hook would lapse before the next round is done: run the next round when the hook needs
     # its heartbeat (a margin before it expires), so that each heartbeat buys the whole usable
     # HeartbeatTimeout. The first heartbeat of an action comes up to half a margin earlier (a
@@ -233,29 +240,41 @@ def decide(
     spread = jitter(plan.jitter_key, 0, plan.margin // 2) if progress.heartbeats == 0 else 0
     latest = progress.hook_expires_at - margin - timedelta(seconds=spread)
     if latest - now >= timedelta(seconds=1):
-        return Decision(Next.WAIT, reason, wait_seconds=_floor_seconds(latest - now))
+        return _wait(reason, _floor_seconds(latest - now), now)
     return _heartbeat(plan, wake, reason, now)
 
 
-def before_round(plan: Plan, progress: Progress, now: datetime) -> Decision | None:
+def _wait(reason: str, seconds: int, now: datetime) -> Decision:
+    return Decision(
+        Next.WAIT, reason, wait_seconds=seconds, due_at=now + timedelta(seconds=seconds)
+    )
+
+
+def before_round(
+    plan: Plan, progress: Progress, due_at: datetime | None, now: datetime
+) -> Decision | None:
     """What comes before a round that starts late, if anything.
 
-    A round is planned to start at least a margin before the hook expires (:func:`decide`). One
-    that starts with under half a margin left had its task retried after errors (a check's
-    dependency that hangs, Lambda failing): rather than let the hook lapse while the checks are
-    tried again, it heartbeats first and runs the checks a second later; past the give-up time it
-    completes with ``onTimeout`` instead, as a round that did not pass would have.
+    A round starts on time, at least a margin before the hook expires (:func:`decide`). One that
+    starts more than :data:`LATE_ROUND_SECONDS` after it was due had its task retried after
+    errors (a check's dependency that hangs, Lambda failing), and the next try may come up to
+    :data:`RETRY_SPAN_SECONDS` later: if the hook would not outlast that, the round heartbeats
+    first and runs its checks a second later; past the give-up time it completes with
+    ``onTimeout`` instead, as a round that did not pass would have.
     """
-    if progress.hook_expires_at - now >= timedelta(seconds=plan.margin / 2):
+    if due_at is None or now - due_at <= timedelta(seconds=LATE_ROUND_SECONDS):
+        return None
+    needed = timedelta(seconds=RETRY_SPAN_SECONDS + plan.margin)
+    if progress.hook_expires_at - now >= needed:
         return None
     if now >= plan.give_up_at:
         waited = int((now - plan.started_at).total_seconds())
         return Decision(
             Next.COMPLETE,
-            f"checks not passed after {waited}s: their last round did not finish in time",
+            f"checks not passed after {waited}s: their last round could not run",
             result=plan.on_timeout,
         )
-    reason = "the round started late (its task was retried): heartbeat first"
+    reason = "the round is late (its task was retried): heartbeat first"
     return _heartbeat(plan, now + timedelta(seconds=1), reason, now)
 
 
@@ -271,7 +290,10 @@ def _heartbeat(plan: Plan, wake: datetime, reason: str, now: datetime) -> Decisi
             f"no time left before the global timeout: {reason}",
             result=plan.on_timeout,
         )
-    return Decision(Next.HEARTBEAT, reason, wait_seconds=_seconds(wake - now))
+    seconds = _seconds(wake - now)
+    return Decision(
+        Next.HEARTBEAT, reason, wait_seconds=seconds, due_at=now + timedelta(seconds=seconds)
+    )
 
 
 def hold_seconds(started_at: datetime, heartbeat_timeout: int, now: datetime) -> int:

@@ -87,7 +87,7 @@ def planned(
         return doc.deciding(Decision(Next.CONFIRM, "reconciled: confirm this hook holds it"))
     if config_error is not None:
         return _hold(doc, now)
-    return doc.deciding(Decision(Next.CHECK, "hook read"))
+    return doc.deciding(Decision(Next.CHECK, "hook read", due_at=now))
 
 
 def _hold(doc: StateDocument, now: datetime) -> StateDocument:
@@ -100,7 +100,8 @@ def _hold(doc: StateDocument, now: datetime) -> StateDocument:
 def late_round(doc: StateDocument, now: datetime) -> StateDocument | None:
     """The document for a round that starts too late to run its checks (:func:`before_round`)."""
     plan, progress = doc.planned()
-    early = before_round(plan, progress, now)
+    due_at = doc.decision.due_at if doc.decision else None
+    early = before_round(plan, progress, due_at, now)
     return None if early is None else doc.deciding(early)
 
 
@@ -134,10 +135,12 @@ def heartbeat_recorded(doc: StateDocument, sent_at: datetime) -> StateDocument:
     if decision is not None and decision.next is Next.CONFIRM:
         if doc.config_error is not None:
             return _hold(doc, sent_at)
-        return doc.deciding(Decision(Next.CHECK, "confirmed: this hook holds the instance"))
+        confirmed = "confirmed: this hook holds the instance"
+        return doc.deciding(Decision(Next.CHECK, confirmed, due_at=sent_at))
     seconds = decision.wait_seconds if decision and decision.wait_seconds else 1
     reason = decision.reason if decision else "heartbeat recorded"
-    return doc.deciding(Decision(Next.WAIT, reason, wait_seconds=seconds))
+    due_at = sent_at + timedelta(seconds=seconds)
+    return doc.deciding(Decision(Next.WAIT, reason, wait_seconds=seconds, due_at=due_at))
 
 
 def lapsed(doc: StateDocument, now: datetime) -> bool:

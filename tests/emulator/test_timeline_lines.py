@@ -1,5 +1,5 @@
-"""The emulator's timeline says what each AdvanceFunction invocation did, including a call the
-round decided and left to the next task (failed, or not started for want of time)."""
+"""The emulator's timeline says what each workflow task's function did, in the words of the
+operator CLI's timeline (asg_lifecycle.narrative), and which invocations failed and why."""
 
 from __future__ import annotations
 
@@ -11,35 +11,77 @@ ACTION = {
     "EC2InstanceId": "i-0123456789abcdef0",
     "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
 }
-CHECKS = [{"name": "instance-status", "status": "pass", "reason": "ok"}]
+CHECKS = [{"name": "instance-status", "status": "wait", "reason": "initializing"}]
+PLAN = {
+    "heartbeatTimeout": 300,
+    "defaultResult": "ABANDON",
+    "pollSeconds": 30,
+    "giveUpAt": "2026-01-01T00:30:00Z",
+    "onTimeout": "ABANDON",
+    "checks": [{"name": "instance-status", "params": {}}],
+}
 
 
-def _round(decision: dict[str, Any]) -> list[str]:
-    result = {"action": ACTION, "ran": ["checks"], "checks": CHECKS, "decision": decision}
-    lines = _describe_invocation("AdvanceFunction", {"action": ACTION}, result, None)
+def _lines(
+    function: str, before: dict[str, Any], after: Any, error: str | None = None
+) -> list[str]:
+    lines = _describe_invocation(function, {"action": ACTION, **before}, after, error)
     assert {instance for instance, _ in lines} == {"i-0123456789abcdef0"}
     return [text for _, text in lines]
 
 
-def test_a_deferred_completion_is_told_as_not_started() -> None:
-    decision = {
-        "next": "complete",
-        "result": "CONTINUE",
-        "waitSeconds": 2,
-        "deferred": "900 ms left",
-    }
-    assert _round(decision) == [
-        "launch    checks: instance-status pass (ok) -> complete",
-        "launch    completion not started (900 ms left); the next task makes it in 2 s",
+def test_the_hook_read_tells_the_plan() -> None:
+    after = {"action": ACTION, "plan": PLAN, "decision": {"next": "check", "reason": "hook read"}}
+    assert _lines("ReadHookFunction", {}, after) == [
+        "launch    hook read: HeartbeatTimeout 300 s, DefaultResult ABANDON, poll 30 s, checks "
+        "instance-status; gives up at 2026-01-01T00:30:00Z (ABANDON)"
     ]
 
 
-def test_a_failed_heartbeat_is_told_as_failed_and_tried_again() -> None:
-    decision = {"next": "heartbeat", "waitSeconds": 3, "failed": "ClientError('Throttling')"}
-    assert _round(decision)[1] == (
-        "launch    heartbeat failed (ClientError('Throttling')); the next task tries again in 3 s"
-    )
+def test_an_action_not_waiting_tells_why_nothing_was_done() -> None:
+    outcome = {"status": "not-waiting", "result": None, "reason": "not acted on: is InService"}
+    after = {"action": ACTION, "outcome": outcome, "decision": {"next": "end"}}
+    assert _lines("ReadHookFunction", {}, after) == [
+        "launch    hook read: not-waiting - not acted on: is InService"
+    ]
 
 
-def test_a_round_that_made_its_call_has_no_left_over_line() -> None:
-    assert len(_round({"next": "wait", "waitSeconds": 30})) == 1
+def test_a_round_tells_its_checks_and_what_comes_next() -> None:
+    before = {"plan": PLAN, "progress": {"rounds": 2}}
+    after = {
+        "action": ACTION,
+        "progress": {"rounds": 3},
+        "checks": CHECKS,
+        "decision": {"next": "heartbeat", "waitSeconds": 30},
+    }
+    assert _lines("CheckFunction", before, after) == [
+        "launch    round 3: instance-status wait (initializing) -> heartbeat, then the next round "
+        "in 30 s"
+    ]
+
+
+def test_a_late_round_says_it_ran_no_check() -> None:
+    before = {"plan": PLAN, "progress": {"rounds": 2}}
+    decision = {"next": "heartbeat", "waitSeconds": 1, "reason": "the round started late"}
+    after = {"action": ACTION, "progress": {"rounds": 2}, "decision": decision}
+    assert _lines("CheckFunction", before, after) == [
+        "launch    no round run: the round started late -> heartbeat, then the next round in 1 s"
+    ]
+
+
+def test_a_heartbeat_and_a_completion_say_what_auto_scaling_took() -> None:
+    after = {"action": ACTION, "progress": {"heartbeats": 2, "hookExpiresAt": "T"}}
+    assert _lines("HeartbeatFunction", {}, after) == [
+        "launch    heartbeat #2 recorded: hook now expires at T"
+    ]
+    outcome = {"status": "completed", "result": "CONTINUE", "reason": "all checks passed"}
+    assert _lines("CompleteFunction", {}, {"action": ACTION, "outcome": outcome}) == [
+        "launch    completion: completed CONTINUE - all checks passed"
+    ]
+
+
+def test_a_failed_invocation_says_which_error_the_definition_retries() -> None:
+    error = {"errorType": "LifecycleActionNotFound", "errorMessage": "No active Lifecycle Action"}
+    assert _lines("CompleteFunction", {}, error, "LifecycleActionNotFound") == [
+        "launch    CompleteFunction failed: LifecycleActionNotFound: No active Lifecycle Action"
+    ]

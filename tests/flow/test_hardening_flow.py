@@ -3,11 +3,13 @@ functions, checks that cannot run."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 from moto.autoscaling.exceptions import ResourceContentionError
 
+from asg_lifecycle.policy import RETRY_SPAN_SECONDS, safety_margin
 from asg_lifecycle.reconcile import SETTLE_SECONDS
 from lifecycle_emulator.play import T0, play
 from tests.conftest import load_event
@@ -87,10 +89,10 @@ def test_resource_contention_is_retried_inside_the_function() -> None:
     assert_completed_once_by_the_workflow(action)
 
 
-def test_a_completion_that_fails_past_botocores_retries_is_sent_by_the_next_task() -> None:
+def test_a_completion_that_fails_past_botocores_retries_is_retried_alone() -> None:
     """Auto Scaling answers ResourceContention to the decided CONTINUE six times (more than
-    botocore's five attempts): the task returns the round instead of failing, and the next task,
-    seconds later, sends the same CONTINUE without running the checks again."""
+    botocore's five attempts): the completion's task fails and Step Functions tries that task
+    again, seconds later, with the same CONTINUE; the checks do not run again."""
     with emulated(doc([launch_hook()], instances=[{"readyAfter": 30}])) as (aws, scenario):
         contended: list[float] = []
 
@@ -101,51 +103,56 @@ def test_a_completion_that_fails_past_botocores_retries_is_sent_by_the_next_task
 
         aws.autoscaling.before_call = contend
         report = play(scenario, aws)
-        tasks = [i for i in aws.runtime.invocations if i.function == "AdvanceFunction"]
+        completes = [i for i in aws.runtime.invocations if i.function == "CompleteFunction"]
+        rounds = [i for i in aws.runtime.invocations if i.function == "CheckFunction"]
 
     action = only(report, "launch")
     assert len(contended) == 6
     assert action.result == "CONTINUE", "the decided result, not the safe one"
     assert_completed_once_by_the_workflow(action)
-    (failed,) = [t for t in tasks if "failed" in t.result["decision"]]
-    retried = tasks[tasks.index(failed) + 1]
-    assert failed.result["ran"] == ["checks"]
-    assert "ResourceContention" in failed.result["decision"]["failed"]
-    assert retried.result["ran"] == ["complete"], "no second round of checks"
-    assert 1 <= (retried.at - failed.at).total_seconds() <= 5
-    assert all(t.error is None for t in tasks), "no task failed: nothing for the Errors alarm"
+    failed, sent = completes
+    assert failed.error == "ResourceContentionFault"  # botocore names the modelled error
+    assert sent.error is None
+    assert sent.payload == failed.payload, "the same call again"
+    assert 0 < (sent.at - failed.at).total_seconds() <= 5
+    assert rounds[-1].at <= failed.at, "no round of checks after the decision"
 
 
-def test_checks_that_cannot_run_are_followed_by_a_heartbeat_and_run_again(
+def test_checks_that_cannot_run_keep_the_hook_alive_until_they_can(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A round of checks fails (here: raises) past Step Functions' retries: the workflow keeps
-    the hook alive with a heartbeat and runs the checks again a poll later, instead of
-    ABANDONing a healthy instance. (Checks that fail in the first task, right after the hook was
-    read, are retried with the hook's read: nothing to keep alive yet.)"""
-    import handlers.steps  # noqa: PLC0415
+    """The checks' function fails (here: raises) on every try from 30 s to 700 s, longer than
+    the 300 s hook: Step Functions keeps trying the round; a late try that leaves the hook too
+    little time for another heartbeats first instead of running the checks; once they run again,
+    the ready instance is CONTINUEd. A transient failure never ends the action with the safe
+    result."""
+    import handlers.run_checks  # noqa: PLC0415
 
-    real = handlers.steps.run_round
-    calls: list[int] = []
-
-    def broken_at_first(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if 2 <= len(calls) <= 5:  # the second round: its attempt and the task's three retries
-            raise RuntimeError("checks cannot run")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(handlers.steps, "run_round", broken_at_first)
+    real = handlers.run_checks.run_round
+    failures: list[float] = []
     document = doc([launch_hook(heartbeat=300, pollSeconds=30)], instances=[{"readyAfter": 20}])
     with emulated(document) as (aws, scenario):
+
+        def broken_for_a_while(*args: Any, **kwargs: Any) -> Any:
+            now = aws.clock.time() - T0.timestamp()
+            if 30 <= now < 700:
+                failures.append(now)
+                raise RuntimeError("checks cannot run")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(handlers.run_checks, "run_round", broken_for_a_while)
         report = play(scenario, aws)
 
-    assert len(calls) == 6, "round 1 (not ready), round 2 failing 4 times, round 3 (ready)"
     action = only(report, "launch")
+    assert len(failures) > 10, "tried again and again"
     assert action.result == "CONTINUE"
     assert_completed_once_by_the_workflow(action)
-    assert len(action.heartbeats) == 1, "one heartbeat after the checks failed to run"
-    assert action.outcome is not None
-    assert "error" not in action.outcome, "recovered: the error is not the action's ending"
+    assert_hook_never_lapsed(action, 300)
+    assert action.ended_at is not None
+    assert 700 <= action.ended_at <= 760
+    # while the checks fail, a heartbeat whenever the hook has under RETRY_SPAN + margin left
+    usable_while_failing = 300 - RETRY_SPAN_SECONDS - safety_margin(300)
+    assert 2 <= len(action.heartbeats) <= math.ceil(700 / usable_while_failing) + 1
 
 
 def test_an_auto_scaling_outage_at_heartbeat_time_is_ridden_out() -> None:

@@ -14,7 +14,6 @@ import pytest
 from moto.autoscaling.exceptions import AutoscalingClientError
 
 from asg_lifecycle.policy import poll_jitter_span
-from asg_lifecycle.workflow import action_of
 from lifecycle_emulator.play import play
 from tests.conftest import load_event
 from tests.flow.stack import (
@@ -283,11 +282,7 @@ def test_invalid_hook_configuration_gets_the_safe_result_without_churn() -> None
     document = doc([launch_hook(heartbeat=120, pollSeconds=1)], horizon=200)
     with emulated(document) as (aws, scenario):
         report = play(scenario, aws)
-        rounds = [
-            i
-            for i in aws.runtime.invocations
-            if isinstance(i.result, dict) and "checks" in i.result.get("ran", [])
-        ]
+        rounds = [i for i in aws.runtime.invocations if i.function == "CheckFunction"]
 
     first, replacement = report.actions
     assert first.result == "ABANDON", "the safe result for a launch"
@@ -342,10 +337,10 @@ class Throttling(AutoscalingClientError):
 
 
 def test_heartbeat_that_keeps_failing_is_retried_until_the_hook_expires_then_recorded() -> None:
-    """Step Functions retries the task, then the workflow tries again (4 times, 10-30 s apart):
-    a burst of throttling must not ABANDON a healthy launch. A heartbeat that never succeeds
-    (here: denied) lets the hook expire; the workflow then sends nothing more and records the
-    action as timed out with the hook's DefaultResult, which Auto Scaling applied."""
+    """Step Functions retries the heartbeat alone (never the checks), with backoff: a burst of
+    throttling must not ABANDON a healthy launch. A heartbeat that never succeeds (here: denied)
+    lets the hook expire; the next try then sends nothing and records the action as timed out
+    with the hook's DefaultResult, which Auto Scaling applied."""
     document = doc(
         [launch_hook(heartbeat=300, pollSeconds=60)],
         instances=[{"readyAfter": None}],
@@ -374,11 +369,25 @@ def test_heartbeat_that_keeps_failing_is_retried_until_the_hook_expires_then_rec
     assert first.outcome["status"] == "timed-out"
     assert first.outcome["result"] == "ABANDON"
     attempts = [
-        i for i in heartbeat_invocations if action_of(i.payload).instance_id == first.instance_id
+        i
+        for i in aws.runtime.invocations
+        if i.function == "HeartbeatFunction"
+        and i.payload["action"]["EC2InstanceId"] == first.instance_id
     ]
     sent = [a for a in attempts if a.error is not None]
-    assert 4 < len(sent) <= 5 * 4, "retried, boundedly (4 tries per task, 5 task attempts)"
+    assert len(sent) >= 3, "tried again, with backoff"
     assert all(a.at.timestamp() < at(300) for a in sent)
+    assert sent == heartbeat_invocations[: len(sent)]
+    (last,) = [a for a in attempts if a.error is None]
+    assert last.at.timestamp() >= at(300), "the try after the expiry sent nothing"
+    assert last.api_calls == []
+    rounds = [
+        i
+        for i in aws.runtime.invocations
+        if i.function == "CheckFunction"
+        and i.payload["action"]["EC2InstanceId"] == first.instance_id
+    ]
+    assert all(r.at <= sent[0].at for r in rounds), "no round of checks while it is retried"
 
 
 def test_throttled_completion_is_retried_and_completes_once() -> None:

@@ -156,7 +156,11 @@ def test_the_choice_states_route_exactly_the_decisions_the_code_makes() -> None:
     for name, choice in CHOICES.items():
         if name == "Started by the reconciler?":
             assert choice["Choices"] == [
-                {"Variable": "$.action.Reconciled", "IsPresent": True, "Next": "Wait for a late event"}
+                {
+                    "Variable": "$.action.Reconciled",
+                    "IsPresent": True,
+                    "Next": "Wait for a late event",
+                }
             ]
             continue
         assert {r["Variable"] for r in choice["Choices"]} == {"$.decision.next"}, name
@@ -174,7 +178,8 @@ def test_each_choice_routes_every_decision_its_task_returns_and_no_other() -> No
         if STATES[after]["Type"] == "Choice":
             assert set(_routes(STATES[after])) == returns, name
         else:
-            assert returns == {Next.END.value} and STATES[after]["Type"] == "Succeed", name
+            assert returns == {Next.END.value}, name
+            assert STATES[after]["Type"] == "Succeed", name
 
 
 def test_the_routes_say_what_each_decision_means() -> None:
@@ -260,4 +265,19 @@ def test_every_path_ends_in_done_or_a_named_failure() -> None:
     fails = {n for n, s in STATES.items() if s["Type"] == "Fail"}
     assert ends == {"Done"} | fails
     for name in fails:
-        assert STATES[name]["Error"] and STATES[name]["Cause"], name
+        assert STATES[name]["Error"], name
+        assert STATES[name]["Cause"], name
+
+
+def test_a_late_round_is_judged_by_the_longest_gap_between_two_tries() -> None:
+    """``policy.RETRY_SPAN_SECONDS`` is the longest stretch between two tries of Run checks: its
+    retry delay at most, after a try that ran to the check function's timeout."""
+    from cfnlint.decode import decode_str  # noqa: PLC0415
+
+    from asg_lifecycle.policy import RETRY_SPAN_SECONDS  # noqa: PLC0415
+
+    template, _ = decode_str((ROOT / "template.yaml").read_text())
+    assert template is not None
+    timeout = template["Resources"]["CheckFunction"]["Properties"]["Timeout"]
+    delay = _retrier(TASKS["Run checks"], "States.ALL")["MaxDelaySeconds"]
+    assert delay + timeout == RETRY_SPAN_SECONDS

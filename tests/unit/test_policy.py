@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,9 @@ from asg_lifecycle.config import ActionConfig, CheckSpec
 from asg_lifecycle.decision import Next
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
 from asg_lifecycle.policy import (
+    LATE_ROUND_SECONDS,
     MAX_ROUNDS,
+    RETRY_SPAN_SECONDS,
     Plan,
     Progress,
     Verdict,
@@ -170,6 +173,7 @@ def simulate(
     max_wait: int,
     ready_at: float | None,
     round_cost: float,
+    *,
     sent: list[float] | None = None,
 ) -> dict[str, float]:
     """Play the loop (jitter included) against an Auto Scaling that enforces the hook's timeouts;
@@ -211,9 +215,7 @@ EVENTS_PER_ROUND, EVENTS_PER_HEARTBEAT, FIXED_EVENTS = 9, 7, 20
 
 def history_events(run: dict[str, float]) -> float:
     return (
-        FIXED_EVENTS
-        + EVENTS_PER_ROUND * run["rounds"]
-        + EVENTS_PER_HEARTBEAT * run["heartbeats"]
+        FIXED_EVENTS + EVENTS_PER_ROUND * run["rounds"] + EVENTS_PER_HEARTBEAT * run["heartbeats"]
     )
 
 
@@ -250,7 +252,7 @@ def test_heartbeats_are_within_one_of_the_minimum(hb: int, poll: int, wait: int)
     minimum = minimum_heartbeats(hb, run["end"])
     assert minimum <= run["heartbeats"] <= minimum + 1, (run, minimum)
     usable = usable_heartbeat_budget(hb)
-    assert all(b - a == usable for a, b in zip(sent[1:], sent[2:], strict=False)), sent[:5]
+    assert all(b - a == usable for a, b in itertools.pairwise(sent)), sent[:5]
 
 
 def test_the_minimum_number_of_heartbeats() -> None:
@@ -260,17 +262,25 @@ def test_the_minimum_number_of_heartbeats() -> None:
     assert usable_heartbeat_budget(300) == 300 - safety_margin(300)
 
 
-def test_a_late_round_heartbeats_first_or_gives_up() -> None:
+def test_a_round_late_after_retries_heartbeats_first_when_another_try_could_be_too_late() -> None:
+    """The hook expires at 300 s (margin 30): a retried round's next try may come up to
+    RETRY_SPAN_SECONDS later, so one that starts with under RETRY_SPAN + margin left heartbeats
+    first; one that starts on time runs its checks (its heartbeat comes after them)."""
     plan, progress = plan_for(hb=300, poll=30, max_wait=1800)
-    assert before_round(plan, progress, at(280)) is None, "20 s left: over half the margin"
-    first = before_round(plan, progress, at(290))
+    edge = 300 - RETRY_SPAN_SECONDS - 30
+    assert before_round(plan, progress, at(270), at(270)) is None, "on time"
+    assert before_round(plan, progress, at(270), at(270 + LATE_ROUND_SECONDS)) is None
+    assert before_round(plan, progress, at(30), at(edge)) is None, "late, time for another try"
+    first = before_round(plan, progress, at(30), at(edge + 1))
     assert first is not None
     assert (first.next, first.wait_seconds) == (Next.HEARTBEAT, 1)
+    assert first.due_at == at(edge + 2)
+    assert before_round(plan, progress, None, at(299)) is None, "no due time: an older document"
     short, _ = plan_for(hb=300, poll=30, max_wait=100)
-    given_up = before_round(short, progress, at(290))
+    given_up = before_round(short, progress, at(90), at(edge + 1))
     assert given_up is not None
     assert (given_up.next, given_up.result) == (Next.COMPLETE, LifecycleResult.ABANDON)
-    assert "did not finish in time" in given_up.reason
+    assert "could not run" in given_up.reason
 
 
 def test_plans_carry_a_jitter_key_of_their_action() -> None:

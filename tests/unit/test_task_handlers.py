@@ -222,7 +222,7 @@ def test_a_round_runs_the_checks_and_decides(aws: FakeAutoScaling) -> None:
 
 
 def test_a_late_round_heartbeats_first_and_runs_no_check(aws: FakeAutoScaling) -> None:
-    NOW[0] = T0 + timedelta(seconds=290)  # the hook expires at 300, margin 30
+    NOW[0] = T0 + timedelta(seconds=200)  # due at 0 (the hook read); expires at 300
     doc = run(run_checks, planned())
     assert _Ready.evaluated == 0
     assert (doc["decision"]["next"], doc["decision"]["waitSeconds"]) == ("heartbeat", 1)
@@ -248,7 +248,12 @@ def test_a_heartbeat_extends_the_hook_and_goes_on_to_the_next_round(aws: FakeAut
     assert aws.calls == ["heartbeat"]
     assert doc["progress"]["heartbeats"] == 1
     assert doc["progress"]["hookExpiresAt"] == "2026-01-01T00:01:05Z"  # sent at 5 s, + 60
-    assert doc["decision"] == {"next": "wait", "reason": "due", "waitSeconds": 20}
+    assert doc["decision"] == {
+        "next": "wait",
+        "reason": "due",
+        "waitSeconds": 20,
+        "dueAt": "2026-01-01T00:00:25Z",  # 20 s after the heartbeat
+    }
 
 
 def test_no_active_action_while_the_instance_waits_is_tried_again(aws: FakeAutoScaling) -> None:
@@ -293,9 +298,7 @@ def test_a_completion_without_a_result_is_an_invalid_document(aws: FakeAutoScali
 
 
 @pytest.mark.parametrize("module", [read_hook, run_checks, heartbeat, complete])
-def test_every_task_rejects_a_document_it_cannot_act_on(
-    aws: FakeAutoScaling, module: Any
-) -> None:
+def test_every_task_rejects_a_document_it_cannot_act_on(aws: FakeAutoScaling, module: Any) -> None:
     """InvalidDocument: the definition never retries it; nothing is called."""
     with pytest.raises(InvalidDocument):
         run(module, {"action": {"EC2InstanceId": "i-0123456789abcdef0"}})

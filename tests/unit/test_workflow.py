@@ -27,7 +27,9 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def start(transition: Transition = Transition.LAUNCHING, token: str | None = TOKEN) -> StateDocument:
+def start(
+    transition: Transition = Transition.LAUNCHING, token: str | None = TOKEN
+) -> StateDocument:
     return StateDocument(LifecycleAction("web", "web-launch", INSTANCE, token, transition, T0))
 
 
@@ -80,7 +82,8 @@ def test_an_action_is_acted_on_only_when_its_instance_waits_in_its_group(
     if why is None:
         assert found is None
     else:
-        assert found is not None and why in found
+        assert found is not None
+        assert why in found
 
 
 # --- the hook read ---------------------------------------------------------------------------
@@ -89,8 +92,10 @@ def test_an_action_is_acted_on_only_when_its_instance_waits_in_its_group(
 def test_plan_ready_goes_to_the_first_round_of_checks_at_once() -> None:
     doc = planned()
     assert doc.next is Next.CHECK
-    assert doc.plan is not None and doc.plan.heartbeat_timeout == 300
-    assert doc.progress is not None and doc.progress.heartbeats == 0
+    assert doc.plan is not None
+    assert doc.plan.heartbeat_timeout == 300
+    assert doc.progress is not None
+    assert doc.progress.heartbeats == 0
     assert roundtrip(doc) == doc
 
 
@@ -107,7 +112,8 @@ def test_invalid_configuration_holds_then_abandons_a_launch_whatever_the_default
     assert ended.outcome is not None
     assert ended.outcome.result is LifecycleResult.ABANDON
     assert ended.outcome.config_error == "pollSeconds: bad"
-    assert not workflow.lapsed(doc, at(299)) and workflow.lapsed(doc, at(300))
+    assert not workflow.lapsed(doc, at(299))
+    assert workflow.lapsed(doc, at(300))
 
 
 def test_invalid_configuration_on_terminate_lets_the_instance_go() -> None:
@@ -118,9 +124,11 @@ def test_invalid_configuration_on_terminate_lets_the_instance_go() -> None:
 
 def test_hold_counts_from_the_actions_start_not_from_a_late_delivery() -> None:
     doc = workflow.planned(start(), 300, LifecycleResult.ABANDON, "bad", at(200))
-    assert doc.decision is not None and doc.decision.wait_seconds == 70  # 300 - 30 - 200
+    assert doc.decision is not None
+    assert doc.decision.wait_seconds == 70
     late = workflow.planned(start(), 300, LifecycleResult.ABANDON, "bad", at(290))
-    assert late.decision is not None and late.decision.wait_seconds == 1
+    assert late.decision is not None
+    assert late.decision.wait_seconds == 1
 
 
 def test_a_hook_read_after_its_first_timeout_had_passed_is_known() -> None:
@@ -133,7 +141,8 @@ def test_a_hook_read_after_its_first_timeout_had_passed_is_known() -> None:
 
 def test_a_lost_events_action_waits_a_jittered_time_first() -> None:
     doc = workflow.settling(start(token=None), 60)
-    assert doc.settle_seconds is not None and 60 <= doc.settle_seconds < 90
+    assert doc.settle_seconds is not None
+    assert 60 <= doc.settle_seconds < 90
     assert roundtrip(doc).settle_seconds == doc.settle_seconds
     assert doc.next is None, "nothing is decided before its hook is read"
 
@@ -143,10 +152,12 @@ def test_a_lost_events_action_confirms_with_a_heartbeat_before_any_check() -> No
     restarts the hook's timeout), and confirmed before the first round."""
     doc = workflow.planned(start(token=None), 300, LifecycleResult.ABANDON, CONFIG, at(200))
     assert doc.next is Next.CONFIRM
-    assert doc.progress is not None and doc.progress.hook_expires_at == at(500)
+    assert doc.progress is not None
+    assert doc.progress.hook_expires_at == at(500)
     confirmed = workflow.heartbeat_recorded(roundtrip(doc), at(202))
     assert confirmed.next is Next.CHECK
-    assert confirmed.progress is not None and confirmed.progress.heartbeats == 1
+    assert confirmed.progress is not None
+    assert confirmed.progress.heartbeats == 1
     assert confirmed.progress.hook_expires_at == at(502)
 
 
@@ -172,9 +183,11 @@ def test_a_round_without_results_never_passes() -> None:
 
 def test_passing_round_completes_with_continue() -> None:
     doc = workflow.checked(planned(), [result(Verdict.PASS, "ok")], at(0))
-    assert doc.decision is not None and doc.decision.next is Next.COMPLETE
+    assert doc.decision is not None
+    assert doc.decision.next is Next.COMPLETE
     assert doc.decision.result is LifecycleResult.CONTINUE
-    assert doc.progress is not None and doc.progress.rounds == 1
+    assert doc.progress is not None
+    assert doc.progress.rounds == 1
     assert doc.to_json()["checks"] == [
         {"name": "instance-status", "status": "pass", "reason": "ok", "durationMs": 0}
     ]
@@ -189,33 +202,45 @@ def test_failing_round_completes_with_on_failure() -> None:
 
 def test_waiting_round_waits_the_poll_interval_and_keeps_memos() -> None:
     doc = workflow.checked(planned(), [result(Verdict.WAIT, memo={"commandId": "c-1"})], at(0))
-    assert doc.decision is not None and doc.decision.next is Next.WAIT
-    assert doc.decision.wait_seconds is not None and 30 <= doc.decision.wait_seconds <= 33
+    assert doc.decision is not None
+    assert doc.decision.next is Next.WAIT
+    assert doc.decision.wait_seconds is not None
+    assert 30 <= doc.decision.wait_seconds <= 33
     assert roundtrip(doc).memos == ({"commandId": "c-1"},)
 
 
 def test_heartbeat_extends_the_hook_and_then_waits_what_the_round_decided() -> None:
     doc = workflow.checked(planned(hb=60), [result(Verdict.WAIT)], at(50))  # margin 10 s
-    assert doc.decision is not None and doc.decision.next is Next.HEARTBEAT
-    after = workflow.heartbeat_recorded(roundtrip(doc), at(50))
+    assert doc.decision is not None
+    assert doc.decision.next is Next.HEARTBEAT
+    after = workflow.heartbeat_recorded(roundtrip(doc), at(52))  # sent a little later
+    seconds = doc.decision.wait_seconds
+    assert seconds is not None
     assert after.decision == Decision(
-        Next.WAIT, "instance-status: r", wait_seconds=doc.decision.wait_seconds
+        Next.WAIT, "instance-status: r", wait_seconds=seconds, due_at=at(52 + seconds)
     )
-    assert after.progress is not None and after.progress.heartbeats == 1
-    assert after.progress.hook_expires_at == at(110)
+    assert after.progress is not None
+    assert after.progress.heartbeats == 1
+    assert after.progress.hook_expires_at == at(112)
 
 
 def test_a_round_that_starts_late_heartbeats_first_and_gives_up_past_the_deadline() -> None:
-    """A round whose task was retried until the hook nearly expired: no check runs."""
+    """A round whose task was retried until the hook had too little time for another try: no
+    check runs."""
     doc = workflow.checked(planned(hb=300), [result(Verdict.WAIT)], at(0))
-    assert workflow.late_round(doc, at(200)) is None, "an on-time round runs its checks"
-    late = workflow.late_round(doc, at(290))  # 10 s left, under half the 30 s margin
-    assert late is not None and late.decision is not None
+    assert doc.decision is not None
+    assert doc.decision.due_at is not None
+    assert workflow.late_round(doc, doc.decision.due_at) is None, "on time: runs its checks"
+    assert workflow.late_round(doc, at(100)) is None, "late, but time for another try"
+    late = workflow.late_round(doc, at(130))  # 170 s left: under the 150 s span + 30 s margin
+    assert late is not None
+    assert late.decision is not None
     assert (late.decision.next, late.decision.wait_seconds) == (Next.HEARTBEAT, 1)
     config = replace(CONFIG, max_wait_seconds=100)
     short = workflow.checked(planned(hb=300, config=config), [result(Verdict.WAIT)], at(0))
     given_up = workflow.late_round(short, at(295))
-    assert given_up is not None and given_up.decision is not None
+    assert given_up is not None
+    assert given_up.decision is not None
     assert given_up.decision.next is Next.COMPLETE
     assert given_up.decision.result is LifecycleResult.ABANDON
 
@@ -242,7 +267,8 @@ def test_a_call_due_after_the_hook_expired_is_recorded_as_timed_out() -> None:
     assert not workflow.lapsed(doc, at(299))
     assert workflow.lapsed(doc, at(300))
     outcome = workflow.timed_out(doc, at(310), "the heartbeat").outcome
-    assert outcome is not None and outcome.status is Status.TIMED_OUT
+    assert outcome is not None
+    assert outcome.status is Status.TIMED_OUT
     assert outcome.result is LifecycleResult.ABANDON, "the DefaultResult Auto Scaling applied"
 
 
