@@ -27,6 +27,7 @@ HEARTBEAT = "Record lifecycle action heartbeat"
 CONFIRM = "Confirm with a heartbeat"
 COMPLETE = "Complete lifecycle action"
 ENDED_ELSEWHERE = "Action ended elsewhere"
+FIRST = "Started from a lifecycle event?"
 
 # What each task state's function can return as decision.next (asg_lifecycle.workflow and
 # handlers/*, tested there): the hook read ends an action (not waiting, hook deleted, expired),
@@ -149,19 +150,20 @@ def _routes(choice: dict[str, Any]) -> dict[str, str]:
 
 
 def test_the_choice_states_route_exactly_the_decisions_the_code_makes() -> None:
-    """Every rule but the reconciler's compares ``decision.next`` with a value of
+    """Every rule but the first state's compares ``decision.next`` with a value of
     :class:`~asg_lifecycle.decision.Next`; together they route every value, and a value no rule
     knows fails the execution ("Unexpected decision") instead of guessing."""
     routed: set[str] = set()
     for name, choice in CHOICES.items():
-        if name == "Started by the reconciler?":
+        if name == FIRST:
             assert choice["Choices"] == [
                 {
-                    "Variable": "$.action.Reconciled",
+                    "Variable": "$.action.LifecycleActionToken",
                     "IsPresent": True,
-                    "Next": "Wait for a late event",
+                    "Next": "Read lifecycle hook",
                 }
             ]
+            assert choice["Default"] == "Wait for a late event", "no token: a lost event's"
             continue
         assert {r["Variable"] for r in choice["Choices"]} == {"$.decision.next"}, name
         assert choice["Default"] == "Unexpected decision", name
@@ -184,7 +186,7 @@ def test_each_choice_routes_every_decision_its_task_returns_and_no_other() -> No
 
 def test_the_routes_say_what_each_decision_means() -> None:
     for name, choice in CHOICES.items():
-        if name == "Started by the reconciler?":
+        if name == FIRST:
             continue
         for value, target in _routes(choice).items():
             expected = {
@@ -235,7 +237,7 @@ def test_a_lost_events_workflow_confirms_before_any_check_or_call() -> None:
     assert not {"Run checks", HEARTBEAT, COMPLETE} & _reachable(lost, without=CONFIRM)
     # and the event's branch reads (and verifies) the action before anything else
     event = "Read lifecycle hook"
-    assert "Run checks" not in _reachable(STATES["Started by the reconciler?"]["Default"], event)
+    assert "Run checks" not in _reachable(STATES[FIRST]["Choices"][0]["Next"], event)
 
 
 def _paths(name: str, seen: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
