@@ -7,7 +7,11 @@
 * Events: a share of lifecycle events are delivered twice (the copy some seconds later), another
   share never (Auto Scaling's delivery is best-effort).
 * An outage: every call the functions make to one service fails with HTTP 503 between two
-  virtual moments (a check dependency that is down).
+  virtual moments (a check dependency that is down, or Auto Scaling itself).
+* Stale answers: Auto Scaling is eventually consistent, and has answered "No active Lifecycle
+  Action found" for an action that was still active, right after its event; a later try
+  succeeded (PrairieLearn/PrairieLearn PR #15586, 2026). ``stale_not_found`` answers the first
+  calls of an operation that way, with Auto Scaling's own error, while the action is active.
 
 Everything is drawn from one seeded random generator: a run with the same seed and scenario
 injects the same faults.
@@ -37,6 +41,9 @@ class Faults:
     duplicate_events: float = 0.0
     drop_events: float = 0.0
     outage: Outage | None = None
+    # operation ("CompleteLifecycleAction", "RecordLifecycleActionHeartbeat") -> how many of its
+    # first calls get a stale "No active Lifecycle Action found"
+    stale_not_found: dict[str, int] = field(default_factory=dict)
     seed: int = 7
     # What was injected (for the test's own checks that the faults really happened).
     throttled: int = 0
@@ -44,6 +51,7 @@ class Faults:
     duplicated: list[str] = field(default_factory=list)  # tokens
     dropped: list[str] = field(default_factory=list)
     outage_errors: int = 0
+    stale_answers: list[str] = field(default_factory=list)  # the operations answered so
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
@@ -91,6 +99,18 @@ class Faults:
         actions.drop_event = drop
         self._undo.append(lambda: setattr(actions, "drop_event", None))
 
+        earlier = actions.before_call
+
+        def stale(operation: str, params: dict[str, Any]) -> None:
+            if earlier is not None:
+                earlier(operation, params)
+            if self.stale_answers.count(operation) < self.stale_not_found.get(operation, 0):
+                self.stale_answers.append(operation)
+                raise _not_found(params)
+
+        actions.before_call = stale
+        self._undo.append(lambda: setattr(actions, "before_call", earlier))
+
     def uninstall(self) -> None:
         while self._undo:
             self._undo.pop()()
@@ -108,6 +128,18 @@ class Faults:
             self.throttled += 1
             return 400, {}, _error("Throttling", "Rate exceeded")
         return None
+
+
+def _not_found(params: dict[str, Any]) -> Exception:
+    """Auto Scaling's answer for an action it does not find, as its API words it."""
+    from moto.autoscaling.exceptions import ValidationError  # noqa: PLC0415
+
+    token = params.get("LifecycleActionToken")
+    if token:
+        return ValidationError(f"No active Lifecycle Action found with token {token}")
+    return ValidationError(
+        f"No active Lifecycle Action found with instance ID {params.get('InstanceId')}"
+    )
 
 
 def _error(code: str, message: str) -> str:

@@ -110,8 +110,9 @@ class StateDocument:
     results, ``memos`` what each check asked to get back next round. ``decision``: what comes
     next. ``outcome``: set once, when the action ends. ``config_error``: the hook's configuration
     could not be used (the safe result is held for the hook's timeout). ``settle_seconds``: how
-    long a reconciled workflow waits for a late event's workflow first. ``error``: the last error
-    a Catch recorded (the definition writes it; no task reads it).
+    long a reconciled workflow waits for a late event's workflow first. ``received_at``: when the
+    start function started the workflow for the event (a replayed event is older than that).
+    ``error``: the last error a Catch recorded (the definition writes it; no task reads it).
     """
 
     action: LifecycleAction
@@ -123,6 +124,7 @@ class StateDocument:
     outcome: Outcome | None = None
     config_error: str | None = None
     settle_seconds: int | None = None
+    received_at: datetime | None = None
     error: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
@@ -142,6 +144,8 @@ class StateDocument:
         data: dict[str, Any] = {"action": self.action.to_json()}
         if self.settle_seconds is not None:
             data["settleSeconds"] = self.settle_seconds
+        if self.received_at is not None:
+            data["receivedAt"] = format_time(self.received_at)
         if self.plan is not None:
             data["plan"] = self.plan.to_json()
         if self.progress is not None:
@@ -181,6 +185,11 @@ class StateDocument:
         settle = data.get("settleSeconds")
         if settle is not None and (not isinstance(settle, int) or not 0 <= settle <= 3600):
             raise InvalidDocument("settleSeconds must be a whole number of seconds (0-3600)")
+        received = data.get("receivedAt")
+        try:
+            received_at = None if received is None else parse_time(received, "receivedAt")
+        except InvalidAction as exc:
+            raise InvalidDocument(str(exc)) from exc
         error = data.get("error")
         return cls(
             action=action,
@@ -192,6 +201,7 @@ class StateDocument:
             outcome=None if data.get("outcome") is None else Outcome.from_json(data["outcome"]),
             config_error=None if data.get("configError") is None else str(data["configError"]),
             settle_seconds=settle,
+            received_at=received_at,
             error=error if isinstance(error, dict) else None,
         )
 

@@ -152,9 +152,17 @@ def lapsed(doc: StateDocument, now: datetime) -> bool:
     return doc.progress is not None and now >= doc.progress.hook_expires_at
 
 
+def stale_event(doc: StateDocument, heartbeat_timeout: int) -> bool:
+    """Whether the event was already older than its hook's HeartbeatTimeout when its workflow
+    started (a replay from the dead-letter queue, a resend): whatever its action was, it is over
+    or it is another workflow's."""
+    expiry = doc.action.started_at + timedelta(seconds=heartbeat_timeout)
+    return doc.received_at is not None and doc.received_at >= expiry
+
+
 def expired_before_read(doc: StateDocument, heartbeat_timeout: int, now: datetime) -> bool:
-    """Whether the hook's first HeartbeatTimeout had passed when it was read (its read was
-    retried through an outage longer than the hook)."""
+    """Whether the hook's first HeartbeatTimeout ran out before its read succeeded (the read
+    retried through an outage longer than the hook): Auto Scaling has applied its DefaultResult."""
     return now >= doc.action.started_at + timedelta(seconds=heartbeat_timeout)
 
 

@@ -48,12 +48,14 @@ def read_hook(doc: StateDocument) -> StateDocument:
         logger.warning("Lifecycle hook not found")
         reason = "the lifecycle hook no longer exists; Auto Scaling ended its actions"
         return workflow.ended(doc, Status.HOOK_DELETED, reason, now)
-    expired = not action.reconciled and workflow.expired_before_read(
-        doc, hook.heartbeat_timeout, now
-    )
-    if expired:
-        logger.warning("The hook expired before it could be read")
-        return counted_ending(workflow.timed_out(doc, now, "it could be read", hook.default_result))
+    if not action.reconciled:
+        if workflow.stale_event(doc, hook.heartbeat_timeout):
+            why = f"the event was older than the hook's {hook.heartbeat_timeout} s timeout"
+            return _not_waiting(doc, why)
+        if workflow.expired_before_read(doc, hook.heartbeat_timeout, now):
+            logger.warning("The hook expired before it could be read")
+            expired = workflow.timed_out(doc, now, "it could be read", hook.default_result)
+            return counted_ending(expired)
     why_not = workflow.not_waiting(action, instance)
     if why_not is not None:
         if action.reconciled:  # found waiting a minute ago: someone has finished it since

@@ -17,6 +17,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from asg_lifecycle import clock
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.adapters.stepfunctions import start_workflow
@@ -50,9 +51,8 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         count(Metric.EVENTS_IGNORED)
         return {"status": "ignored", "reason": parsed.reason}
     logger.append_keys(**correlation_keys(parsed))
-    status, arn = start_workflow(
-        client("stepfunctions"), os.environ["STATE_MACHINE_ARN"], StateDocument(parsed)
-    )
+    doc = StateDocument(parsed, received_at=clock.now())
+    status, arn = start_workflow(client("stepfunctions"), os.environ["STATE_MACHINE_ARN"], doc)
     logger.info(  # the ARN ends in the execution's name, and so in the whole token
         "Workflow " + status,
         extra={"execution_arn": without_token(arn), "event_id": event_id},
