@@ -171,6 +171,21 @@ def test_a_hook_read_after_its_timeout_passed_is_recorded_as_timed_out(
     assert doc["outcome"]["result"] == "ABANDON"
 
 
+def test_a_replayed_event_older_than_its_hook_is_not_waiting_not_timed_out(
+    aws: FakeAutoScaling,
+) -> None:
+    """A dead-letter replay or an operator's resend hours later: the workflow started after the
+    hook's timeout had passed, so nothing timed out here (no false ActionsTimedOut)."""
+    aws.instance = Instance("web", "InService")
+    NOW[0] = T0 + timedelta(seconds=4000)
+    replay = StateDocument(action(), received_at=T0 + timedelta(seconds=3990))
+    doc = run(read_hook, replay)
+    assert doc["outcome"]["status"] == "not-waiting"
+    assert "older than the hook's 300 s timeout" in doc["outcome"]["reason"]
+    fresh = StateDocument(action(), received_at=T0)  # started in time, read after an outage
+    assert run(read_hook, fresh)["outcome"]["status"] == "timed-out"
+
+
 def test_a_deleted_hook_ends_the_action(aws: FakeAutoScaling) -> None:
     aws.hook = None
     assert run(read_hook, StateDocument(action()))["outcome"]["status"] == "hook-deleted"
