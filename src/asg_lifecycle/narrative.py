@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Final
 
+from asg_lifecycle.decision import Next
+
 
 class Task(StrEnum):
     """The work each task state of the definition does (its function)."""
@@ -71,19 +73,16 @@ def decision_text(decision: Any) -> str:
     decision = _dict(decision)
     step = decision.get("next")
     seconds = decision.get("waitSeconds")
-    if step == "wait":
-        return f"next round in {seconds} s"
-    if step == "heartbeat":
-        return f"heartbeat, then the next round in {seconds} s"
-    if step == "complete":
-        return f"complete with {decision.get('result')}"
-    if step == "hold":
-        return f"hold {decision.get('result')} for {seconds} s"
-    if step == "confirm":
-        return "confirm with a heartbeat"
-    if step == "check":
-        return "run the checks"
-    return str(step)
+    texts: dict[str, str] = {
+        Next.WAIT: f"next round in {seconds} s",
+        Next.HEARTBEAT: f"heartbeat, then the next round in {seconds} s",
+        Next.COMPLETE: f"complete with {decision.get('result')}",
+        Next.HOLD: f"hold {decision.get('result')} for {seconds} s",
+        Next.CONFIRM: "confirm with a heartbeat",
+        Next.CHECK: "run the checks",
+        Next.END: "end",
+    }
+    return texts.get(step, str(step)) if isinstance(step, str) else str(step)
 
 
 def _hook_read(after: Mapping[str, Any]) -> str:
@@ -97,7 +96,7 @@ def _hook_read(after: Mapping[str, Any]) -> str:
         f"{plan.get('defaultResult')}, poll {plan.get('pollSeconds')} s, checks {checks}; gives "
         f"up at {plan.get('giveUpAt')} ({plan.get('onTimeout')})"
     )
-    if decision.get("next") in ("confirm", "hold"):
+    if decision.get("next") in (Next.CONFIRM, Next.HOLD):
         text += f"; then {decision_text(decision)} ({decision.get('reason', '')})"
     return text
 
