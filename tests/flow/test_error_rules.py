@@ -75,6 +75,37 @@ def test_an_auto_scaling_outage_at_launch_waits_and_continues_once_ready(
     assert [a.result for a in report.actions] == ["CONTINUE"], "nothing ABANDONed or replaced"
 
 
+def test_an_outage_longer_than_the_hook_ends_timed_out_counted_with_nothing_sent() -> None:
+    """Auto Scaling fails every call for 700 s, longer than the 600 s hook: Auto Scaling applies
+    the hook's DefaultResult (ABANDON) at 600 s. The workflow, reading the hook at last, records
+    the action as timed-out (ActionsTimedOut, alarmed) and sends nothing; the replacement
+    instance, launched at 600 s, waits out the rest of the outage and is CONTINUEd."""
+    document = doc(
+        [launch_hook(heartbeat=600, pollSeconds=30, maxWaitSeconds=1800)],
+        instances=[{"readyAfter": 60}],
+        parameters={"AutoScalingGroupNames": "web"},
+        horizon=1500,
+    )
+    faults = Faults(outage=Outage("autoscaling", at(0), at(700)))
+    with emulated(document) as (aws, scenario):
+        faults.install(aws)
+        try:
+            report = play(scenario, aws)
+        finally:
+            faults.uninstall()
+        logs = [line for i in aws.runtime.invocations for line in i.logs]
+
+    first, replacement = report.actions
+    assert (first.end_reason, first.result) == ("heartbeat-timeout", "ABANDON")
+    assert first.completions == 0
+    assert first.calls_after_end == 0, "nothing sent after the hook expired"
+    assert first.outcome is not None
+    assert first.outcome["status"] == "timed-out"
+    assert any('"ActionsTimedOut"' in line for line in logs), "counted for the alarm"
+    assert replacement.result == "CONTINUE"
+    assert_completed_once_by_the_workflow(replacement)
+
+
 # --- b. "No active Lifecycle Action found" ---------------------------------------------------
 
 
