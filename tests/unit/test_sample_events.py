@@ -1,0 +1,62 @@
+"""events/: the sample inputs for `sam local invoke` are what each function really gets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from asg_lifecycle.document import StateDocument
+from asg_lifecycle.events import parse_event
+from asg_lifecycle.narrative import FUNCTIONS, STATES, Task
+from tests.conftest import EVENTS, ROOT, load_event
+
+DEFINITION: dict[str, Any] = json.loads(
+    (ROOT / "src" / "orchestrator" / "lifecycle.asl.json").read_text()
+)
+# Which state each task's sample is the input of, and the decision that leads there.
+SAMPLES = {
+    "task-read-hook.json": ("Read lifecycle hook", None),
+    "task-run-checks.json": ("Run checks", "check"),
+    "task-heartbeat.json": ("Record lifecycle action heartbeat", "heartbeat"),
+    "task-complete.json": ("Complete lifecycle action", "complete"),
+}
+
+
+def test_every_task_function_has_a_sample_state_document() -> None:
+    covered = {STATES[state] for state, _ in SAMPLES.values()}
+    assert covered == set(Task) == set(FUNCTIONS.values())
+    assert {p.name for p in EVENTS.glob("task-*.json")} == set(SAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_sample_is_a_valid_document_that_routes_to_its_state(name: str) -> None:
+    state, decision = SAMPLES[name]
+    doc = StateDocument.from_json(load_event(name))
+    assert doc.action == parse_event(load_event("launch.json"))
+    assert (doc.next.value if doc.next else None) == decision
+    if decision is None:  # the execution's input: the first Choice sends it to the hook read
+        first = DEFINITION["States"][DEFINITION["StartAt"]]
+        assert first["Choices"][0]["Next"] == state
+        return
+    routed = {
+        rule["Next"]
+        for choice in DEFINITION["States"].values()
+        if choice["Type"] == "Choice"
+        for rule in choice["Choices"]
+        if rule.get("StringEquals") == decision
+    }
+    assert routed == {state}
+
+
+def test_the_env_file_names_only_functions_of_the_template() -> None:
+    from cfnlint.decode import decode_str  # noqa: PLC0415
+
+    template, _ = decode_str((ROOT / "template.yaml").read_text())
+    assert template is not None
+    env = json.loads((EVENTS / "env.json").read_text())
+    for function, variables in env.items():
+        resource = template["Resources"][function]
+        assert resource["Type"] == "AWS::Serverless::Function", function
+        assert variables["STATE_MACHINE_ARN"].endswith(":stateMachine:asg-lifecycle-lifecycle")
