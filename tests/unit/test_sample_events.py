@@ -50,13 +50,17 @@ def test_each_sample_is_a_valid_document_that_routes_to_its_state(name: str) -> 
     assert routed == {state}
 
 
-def test_the_env_file_names_only_functions_of_the_template() -> None:
+def test_the_env_file_names_only_functions_of_the_template_and_its_state_machine() -> None:
+    """The state machine's name as template.yaml builds it for samconfig.toml's stack."""
     from cfnlint.decode import decode_str  # noqa: PLC0415
+
+    from asg_lifecycle_cli.stack import name_from_samconfig  # noqa: PLC0415
 
     template, _ = decode_str((ROOT / "template.yaml").read_text())
     assert template is not None
+    machine = f":stateMachine:{name_from_samconfig(ROOT / 'samconfig.toml')}-lifecycle"
     env = json.loads((EVENTS / "env.json").read_text())
     for function, variables in env.items():
         resource = template["Resources"][function]
         assert resource["Type"] == "AWS::Serverless::Function", function
-        assert variables["STATE_MACHINE_ARN"].endswith(":stateMachine:asg-lifecycle-lifecycle")
+        assert variables["STATE_MACHINE_ARN"].endswith(machine)
