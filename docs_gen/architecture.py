@@ -1,15 +1,17 @@
 """``docs/ARCHITECTURE.md``: the workflow's states as a Mermaid state diagram, from the ASL file.
 
-Mermaid's state-diagram grammar constrains what is written: a state id is a word (``\\w+``), a
-transition label runs to the end of its line and may not contain ``:`` or ``;``. ASL values such
-as ``autoscaling:EC2_INSTANCE_TERMINATING`` are therefore shown from their last ``:`` on.
+Mermaid's state-diagram grammar constrains what is written: a state id is a word (``\\w+``), so
+a state whose ASL name has spaces or punctuation (``Complete, heartbeat or wait?``) is drawn by an
+id made of its words (``CompleteHeartbeatOrWait``) and labelled with its name; a transition label
+runs to the end of its line and may not contain ``:`` or ``;``. ASL values such as
+``autoscaling:EC2_INSTANCE_TERMINATING`` are therefore shown from their last ``:`` on.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +43,30 @@ _COMPARISONS = {
 
 
 def state_id(name: str) -> str:
-    """A Mermaid state id for an ASL state name (ASL allows spaces and dashes; Mermaid not)."""
-    return re.sub(r"\W", "_", name)
+    """A Mermaid state id for an ASL state name: its words run together, each capitalised
+    (``Complete, heartbeat or wait?`` is ``CompleteHeartbeatOrWait``). ASL names may hold spaces
+    and punctuation; a Mermaid id is one word. The diagram shows the name itself beside the id
+    (``state "name" as Id``)."""
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    ident = "".join(word[:1].upper() + word[1:] for word in words)
+    if not ident:
+        raise ValueError(f"state {name!r} has no letter or digit to name it by")
+    return f"S{ident}" if ident[0].isdigit() else ident
+
+
+def state_ids(names: Iterable[str]) -> dict[str, str]:
+    """Each state's Mermaid id; two names that run to the same id are an error (the diagram
+    would merge two states into one)."""
+    ids: dict[str, str] = {}
+    for name in names:
+        ident = state_id(name)
+        other = next((n for n, i in ids.items() if i == ident), None)
+        if other is not None:
+            raise ValueError(f"states {other!r} and {name!r} would both be drawn as {ident}")
+        if '"' in name:
+            raise ValueError(f"state {name!r}: a Mermaid state description cannot hold a quote")
+        ids[name] = ident
+    return ids
 
 
 def label_text(text: str) -> str:
@@ -120,24 +144,23 @@ def state_diagram(definition: Mapping[str, Any]) -> str:
     Catch; states coloured by type."""
     lines = ["```mermaid", "stateDiagram-v2"]
     states: Mapping[str, Any] = definition["States"]
-    for name in states:
-        if state_id(name) != name:
-            lines.append(f'    state "{name}" as {state_id(name)}')
+    ids = {**state_ids(states), END: END}
+    for name, ident in ids.items():
+        if name not in (ident, END):
+            lines.append(f'    state "{name}" as {ident}')
     for (source, target), labels in transitions(definition).items():
-        arrow = f"    {_node(source)} --> {_node(target)}"
+        if target not in ids:
+            raise ValueError(f"state {source!r} goes to {target!r}, which is not a state")
+        arrow = f"    {ids[source]} --> {ids[target]}"
         label = label_text(_merge(labels))
         lines.append(f"{arrow}: {label}" if label else arrow)
     for kind, (css_class, style) in STYLES.items():
-        members = [state_id(n) for n, s in states.items() if s.get("Type") == kind]
+        members = [ids[n] for n, s in states.items() if s.get("Type") == kind]
         if members:
             lines.append(f"    classDef {css_class} {style}")
             lines.append(f"    class {','.join(members)} {css_class}")
     lines.append("```")
     return "\n".join(lines) + "\n"
-
-
-def _node(name: str) -> str:
-    return END if name == END else state_id(name)
 
 
 def states_table(definition: Mapping[str, Any]) -> str:

@@ -44,11 +44,16 @@ def test_a_document_without_its_markers_is_an_error() -> None:
 
 
 def _diagram_edges(diagram: str) -> set[tuple[str, str]]:
+    """The diagram's transitions, by state name: an id drawn with ``state "name" as Id`` is read
+    back as its name."""
+    declared = re.findall(r'^    state "([^"]+)" as (\w+)$', diagram, re.MULTILINE)
+    names = {ident: name for name, ident in declared}
     edges = set()
     for line in diagram.splitlines():
         match = re.match(r"^    (\S+) --> (\S+?)(?:: (.*))?$", line)
         if match:
-            edges.add((match.group(1), match.group(2)))
+            source, target = match.group(1), match.group(2)
+            edges.add((names.get(source, source), names.get(target, target)))
     return edges
 
 
@@ -69,6 +74,17 @@ def test_state_diagram_has_exactly_the_definitions_transitions() -> None:
     diagram = architecture.state_diagram(DEFINITION)
     assert _diagram_edges(diagram) == _definition_edges(DEFINITION)
     assert all(name in diagram for name in DEFINITION["States"])
+
+
+def test_every_state_is_drawn_with_its_own_id_and_its_name() -> None:
+    """The definition's names have spaces, ``?`` and ``,``: each gets a word of its own as id
+    (two states never share one) and is labelled with its name as the console shows it."""
+    diagram = architecture.state_diagram(DEFINITION)
+    declared = re.findall(r'^    state "([^"]+)" as (\w+)$', diagram, re.MULTILINE)
+    ids = [ident for _, ident in declared]
+    assert len(ids) == len(set(ids))
+    words = {name for name in DEFINITION["States"] if re.fullmatch(r"\w+", name)}
+    assert {name for name, _ in declared} == set(DEFINITION["States"]) - words
 
 
 def test_state_diagram_stays_within_mermaids_grammar() -> None:
@@ -100,8 +116,27 @@ def test_state_ids_and_labels_are_made_safe() -> None:
         },
     }
     diagram = architecture.state_diagram(definition)
-    assert 'state "Read the hook" as Read_the_hook' in diagram
-    assert "Is_it_done --> Done: t = b c or otherwise" in diagram
+    assert 'state "Read the hook" as ReadTheHook' in diagram
+    assert 'state "Is-it-done" as IsItDone' in diagram
+    assert "ReadTheHook --> IsItDone" in diagram
+    assert "IsItDone --> Done: t = b c or otherwise" in diagram
+    assert 'state "Done"' not in diagram, "a name that is a word is its own id"
+
+
+def test_names_that_would_share_an_id_are_refused() -> None:
+    """``Run checks`` and ``Run, checks?`` run to the same word: drawing both as one state would
+    hide a state and merge its transitions, so the generator refuses."""
+    definition = {
+        "StartAt": "Run checks",
+        "States": {
+            "Run checks": {"Type": "Pass", "Next": "Run, checks?"},
+            "Run, checks?": {"Type": "Succeed"},
+        },
+    }
+    with pytest.raises(ValueError, match="both be drawn as RunChecks"):
+        architecture.state_diagram(definition)
+    with pytest.raises(ValueError, match="no letter or digit"):
+        architecture.state_id("?")
 
 
 def test_parameters_table_lists_every_template_parameter() -> None:
