@@ -13,14 +13,11 @@ from typing import Any
 MAX_ATTEMPTS = 5
 # A user's check function is invoked once per round and must answer within this; a slower answer
 # is a read timeout (the round waits and asks again) instead of botocore invoking it again up to
-# MAX_ATTEMPTS times until the workflow's function itself times out (which would end the action
-# with the safe result). Keep it well under AdvanceFunction's Timeout in template.yaml (90 s).
+# MAX_ATTEMPTS times until the checks' own function times out (and the round is tried again).
+# Keep it well under CheckFunction's Timeout in template.yaml (90 s).
 LAMBDA_CHECK_READ_TIMEOUT = 25
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 20
-ONE_ATTEMPT_SECONDS = CONNECT_TIMEOUT + READ_TIMEOUT
-"""The longest one attempt of an AWS call (not a check function) can take before botocore gives
-up on it: a task does not start a call with less time than this left (handlers.advance)."""
 
 
 @cache

@@ -1,7 +1,7 @@
 """The catalogue itself: every check module, by name, and what each transition allows.
 
-Imported only where checks are validated and run (AdvanceFunction): the other functions' cold
-starts do not load every check module (``python -m bench.imports``).
+Imported only where checks are validated (ReadHookFunction) and run (CheckFunction): the other
+functions' cold starts do not load every check module (``python -m bench.imports``).
 """
 
 from __future__ import annotations
