@@ -49,7 +49,9 @@ class ActionFinished(OperatorError):
     def __init__(self, instance_id: str, hook: str) -> None:
         super().__init__(
             f"Auto Scaling has no active lifecycle action for {instance_id} on hook {hook!r} any "
-            "more (completed, timed out or the instance is gone): nothing was sent"
+            "more (completed, timed out or the instance is gone): nothing was sent. Auto Scaling "
+            "may say so for a few seconds after an action starts: if `asg-lifecycle list` still "
+            "shows it, try again"
         )
 
 

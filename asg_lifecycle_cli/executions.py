@@ -1,8 +1,8 @@
 """Reading the stack's executions from Step Functions (thin: the reading of them is ``views``).
 
 Cost: ``list`` is one ListExecutions per 1,000 executions in flight plus one short
-GetExecutionHistory (newest 25 events) per execution (and Auto Scaling's reads of
-:mod:`asg_lifecycle_cli.waiting`); an instance's action is found among the
+GetExecutionHistory (newest 25 events; more while a task is being tried again) per execution, and
+Auto Scaling's reads of :mod:`asg_lifecycle_cli.waiting`; an instance's action is found among the
 running executions (all of them only when none runs for it); ``show`` then reads its whole
 history.
 """
@@ -21,11 +21,10 @@ from asg_lifecycle_cli.views import (
     ExecutionName,
     latest_state,
     pending_retry,
-    state_document,
     view_of,
 )
 
-_LATEST_EVENTS = 25  # enough to reach the newest state document from the end of a history
+_LATEST_EVENTS = 25  # enough to reach the newest state document, unless a task keeps failing
 
 
 def summaries(sfn: Any, stack: Stack, running_only: bool = True) -> Iterator[dict[str, Any]]:
@@ -41,14 +40,16 @@ def summaries(sfn: Any, stack: Stack, running_only: bool = True) -> Iterator[dic
 
 def view(sfn: Any, summary: dict[str, Any]) -> ActionView | None:
     """The execution's latest state; None for an execution that is not one of this workflow's."""
-    page = sfn.get_execution_history(
-        executionArn=summary["executionArn"], reverseOrder=True, maxResults=_LATEST_EVENTS
-    )
+    arn = summary["executionArn"]
+    page = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=_LATEST_EVENTS)
     events = page["events"]
     state = latest_state(events)
-    if state is None:  # a history longer than the page since its last document: the input
-        described = sfn.describe_execution(executionArn=summary["executionArn"])
-        state = state_document(described.get("input"))
+    # A task tried again and again (3 events a try) since its document: read further back.
+    while state is None and page.get("nextToken"):
+        page = sfn.get_execution_history(
+            executionArn=arn, reverseOrder=True, maxResults=1000, nextToken=page["nextToken"]
+        )
+        state = latest_state(page["events"])
     if state is None:
         return None
     try:

@@ -30,7 +30,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from asg_lifecycle import clock
+from asg_lifecycle import clock, narrative
 from asg_lifecycle.model import LifecycleResult, Transition, without_token
 from asg_lifecycle_cli import executions, operations, waiting
 from asg_lifecycle_cli.errors import (
@@ -198,7 +198,7 @@ def list_actions(session: Session, group: str | None, as_json: bool) -> None:
                 duration(v.age_seconds(now)),
                 duration(seconds_until(v.hook_expires_at, now)),
                 duration(seconds_until(v.gives_up_at, now)),
-                v.phase(),
+                v.phase(now),
                 checks_summary(v.checks),
             )
             for v in views
@@ -269,12 +269,12 @@ def show(session: Session, what: str, hook: str | None, as_json: bool) -> None:
     click.echo(_header(view, now))
     click.echo("")
     start = view.action.started_at
-    for entry in entries:
+    for entry in entries:  # the tokens cut, as in the names printed (a cause may quote one)
         offset = int((entry.at - start).total_seconds())
         sign = "-" if offset < 0 else "+"
-        click.echo(f"  {sign + duration(abs(offset)):>8}  {entry.what}")
+        click.echo(f"  {sign + duration(abs(offset)):>8}  {without_token(entry.what)}")
         for detail in entry.details:
-            click.echo(f"            {detail}")
+            click.echo(f"            {without_token(detail)}")
 
 
 @cli.command()
@@ -286,19 +286,20 @@ def extend(session: Session, instance: str, hook: str | None) -> None:
     _check_instance(instance)
     view = _locate(session, instance, hook).view
     operations.extend(session.client("autoscaling"), view)
+    timeout = view.plan.get("heartbeatTimeout")
+    expires = (
+        f"the hook expires {timeout} s from now unless completed"
+        if timeout
+        else "the hook's HeartbeatTimeout starts again"
+    )
+    click.echo(f"Heartbeat recorded for {instance} ({view.action.hook_name}): {expires}.")
     if view.status != "RUNNING":
-        click.echo(
-            f"Heartbeat recorded for {instance} ({view.action.hook_name}): the hook's "
-            "HeartbeatTimeout starts again. No workflow runs for it: the reconciler starts one "
-            "on its next run."
-        )
+        click.echo("No workflow runs for it: the reconciler starts one on its next run.")
     else:
-        timeout = view.plan.get("heartbeatTimeout", "its")
-        gives_up = view.plan.get("giveUpAt", "unchanged")
+        gives_up = view.plan.get("giveUpAt", "when planned")
         click.echo(
-            f"Heartbeat recorded for {instance} ({view.action.hook_name}): the hook expires "
-            f"{timeout} s from now unless completed. The workflow's own deadline is unchanged "
-            f"(gives up at {gives_up}) and it keeps heartbeating as planned."
+            "Its workflow does not see this heartbeat: it keeps its own schedule and deadline "
+            f"(gives up at {gives_up})."
         )
     session.changed()
 
@@ -371,7 +372,7 @@ def complete(
         click.confirm(
             f"{chosen.value} {instance} ({view.action.transition.short}, group "
             f"{view.action.group_name}, hook {view.action.hook_name}) {effect}. Its workflow: "
-            f"{view.phase()}; last checks: {checks_summary(view.checks, 200)}. Go on?",
+            f"{view.phase(clock.now())}; last checks: {checks_summary(view.checks, 200)}. Go on?",
             abort=True,
         )
     done = operations.complete(
@@ -471,21 +472,22 @@ def _check_target(what: str) -> None:
         )
 
 
-def _header(view: ActionView, now: Any) -> str:
+def _header(view: ActionView, now: datetime) -> str:
     a = view.action
     lines = [
         f"{a.instance_id}  {a.transition.short}  group {a.group_name}  hook {a.hook_name}",
         f"execution {without_token(view.execution_name)} ({view.status})",
-        f"started {a.started_at.isoformat()}  phase {view.phase()}",
+        f"started {a.started_at.isoformat()}  phase {view.phase(now)}",
     ]
-    if view.status == "RUNNING":
+    if view.status == "RUNNING" and view.outcome is None:
         lines.append(
             f"hook expires in {duration(seconds_until(view.hook_expires_at, now))}, gives up in "
             f"{duration(seconds_until(view.gives_up_at, now))}"
+            if view.plan
+            else "hook not read yet: its deadlines are not known"
         )
     if view.outcome:
-        o = view.outcome
-        lines.append(f"outcome {o.get('status')} {o.get('result') or ''} - {o.get('reason')}")
+        lines.append(f"outcome {narrative.outcome_text(view.outcome)}")
     return "\n".join(lines)
 
 

@@ -18,7 +18,13 @@ from typing import Any
 
 from asg_lifecycle import narrative
 from asg_lifecycle.decision import Next
-from asg_lifecycle.model import INSTANCE_ID, LifecycleAction, hook_digest, parse_time
+from asg_lifecycle.model import (
+    INSTANCE_ID,
+    InvalidAction,
+    LifecycleAction,
+    hook_digest,
+    parse_time,
+)
 
 # <launch|terminate>-<instance>-<hook digest>-<token, or r<YYYYmmddHHMM> when reconciled>
 _NAME = re.compile(r"^(launch|terminate)-(i-[0-9a-f]{8,17})-([0-9a-f]{8})-(.+)$")
@@ -67,14 +73,12 @@ class ActionView:
     @property
     def hook_expires_at(self) -> datetime | None:
         progress = self.state.get("progress")
-        if isinstance(progress, dict) and "hookExpiresAt" in progress:
-            return parse_time(progress["hookExpiresAt"])
-        return None
+        return _moment(progress.get("hookExpiresAt")) if isinstance(progress, dict) else None
 
     @property
     def gives_up_at(self) -> datetime | None:
         """When the checks' time (maxWaitSeconds, bounded by the hook's global timeout) is up."""
-        return parse_time(self.plan["giveUpAt"]) if "giveUpAt" in self.plan else None
+        return _moment(self.plan.get("giveUpAt"))
 
     @property
     def checks(self) -> list[Mapping[str, Any]]:
@@ -91,9 +95,9 @@ class ActionView:
         outcome = self.state.get("outcome")
         return outcome if isinstance(outcome, dict) else None
 
-    def phase(self) -> str:
-        """What the workflow is doing: what its last decision asked for (or the task it is
-        trying again)."""
+    def phase(self, now: datetime | None = None) -> str:
+        """What the workflow is doing: the task Step Functions is trying again, else what its
+        last decision asked for (with ``now``: when the next round is due)."""
         if self.status == NO_WORKFLOW:
             return "no workflow running"
         if self.status != "RUNNING":
@@ -102,9 +106,16 @@ class ActionView:
             return f"retrying after {self.retrying}"
         if self.outcome is not None:
             return "ending"
-        step = str(self.decision.get("next", ""))
+        decision = self.decision
+        step = str(decision.get("next", ""))
         if not step:
             return "waiting for a late event" if "settleSeconds" in self.state else "reading hook"
+        due = _moment(decision.get("dueAt"))
+        if step == Next.WAIT and now is not None and due is not None:
+            left = int((due - now).total_seconds())
+            return f"next round in {duration(left)}" if left > 0 else "running checks"
+        if step in (Next.COMPLETE, Next.HOLD):
+            return _PHASES[step].format(result=decision.get("result") or "?")
         return _PHASES.get(step, step)
 
     def age_seconds(self, now: datetime) -> int | None:
@@ -127,7 +138,7 @@ class ActionView:
             "ageSeconds": self.age_seconds(now),
             "hookExpiresInSeconds": seconds_until(self.hook_expires_at, now),
             "givesUpInSeconds": seconds_until(self.gives_up_at, now),
-            "phase": self.phase(),
+            "phase": self.phase(now),
             "checks": list(self.checks),
             "decision": dict(self.decision),
             "outcome": dict(self.outcome) if self.outcome else None,
@@ -136,13 +147,21 @@ class ActionView:
 
 _PHASES: dict[str, str] = {
     Next.CHECK: "running checks",
-    Next.WAIT: "waiting",
+    Next.WAIT: "waiting for the next round",
     Next.HEARTBEAT: "recording a heartbeat",
-    Next.COMPLETE: "completing",
-    Next.HOLD: "holding (invalid configuration)",
+    Next.COMPLETE: "completing with {result}",
+    Next.HOLD: "holding {result} (invalid configuration)",
     Next.CONFIRM: "confirming (lost event)",
     Next.END: "ending",
 }
+
+
+def _moment(value: Any) -> datetime | None:
+    """A document's timestamp; None when absent or unreadable (a history is read tolerantly)."""
+    try:
+        return None if value is None else parse_time(value)
+    except InvalidAction:
+        return None
 
 
 def seconds_until(moment: datetime | None, now: datetime) -> int | None:
@@ -249,39 +268,73 @@ def _details(event: Mapping[str, Any]) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+_TASK_FAILED = ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut")
+_LATE_EVENT_WAIT = "Wait for a late event"
+
+
+@dataclass(slots=True)
+class _Failures:
+    """A task's failed tries in a row with one error: one entry however many (a task is tried
+    again up to 300 times through an outage)."""
+
+    task: str
+    error: str
+    first: datetime
+    last: datetime
+    cause: str
+    tries: int = 1
+
+    def entry(self) -> Entry:
+        if self.tries == 1:
+            return Entry(self.first, f"{self.task} failed: {self.error}", [self.cause])
+        span = duration((self.last - self.first).total_seconds())
+        what = f"{self.task} failed {self.tries} times in {span}: {self.error}"
+        return Entry(self.first, what, [self.cause])
+
+
 def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
     """The action's story from its execution history (oldest first): how the hook was read, every
     round of checks with its results and decision, each heartbeat and the completion with what
-    Auto Scaling answered, the tasks that failed and were tried again, the ending."""
+    Auto Scaling answered, the tries that failed (with their error) and where the workflow went
+    when a task had no try left, the ending."""
     entries: list[Entry] = []
     entered: dict[str, Any] | None = None
     task = ""
+    failures: _Failures | None = None  # the current task's latest failed tries
     for event in events:
         at = event["timestamp"]
-        kind = event["type"]
+        kind = str(event["type"])
         details = _details(event)
-        if kind == "ExecutionStarted":
+        if kind.endswith("StateEntered"):
+            name = str(details.get("name", ""))
+            if failures is not None:  # the task failed and was not tried again: caught
+                entries.append(Entry(at, f"{failures.task}: no try left -> {name}"))
+                failures = None
+            if kind == "TaskStateEntered":
+                task, entered = name, state_document(details.get("input"))
+            elif name == _LATE_EVENT_WAIT:
+                seconds = _dict(state_document(details.get("input"))).get("settleSeconds")
+                late = f"waiting {seconds} s in case the event is late (its workflow goes first)"
+                entries.append(Entry(at, late))
+        elif kind == "ExecutionStarted":
             doc = state_document(details.get("input")) or {}
-            how = (
-                "reconcile run" if "LifecycleActionToken" not in doc.get("action", {}) else "event"
-            )
+            how = "event" if "LifecycleActionToken" in _dict(doc.get("action")) else "reconcile run"
             entries.append(Entry(at, f"workflow started (from the {how})"))
-        elif kind == "TaskStateEntered":
-            task = str(details.get("name", ""))
-            entered = state_document(details.get("input"))
-        elif kind in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut"):
-            cause = _cause_text(details.get("cause"))
-            entries.append(Entry(at, f"{task} failed: {details.get('error', kind)}", [cause]))
-        elif kind == "TaskStateExited":
+        elif kind in _TASK_FAILED:
+            error, cause = str(details.get("error", kind)), _cause_text(details.get("cause"))
+            if failures is not None and failures.error == error:
+                failures.tries, failures.last, failures.cause = failures.tries + 1, at, cause
+                entries[-1] = failures.entry()
+            else:
+                failures = _Failures(task, error, at, at, cause)
+                entries.append(failures.entry())
+        elif kind == "TaskSucceeded":
+            failures = None
+        elif kind == "TaskStateExited" and failures is None:
             exited = state_document(details.get("output"))
             known = narrative.STATES.get(str(details.get("name")))
             if exited is not None and known is not None:
                 entries.append(Entry(at, narrative.describe(known, entered, exited)))
-            elif exited is not None and "error" in exited:  # caught: the Catch's error
-                entries.append(Entry(at, f"{task}: gave up after its retries"))
-        elif kind == "PassStateExited":
-            doc = state_document(details.get("output")) or {}
-            entries.append(Entry(at, "workflow: " + narrative.outcome_text(doc.get("outcome"))))
         elif kind == "ExecutionSucceeded":
             doc = state_document(details.get("output")) or {}
             entries.append(
@@ -289,24 +342,30 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
             )
         elif kind in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
             word = kind.removeprefix("Execution").lower()
+            cause = str(details.get("cause", ""))
             entries.append(
-                Entry(
-                    at, f"workflow {word}: {details.get('error', '')}", [details.get("cause", "")]
-                )
+                Entry(at, f"workflow {word}: {details.get('error', '')}", [cause] if cause else [])
             )
     return entries
 
 
+_CAUSE_LIMIT = 500
+
+
 def _cause_text(cause: Any) -> str:
-    """A failed task's cause, short: a Lambda error's ``errorMessage`` (not its stack trace)."""
+    """A failed try's cause, short: a Lambda error's ``errorMessage`` (not its stack trace)."""
     text = str(cause or "")
     try:
         data = json.loads(text)
     except ValueError:
-        return text[:200]
+        data = None
     if isinstance(data, dict) and "errorMessage" in data:
-        return f"{data.get('errorType', '')}: {data['errorMessage']}"[:200]
-    return text[:200]
+        text = str(data["errorMessage"])
+    return text if len(text) <= _CAUSE_LIMIT else text[: _CAUSE_LIMIT - 1] + "…"
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def is_instance_id(text: str) -> bool:

@@ -7,9 +7,9 @@ Read as the reconciler reads them (``asg_lifecycle.adapters.fleet``) and decided
 logic (``asg_lifecycle.reconcile.orphans``). Cost: DescribeAutoScalingGroups for the served groups
 (a DescribeWarmPool for each with a warm pool), and DescribeLifecycleHooks for each group with a
 waiting instance. Auto Scaling does not say which of a group's hooks for a transition still holds
-an instance: with two launch hooks, one already completed shows too (as the reconciler's
-workflow for it would find, and end at once; ``extend`` or ``complete`` of it says the action is
-over).
+an instance: with two launch hooks, one already completed shows too (the reconciler's workflow
+for it finds so when its confirming heartbeat is refused, and ends already-finished; ``extend`` or
+``complete`` of it says the action is over).
 """
 
 from __future__ import annotations

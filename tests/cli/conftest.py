@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 
 from asg_lifecycle_cli.main import cli
 from lifecycle_emulator import play
+from lifecycle_emulator.faults import Faults
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.scenarios import Scenario
 from tests.flow.stack import doc, emulated, launch_hook, terminate_hook
@@ -39,18 +40,26 @@ class Paused:
         return play.finish(self.scenario, self.aws, self.t0)
 
 
-def paused(document: dict[str, Any], at: float, lose: str | None = None) -> Iterator[Paused]:
+def paused(
+    document: dict[str, Any], at: float, lose: str | None = None, faults: Faults | None = None
+) -> Iterator[Paused]:
     """The scenario played to ``at`` seconds; ``lose``: the lifecycle events whose
     LifecycleTransition ends so (``LAUNCHING``, ``TERMINATING``) are lost, as AWS's best-effort
-    delivery may lose one."""
+    delivery may lose one; ``faults``: injected into the functions' calls meanwhile."""
     with emulated(document) as (aws, scenario):
+        if faults is not None:
+            faults.install(aws)
         if lose is not None:
             aws.autoscaling.drop_event = lambda event: str(
                 event["detail"]["LifecycleTransition"]
             ).endswith(lose)
-        t0 = play.begin(scenario, aws)
-        aws.run(until=t0 + at)
-        yield Paused(aws, scenario, t0)
+        try:
+            t0 = play.begin(scenario, aws)
+            aws.run(until=t0 + at)
+            yield Paused(aws, scenario, t0)
+        finally:
+            if faults is not None:
+                faults.uninstall()
 
 
 # One instance ready after 30 s (done by the time the CLI runs), two never ready.

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from asg_lifecycle_cli.main import cli
 from asg_lifecycle_cli.operations import STOP_ERROR
+from lifecycle_emulator.faults import Faults, Outage
 from tests.cli.conftest import FLEET, Paused, lines_with, paused, paused_at
 from tests.conftest import ROOT
-from tests.flow.stack import doc, launch_hook, terminate_hook
+from tests.flow.stack import at, doc, launch_hook, terminate_hook
 
 # --- list -----------------------------------------------------------------------------------------
 
@@ -140,15 +143,96 @@ def test_list_of_another_group_or_an_idle_stack_says_nothing_is_in_flight(fleet:
 # --- show -----------------------------------------------------------------------------------------
 
 
+def _story(result: Result) -> list[tuple[str, str]]:
+    """``show``'s timeline as (offset, what) pairs; details (indented further) left out."""
+    _, _, story = result.output.partition("\n\n")
+    return [
+        (line.split(None, 1)[0], line.split(None, 1)[1])
+        for line in story.splitlines()
+        if not line.startswith(" " * 12)
+    ]
+
+
 def test_show_tells_an_actions_story_round_by_round(fleet: Paused) -> None:
-    instance = fleet.waiting()[0]
+    instance = fleet.waiting()[0]  # never ready: at 100 s, four rounds of 30 s and a jitter
     result = fleet.cli("show", instance)
     assert result.exit_code == 0, result.output
-    assert f"{instance}  launch  group web  hook web-launch" in result.output
-    assert "hook read: HeartbeatTimeout 300 s, DefaultResult ABANDON, poll 30 s" in result.output
-    assert "round 1: not ready, next round in" in result.output
-    assert "instance-status: wait - " in result.output
-    assert "hook expires in 3m20s, gives up in 13m20s" in result.output
+    header = result.output.split("\n\n")[0].splitlines()
+    assert header[0] == f"{instance}  launch  group web  hook web-launch"
+    assert re.fullmatch(r"started 2026-01-01T00:00:00\+00:00  phase next round in \d+s", header[2])
+    assert header[3] == "hook expires in 3m20s, gives up in 13m20s"
+    story = _story(result)
+    assert story[:2] == [
+        ("+0s", "workflow started (from the event)"),
+        (
+            "+0s",
+            "hook read: HeartbeatTimeout 300 s, DefaultResult ABANDON, poll 30 s, checks "
+            "instance-status; gives up at 2026-01-01T00:15:00Z (ABANDON)",
+        ),
+    ]
+    rounds = story[2:]
+    assert [what.split(":")[0] for _, what in rounds] == [
+        "round 1",
+        "round 2",
+        "round 3",
+        "round 4",
+    ]
+    assert rounds[0][0] == "+0s"
+    for _, what in rounds:
+        assert re.fullmatch(
+            r"round \d: instance-status wait \(.+\) -> next round in 3[0-3] s", what
+        )
+
+
+def test_show_tells_a_heartbeat_and_a_failed_try_with_its_cause() -> None:
+    """Auto Scaling answers the first heartbeat "No active Lifecycle Action found" (stale: the
+    instance still waits); the same call 10 s later is recorded. ``show`` tells the failed try
+    with its message (the token cut, as in names), then the heartbeat and the hook's new expiry."""
+    document = doc([launch_hook(heartbeat=300, pollSeconds=30)], instances=[{"readyAfter": None}])
+    faults = Faults(stale_not_found={"RecordLifecycleActionHeartbeat": 1})
+    with paused_at(document, at=320, faults=faults) as stack:
+        (instance,) = stack.waiting()
+        (record,) = stack.aws.autoscaling.actions(instance_id=instance)
+        result = stack.cli("show", instance)
+        as_json = json.loads(stack.cli("show", instance, "--json").stdout)
+    assert result.exit_code == 0, result.output
+    assert faults.stale_answers == ["RecordLifecycleActionHeartbeat"]
+    (sent,) = record.heartbeats  # epoch seconds
+    expires = datetime.fromtimestamp(sent + 300, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    story = [what for _, what in _story(result)]
+    failed = story.index("Record lifecycle action heartbeat failed: LifecycleActionNotFound")
+    assert story[failed + 1] == f"heartbeat #1 recorded: hook now expires at {expires}"
+    decided = r"round \d+: .+ -> heartbeat, then the next round in \d+ s"
+    assert re.fullmatch(decided, story[failed - 1])
+    (cause,) = lines_with(result, "No active Lifecycle Action found with token")
+    assert record.token[:8] in cause
+    assert record.token not in result.output  # cut in the text; whole in --json
+    assert record.token in json.dumps(as_json["timeline"])
+    assert "stackTrace" not in result.output
+
+
+def test_list_and_show_tell_a_task_step_functions_is_trying_again() -> None:
+    """Auto Scaling is down from the start: the hook read is tried again and again (no plan yet,
+    so no deadline is known). ``list`` says so, ``show`` tells the tries as one entry."""
+    document = doc(
+        [launch_hook(heartbeat=600, pollSeconds=30)],
+        instances=[{"readyAfter": 30}],
+        parameters={"AutoScalingGroupNames": "web"},
+    )
+    faults = Faults(outage=Outage("autoscaling", at(0), at(600)))
+    with paused_at(document, at=90, faults=faults) as stack:
+        (instance,) = stack.waiting()
+        listed = stack.cli("list")
+        shown = stack.cli("show", instance)
+    assert listed.exit_code == 0, listed.output
+    (row,) = lines_with(listed, instance)
+    assert row.split()[4:8] == ["1m30s", "-", "-", "retrying"]  # age, expiry, give-up, phase
+    assert "retrying after ClientError" in row
+    assert shown.exit_code == 0, shown.output
+    assert "hook not read yet: its deadlines are not known" in shown.output
+    (tries,) = [w for _, w in _story(shown) if w.startswith("Read lifecycle hook failed")]
+    assert re.fullmatch(r"Read lifecycle hook failed \d+ times in (\d+m)?\d+s: ClientError", tries)
+    assert lines_with(shown, "(Unavailable)", "DescribeAutoScalingInstances")
 
 
 def test_show_of_a_finished_action_gives_its_outcome(fleet: Paused) -> None:

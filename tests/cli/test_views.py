@@ -1,16 +1,28 @@
-"""The CLI's pure parts: execution names, the latest state of a history, the timeline, the stack's
-name and outputs, what a dead-letter message holds. No AWS."""
+"""The CLI's pure parts: execution names, what an execution's history says (the latest state, the
+phase, the timeline), the stack's name and outputs, what a dead-letter message holds. No AWS.
+
+The histories are built as Step Functions records them for ``src/orchestrator/lifecycle.asl.json``
+(its state names and event types), with state documents encoded by ``asg_lifecycle.document``.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from asg_lifecycle.model import hook_digest
+from asg_lifecycle.checks.base import CheckResult
+from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.decision import Decision, Next
+from asg_lifecycle.document import Outcome, StateDocument, Status
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, hook_digest
+from asg_lifecycle.policy import Progress, Verdict, make_plan
+from asg_lifecycle_cli import executions
 from asg_lifecycle_cli.errors import OperatorError
 from asg_lifecycle_cli.operations import event_of
 from asg_lifecycle_cli.stack import from_outputs, name_from_samconfig
@@ -19,6 +31,7 @@ from asg_lifecycle_cli.views import (
     checks_summary,
     duration,
     latest_state,
+    pending_retry,
     timeline,
     view_of,
 )
@@ -35,24 +48,164 @@ ACTION = {
     "Origin": "EC2",
     "Destination": "AutoScalingGroup",
 }
-PLAN = {
-    "heartbeatTimeout": 300,
-    "defaultResult": "ABANDON",
-    "pollSeconds": 30,
-    "giveUpAt": "2026-01-01T00:15:00Z",
-    "globalDeadline": "2026-01-01T08:20:00Z",
-    "onTimeout": "ABANDON",
-    "checks": [{"name": "instance-status", "params": {}}],
-}
+# A reconcile run's action, as the reconciler encodes it: no token (addressed by instance id).
+RECONCILED = replace(LifecycleAction.from_json(ACTION), token=None).to_json()
+ABANDON, CONTINUE = LifecycleResult.ABANDON, LifecycleResult.CONTINUE
+# HeartbeatTimeout 300 s, poll 30 s, maxWaitSeconds 900: gives up at 00:15:00.
+CONFIG = ActionConfig((CheckSpec("instance-status"),), 30, 900, ABANDON, ABANDON)
+PLAN, _ = make_plan(LifecycleAction.from_json(ACTION), 300, ABANDON, CONFIG, T)
+RUNNING = {"name": "n", "executionArn": "arn:x", "status": "RUNNING"}
+WAITING = CheckResult("instance-status", Verdict.WAIT, "initializing")
+PASSED = CheckResult("instance-status", Verdict.PASS, "instance and system status ok")
+ALL_PASSED = "all checks passed: instance-status"
 
 
-def _event(kind: str, seconds: int, **details: Any) -> dict[str, Any]:
-    return {"type": kind, "timestamp": T + timedelta(seconds=seconds), **details}
+def _at(seconds: float) -> datetime:
+    return T + timedelta(seconds=seconds)
 
 
-def _exited(name: str, seconds: int, doc: dict[str, Any]) -> dict[str, Any]:
-    kind = "PassStateExited" if name.endswith("ErrorRound") else "TaskStateExited"
-    return _event(kind, seconds, stateExitedEventDetails={"name": name, "output": json.dumps(doc)})
+def _doc(
+    *,
+    rounds: int = 0,
+    heartbeats: int = 0,
+    expires: int = 300,
+    checks: Sequence[CheckResult] = (),
+    decision: Decision | None = None,
+    outcome: Outcome | None = None,
+    action: Mapping[str, Any] = ACTION,
+) -> dict[str, Any]:
+    """A state document after the hook was read, as a task returns it."""
+    progress = Progress(_at(expires), heartbeats=heartbeats, rounds=rounds)
+    doc = StateDocument(LifecycleAction.from_json(action), plan=PLAN, progress=progress)
+    return replace(doc, checks=tuple(checks), decision=decision, outcome=outcome).to_json()
+
+
+def _wait(seconds: int, now: int, step: Next = Next.WAIT) -> Decision:
+    """A round's decision at ``now``: the next round ``seconds`` later (``step``: heartbeat
+    first)."""
+    return Decision(step, "instance-status: initializing", seconds, due_at=_at(now + seconds))
+
+
+def _completed(seconds: int, result: LifecycleResult = CONTINUE) -> Outcome:
+    return Outcome(Status.COMPLETED, ALL_PASSED, result, _at(seconds), rounds=3)
+
+
+def _event(kind: str, seconds: float, **details: Any) -> dict[str, Any]:
+    return {"type": kind, "timestamp": _at(seconds), **details}
+
+
+def _lambda_error(error: str, message: str) -> str:
+    """A Lambda function error's cause as Step Functions records it: with the stack trace."""
+    trace = ['  File "/var/task/handlers/task.py", line 48, in handler\n    return step(doc)\n']
+    return json.dumps({"errorType": error, "errorMessage": message, "stackTrace": trace})
+
+
+class History:
+    """An execution's history, oldest first: each task's input is the document the last one
+    returned."""
+
+    def __init__(self, start: dict[str, Any]) -> None:
+        self.doc = start
+        self.events = [
+            _event("ExecutionStarted", 0, executionStartedEventDetails={"input": json.dumps(start)})
+        ]
+
+    def _add(self, kind: str, seconds: float, **details: Any) -> None:
+        self.events.append(_event(kind, seconds, **details))
+
+    def state(self, kind: str, name: str, seconds: float) -> History:
+        """A Choice, Wait, Pass or Succeed state, entered and left with the document."""
+        text = json.dumps(self.doc)
+        self._add(
+            f"{kind}StateEntered", seconds, stateEnteredEventDetails={"name": name, "input": text}
+        )
+        self._add(
+            f"{kind}StateExited", seconds, stateExitedEventDetails={"name": name, "output": text}
+        )
+        return self
+
+    def task(
+        self,
+        name: str,
+        seconds: float,
+        output: dict[str, Any] | None,
+        fails: Sequence[tuple[float, str, str]] = (),
+    ) -> History:
+        """The task ``name``: each failed try (at, error, cause), then its output at ``seconds``
+        (None: it is still being tried again)."""
+        entered = min([seconds, *(at for at, _, _ in fails)])
+        self._add(
+            "TaskStateEntered",
+            entered,
+            stateEnteredEventDetails={"name": name, "input": json.dumps(self.doc)},
+        )
+        for at, error, cause in fails:
+            self._add("TaskScheduled", at, taskScheduledEventDetails={"resource": "invoke"})
+            self._add("TaskStarted", at, taskStartedEventDetails={"resource": "invoke"})
+            self._add("TaskFailed", at, taskFailedEventDetails={"error": error, "cause": cause})
+        if output is not None:
+            self._add("TaskScheduled", seconds, taskScheduledEventDetails={"resource": "invoke"})
+            self._add("TaskStarted", seconds, taskStartedEventDetails={"resource": "invoke"})
+            payload = json.dumps({"StatusCode": 200, "Payload": output})
+            self._add("TaskSucceeded", seconds, taskSucceededEventDetails={"output": payload})
+            self._add(
+                "TaskStateExited",
+                seconds,
+                stateExitedEventDetails={"name": name, "output": json.dumps(output)},
+            )
+            self.doc = output
+        return self
+
+    def caught(self, name: str, seconds: float, error: str, exit_recorded: bool = True) -> History:
+        """The Catch of a task with no try left: the error at ``$.error`` of its input."""
+        self.doc = {**self.doc, "error": {"Error": error, "Cause": "..."}}
+        if exit_recorded:
+            self._add(
+                "TaskStateExited",
+                seconds,
+                stateExitedEventDetails={"name": name, "output": json.dumps(self.doc)},
+            )
+        return self
+
+    def succeeded(self, seconds: float) -> History:
+        self.state("Succeed", "Done", seconds)
+        output = json.dumps(self.doc)
+        self._add("ExecutionSucceeded", seconds, executionSucceededEventDetails={"output": output})
+        return self
+
+    def failed(self, name: str, seconds: float, error: str, cause: str) -> History:
+        self._add("FailStateEntered", seconds, stateEnteredEventDetails={"name": name})
+        self._add(
+            "ExecutionFailed", seconds, executionFailedEventDetails={"error": error, "cause": cause}
+        )
+        return self
+
+    def newest_first(self) -> list[dict[str, Any]]:
+        return list(reversed(self.events))
+
+
+def _read_and_round_one() -> History:
+    """The hook read at 1 s, round 1 at 2 s (not ready: the next round in 31 s), its wait."""
+    return (
+        History({"action": ACTION})
+        .task(
+            "Read lifecycle hook",
+            1,
+            _doc(decision=Decision(Next.CHECK, "hook read", due_at=_at(1))),
+        )
+        .state("Choice", "Is the action waiting?", 1)
+        .task("Run checks", 2, _doc(rounds=1, checks=[WAITING], decision=_wait(31, 2)))
+        .state("Choice", "Complete, heartbeat or wait?", 2)
+        .state("Wait", "Wait for the next round", 2)
+    )
+
+
+HOOK_READ = (
+    "hook read: HeartbeatTimeout 300 s, DefaultResult ABANDON, poll 30 s, checks instance-status; "
+    "gives up at 2026-01-01T00:15:00Z (ABANDON)"
+)
+ROUND_ONE = "round 1: instance-status wait (initializing) -> next round in 31 s"
+THROTTLED = "An error occurred (Throttling) when calling the {} operation: Rate exceeded"
 
 
 def test_execution_names_of_this_workflow_are_parsed_and_others_are_not() -> None:
@@ -67,127 +220,251 @@ def test_execution_names_of_this_workflow_are_parsed_and_others_are_not() -> Non
 
 
 def test_the_latest_state_is_the_newest_document_in_a_reversed_history() -> None:
-    older = {"action": ACTION, "decision": {"next": "check"}}
-    newer = {"action": ACTION, "decision": {"next": "wait", "waitSeconds": 30}}
-    newest_first = [
-        _event(
-            "WaitStateEntered",
-            60,
-            stateEnteredEventDetails={"name": "W", "input": json.dumps(newer)},
-        ),
-        _exited("Round", 59, newer),
-        _exited("ReadHookAndCheck", 1, older),
-    ]
-    assert latest_state(newest_first) == newer
+    history = _read_and_round_one()
+    assert latest_state(history.newest_first()) == _doc(
+        rounds=1, checks=[WAITING], decision=_wait(31, 2)
+    )
+    history.task("Run checks", 33, _doc(rounds=2, checks=[PASSED], decision=None))
+    assert latest_state(history.newest_first())["progress"]["rounds"] == 2  # type: ignore[index]
     not_ours = [_event("ExecutionStarted", 0, executionStartedEventDetails={"input": "[1]"})]
     assert latest_state(not_ours) is None
 
 
 def test_a_view_reads_deadlines_checks_and_phase_from_the_state() -> None:
-    state = {
-        "action": ACTION,
-        "plan": PLAN,
-        "progress": {"hookExpiresAt": "2026-01-01T00:05:00Z", "heartbeats": 0, "rounds": 3},
-        "checks": [{"name": "instance-status", "status": "wait", "reason": "initializing"}],
-        "decision": {"next": "wait", "waitSeconds": 31},
-    }
-    summary = {"name": "n", "executionArn": "arn:x", "status": "RUNNING"}
-    view = view_of(summary, state)
-    document = view.to_json(T + timedelta(seconds=100))
+    state = _doc(rounds=3, checks=[WAITING], decision=_wait(31, 94))  # next round due at 125 s
+    view = view_of(RUNNING, state)
+    document = view.to_json(_at(100))
     assert document["hookExpiresInSeconds"] == 200
     assert document["givesUpInSeconds"] == 800
     assert document["ageSeconds"] == 100
-    assert document["phase"] == "waiting"
-    assert view_of(summary, {**state, "recovery": {"rounds": 2}}).phase() == "recovering (2/4)"
-    assert view_of({**summary, "status": "ABORTED"}, state).phase() == "aborted"
+    assert document["checks"] == [WAITING.to_json()]
+    assert document["phase"] == "next round in 25s"
+    assert view.phase(_at(125)) == "running checks"  # the round is due: its task runs
+    assert view.phase() == "waiting for the next round"
+    assert view_of({**RUNNING, "status": "ABORTED"}, state).phase(_at(100)) == "aborted"
+
+
+@pytest.mark.parametrize(
+    ("state", "phase"),
+    [
+        ({"action": ACTION}, "reading hook"),
+        ({"action": RECONCILED, "settleSeconds": 75},
+         "waiting for a late event"),
+        (_doc(decision=Decision(Next.CHECK, "hook read")), "running checks"),
+        (_doc(decision=Decision(Next.CONFIRM, "reconciled")), "confirming (lost event)"),
+        (_doc(decision=_wait(30, 0, Next.HEARTBEAT)), "recording a heartbeat"),
+        (_doc(decision=Decision(Next.COMPLETE, ALL_PASSED, result=CONTINUE)),
+         "completing with CONTINUE"),
+        (_doc(decision=Decision(Next.HOLD, "invalid configuration", 270, ABANDON)),
+         "holding ABANDON (invalid configuration)"),
+        (_doc(decision=Decision(Next.END, ALL_PASSED), outcome=_completed(60)), "ending"),
+        ({**_doc(decision=_wait(30, 0)), "decision": {"next": "wait", "dueAt": "soon"}},
+         "waiting for the next round"),
+    ],
+)  # fmt: skip
+def test_the_phase_is_what_the_last_decision_asked_for(state: dict[str, Any], phase: str) -> None:
+    assert view_of(RUNNING, state).phase(_at(10)) == phase
 
 
 def test_the_timeline_tells_rounds_heartbeats_errors_and_the_end() -> None:
-    base = {"action": ACTION, "plan": PLAN}
-    events = [
+    throttled = _lambda_error("ClientError", THROTTLED.format("RecordLifecycleActionHeartbeat"))
+    history = (
+        _read_and_round_one()
+        .task(
+            "Run checks",
+            33,
+            _doc(rounds=2, checks=[WAITING], decision=_wait(30, 33, Next.HEARTBEAT)),
+        )
+        .state("Choice", "Complete, heartbeat or wait?", 33)
+        .task(
+            "Record lifecycle action heartbeat",
+            36,
+            _doc(rounds=2, heartbeats=1, expires=336, checks=[WAITING], decision=_wait(27, 36)),
+            fails=[(33, "ClientError", throttled)],
+        )
+        .state("Choice", "Hook extended?", 36)
+        .state("Wait", "Wait for the next round", 36)
+        .task(
+            "Run checks",
+            63,
+            _doc(
+                rounds=3,
+                heartbeats=1,
+                expires=336,
+                checks=[PASSED],
+                decision=Decision(Next.COMPLETE, ALL_PASSED, result=CONTINUE),
+            ),
+        )
+        .state("Choice", "Complete, heartbeat or wait?", 63)
+    )
+    history.task(
+        "Complete lifecycle action",
+        64,
+        {**history.doc, **_doc(outcome=_completed(64), decision=Decision(Next.END, ALL_PASSED))},
+    ).succeeded(64)
+    story = timeline(history.events)
+    assert [(int((e.at - T).total_seconds()), e.what) for e in story] == [
+        (0, "workflow started (from the event)"),
+        (1, HOOK_READ),
+        (2, ROUND_ONE),
+        (33, "round 2: instance-status wait (initializing) -> "
+             "heartbeat, then the next round in 30 s"),
+        (33, "Record lifecycle action heartbeat failed: ClientError"),
+        (36, "heartbeat #1 recorded: hook now expires at 2026-01-01T00:05:36Z"),
+        (63, "round 3: instance-status pass (instance and system status ok) -> "
+             "complete with CONTINUE"),
+        (64, f"completion: completed CONTINUE - {ALL_PASSED}"),
+        (64, f"workflow ended: completed CONTINUE - {ALL_PASSED}"),
+    ]  # fmt: skip
+    (failed,) = [e for e in story if "failed" in e.what]
+    assert failed.details == [THROTTLED.format("RecordLifecycleActionHeartbeat")]
+    assert pending_retry(history.newest_first()) is None
+
+
+def test_a_task_step_functions_is_trying_again_shows_as_retrying_with_its_errors() -> None:
+    """Step Functions tries a failing task again (backoff, up to 300 tries): the phase says so,
+    and the timeline tells the tries in a row with one error as one entry, with the error's
+    message (not the function's stack trace)."""
+    throttled = THROTTLED.format("CompleteLifecycleAction")
+    history = _read_and_round_one().task(
+        "Run checks",
+        33,
+        _doc(
+            rounds=2, checks=[PASSED], decision=Decision(Next.COMPLETE, ALL_PASSED, result=CONTINUE)
+        ),
+    )
+    tries = [(34, "ClientError", _lambda_error("ClientError", throttled))] * 2 + [
+        (39, "ClientError", _lambda_error("ClientError", throttled + " (reached max retries: 4)"))
+    ]
+    history.task("Complete lifecycle action", 40, None, fails=tries)
+
+    retrying = pending_retry(history.newest_first())
+    assert retrying == "ClientError"
+    view = view_of(RUNNING, latest_state(history.newest_first()) or {}, retrying)
+    assert view.phase(_at(40)) == "retrying after ClientError"
+    assert view.to_json(_at(40))["phase"] == "retrying after ClientError"
+    *_, entry = timeline(history.events)
+    assert entry.what == "Complete lifecycle action failed 3 times in 5s: ClientError"
+    assert entry.at == _at(34)
+    assert entry.details == [throttled + " (reached max retries: 4)"]  # the latest try's
+    assert "File" not in entry.details[0]
+
+    # another error is another entry; a cause that is not a function's error is kept as is
+    history.events += [
+        _event("TaskScheduled", 45, taskScheduledEventDetails={}),
         _event(
-            "ExecutionStarted",
-            0,
-            executionStartedEventDetails={"input": json.dumps({"action": ACTION})},
+            "TaskFailed",
+            45,
+            taskFailedEventDetails={"error": "Lambda.ServiceException", "cause": "Lambda is down"},
         ),
-        _exited(
-            "ReadHookAndCheck",
-            2,
-            {
-                **base,
-                "ran": ["read-hook", "checks"],
-                "progress": {"rounds": 1},
-                "checks": [
-                    {"name": "instance-status", "status": "wait", "reason": "init", "durationMs": 4}
-                ],
-                "decision": {"next": "wait", "waitSeconds": 31, "reason": "init"},
-            },
-        ),
-        _event("TaskStateEntered", 33, stateEnteredEventDetails={"name": "Round"}),
+    ]
+    *_, before, entry = timeline(history.events)
+    assert before.what.startswith("Complete lifecycle action failed 3 times")
+    assert (entry.what, entry.details) == (
+        "Complete lifecycle action failed: Lambda.ServiceException",
+        ["Lambda is down"],
+    )
+    assert pending_retry(history.newest_first()) == "Lambda.ServiceException"
+
+    # the next try succeeds: not retrying any more, and Auto Scaling's answer is told
+    ended = _doc(rounds=2, outcome=_completed(50), decision=Decision(Next.END, ALL_PASSED))
+    history.events += [
+        _event("TaskSucceeded", 50, taskSucceededEventDetails={}),
         _event(
-            "TaskFailed", 34, taskFailedEventDetails={"error": "Lambda.Unknown", "cause": "boom"}
-        ),
-        _exited("FirstErrorRound", 35, {**base, "recovery": {"rounds": 1, "waitSeconds": 17}}),
-        _exited(
-            "NextRound",
-            52,
-            {
-                **base,
-                "ran": ["heartbeat"],
-                "progress": {"hookExpiresAt": "2026-01-01T00:05:52Z"},
-                "decision": {"next": "wait", "waitSeconds": 30, "reason": "init"},
-            },
-        ),
-        _exited(
-            "Round",
-            82,
-            {
-                **base,
-                "ran": ["checks", "complete"],
-                "progress": {"rounds": 2},
-                "checks": [{"name": "instance-status", "status": "pass", "reason": "ok"}],
-                "outcome": {"status": "completed", "result": "CONTINUE", "reason": "ok"},
-                "decision": {"next": "end", "waitSeconds": 1, "reason": "ok"},
-            },
-        ),
-        _exited("NextRound", 84, {**base, "ran": [], "decision": {"next": "end"}}),
-        _event(
-            "ExecutionSucceeded",
-            90,
-            executionSucceededEventDetails={
-                "output": json.dumps(
-                    {
-                        **base,
-                        "outcome": {"status": "completed", "result": "CONTINUE", "reason": "ok"},
-                    }
-                )
+            "TaskStateExited",
+            50,
+            stateExitedEventDetails={
+                "name": "Complete lifecycle action",
+                "output": json.dumps(ended),
             },
         ),
     ]
-    story = [e.what for e in timeline(events)]
-    assert story == [
+    assert pending_retry(history.newest_first()) is None
+    assert view_of(RUNNING, ended).phase(_at(50)) == "ending"
+    assert timeline(history.events)[-1].what == f"completion: completed CONTINUE - {ALL_PASSED}"
+
+
+@pytest.mark.parametrize("exit_recorded", [True, False])
+def test_a_task_with_no_try_left_is_told_where_its_catch_went(exit_recorded: bool) -> None:
+    """Auto Scaling's "No active Lifecycle Action found" repeated over 30 s: the heartbeat's Catch
+    goes to "Action ended elsewhere". Its document (with $.error) is not a heartbeat recorded."""
+    not_found = "No active Lifecycle Action found with token c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f"
+    cause = _lambda_error("LifecycleActionNotFound", not_found)
+    history = _read_and_round_one().task(
+        "Run checks", 33, _doc(rounds=2, checks=[WAITING], decision=_wait(30, 33, Next.HEARTBEAT))
+    )
+    tries = [(at, "LifecycleActionNotFound", cause) for at in (33, 43, 53, 63)]
+    history.task("Record lifecycle action heartbeat", 63, None, fails=tries)
+    history.caught(
+        "Record lifecycle action heartbeat", 63, "LifecycleActionNotFound", exit_recorded
+    )
+    elsewhere = 'Auto Scaling kept answering "No active Lifecycle Action found" for 30 s'
+    history.state("Pass", "Action ended elsewhere", 63)
+    history.doc = {**history.doc, "outcome": Outcome(Status.ALREADY_FINISHED, elsewhere).to_json()}
+    history.succeeded(63)
+
+    story = [e.what for e in timeline(history.events)]
+    assert story[4:] == [
+        "Record lifecycle action heartbeat failed 4 times in 30s: LifecycleActionNotFound",
+        "Record lifecycle action heartbeat: no try left -> Action ended elsewhere",
+        f"workflow ended: already-finished - {elsewhere}",
+    ]
+    assert not [line for line in story if line.startswith("heartbeat #")]
+
+
+def test_a_lost_events_workflow_that_could_not_confirm_the_action_fails_as_such() -> None:
+    cause = "A lost event's workflow could not confirm the action within its tries; it sent nothing"
+    unavailable = "An error occurred (Unavailable) when calling the DescribeAutoScalingInstances"
+    history = (
+        History({"action": RECONCILED, "settleSeconds": 75})
+        .state("Choice", "Started from a lifecycle event?", 0)
+        .state("Wait", "Wait for a late event", 0)
+    )
+    tries = [
+        (at, "ClientError", _lambda_error("ClientError", unavailable)) for at in (75, 80, 90, 110)
+    ]
+    history.task("Read lifecycle hook of a lost event", 110, None, fails=tries)
+    history.caught("Read lifecycle hook of a lost event", 110, "ClientError")
+    history.failed("Lost event not confirmed", 110, "LostEventNotConfirmed", cause)
+
+    story = timeline(history.events)
+    assert [e.what for e in story] == [
+        "workflow started (from the reconcile run)",
+        "waiting 75 s in case the event is late (its workflow goes first)",
+        "Read lifecycle hook of a lost event failed 4 times in 35s: ClientError",
+        "Read lifecycle hook of a lost event: no try left -> Lost event not confirmed",
+        "workflow failed: LostEventNotConfirmed",
+    ]
+    assert story[-1].details == [cause]
+
+
+def test_an_action_auto_scaling_does_not_hold_ends_at_the_hook_read() -> None:
+    """The new ending: not-waiting, with nothing checked or sent."""
+    why = "instance i-0123456789abcdef0 is in no Auto Scaling group"
+    ended = {
+        "action": ACTION,
+        "outcome": Outcome(Status.NOT_WAITING, why, at=_at(1)).to_json(),
+        "decision": Decision(Next.END, why).to_json(),
+    }
+    history = History({"action": ACTION}).task("Read lifecycle hook", 1, ended)
+    history.state("Choice", "Is the action waiting?", 1).succeeded(1)
+    assert [e.what for e in timeline(history.events)] == [
         "workflow started (from the event)",
-        "hook read: HeartbeatTimeout 300 s, DefaultResult ABANDON, poll 30 s, "
-        "checks instance-status",
-        "round 1: not ready, next round in 31 s",
-        "Round failed: Lambda.Unknown",
-        "error recovery 1/4: trying again in 17 s",
-        "heartbeat recorded: hook now expires at 2026-01-01T00:05:52Z",
-        "round 2: complete",
-        "completion: completed CONTINUE - ok",
-        "workflow ended: completed CONTINUE - ok",
+        f"hook read: not-waiting - {why}",
+        f"workflow ended: not-waiting - {why}",
     ]
-    (round_one,) = [e for e in timeline(events) if e.what.startswith("round 1")]
-    assert round_one.details == ["instance-status: wait - init (4 ms)"]
+    view = view_of({**RUNNING, "status": "SUCCEEDED"}, ended)
+    assert view.phase(_at(1)) == "succeeded"
+    assert view.to_json(_at(1))["outcome"]["status"] == "not-waiting"
+    assert view.hook_expires_at is None  # the hook was never read: no deadline to show
 
 
 def test_a_reconciled_start_and_an_operators_stop_are_told_as_such() -> None:
-    reconciled = {k: v for k, v in ACTION.items() if k != "LifecycleActionToken"}
     events = [
         _event(
             "ExecutionStarted",
             0,
-            executionStartedEventDetails={"input": json.dumps({"action": reconciled})},
+            executionStartedEventDetails={"input": json.dumps({"action": RECONCILED})},
         ),
         _event(
             "ExecutionAborted",
@@ -202,6 +479,40 @@ def test_a_reconciled_start_and_an_operators_stop_are_told_as_such() -> None:
     assert entries[0].what == "workflow started (from the reconcile run)"
     assert entries[1].what == "workflow aborted: CompletedByOperator"
     assert entries[1].details == ["ABANDON by x: y"]
+
+
+class _PagedHistory:
+    """GetExecutionHistory as AWS pages it in reverse, for :func:`executions.view`."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.newest_first = list(reversed(events))
+        self.calls: list[dict[str, Any]] = []
+
+    def get_execution_history(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        assert kwargs["reverseOrder"] is True
+        start = int(kwargs.get("nextToken", 0))
+        end = start + int(kwargs["maxResults"])
+        page: dict[str, Any] = {"events": self.newest_first[start:end]}
+        if end < len(self.newest_first):
+            page["nextToken"] = str(end)
+        return page
+
+
+def test_list_reads_past_a_long_run_of_tries_to_the_latest_document() -> None:
+    """A task tried again 20 times (60 events) since its document: the view still has the
+    plan and the hook's expiry, and says the task is being tried again."""
+    history = _read_and_round_one().task(
+        "Run checks", 33, _doc(rounds=2, checks=[WAITING], decision=_wait(30, 33, Next.HEARTBEAT))
+    )
+    tries = [(33 + 5 * n, "ClientError", "Rate exceeded") for n in range(20)]
+    history.task("Record lifecycle action heartbeat", 200, None, fails=tries)
+    sfn = _PagedHistory(history.events)
+    view = executions.view(sfn, RUNNING)
+    assert view is not None
+    assert len(sfn.calls) == 2  # the newest 25 events, then further back
+    assert view.hook_expires_at == _at(300)
+    assert view.phase(_at(200)) == "retrying after ClientError"
 
 
 @pytest.mark.parametrize(
@@ -247,36 +558,6 @@ def test_what_a_dead_letter_message_holds() -> None:
     assert event_of("not json")[0] == "unknown"
     assert event_of([1, 2])[0] == "unknown"
     assert event_of({"source": "aws.ec2"})[0] == "unknown"
-
-
-def test_a_call_left_to_the_next_task_is_told_as_failed_or_deferred() -> None:
-    base = {"action": ACTION, "plan": PLAN}
-    decision = {
-        "next": "complete",
-        "result": "CONTINUE",
-        "reason": "all checks passed",
-        "waitSeconds": 3,
-        "failed": "ResourceContentionFault('pending update')",
-    }
-    left = {**base, "ran": ["checks"], "progress": {"rounds": 4}, "decision": decision}
-    story = timeline([_exited("Round", 120, left)])
-    assert [e.what for e in story] == [
-        "round 4: complete with CONTINUE (all checks passed)",
-        "completion failed (ResourceContentionFault('pending update')); "
-        "the next task tries again in 3 s",
-    ]
-    summary = {"name": "n", "executionArn": "arn:x", "status": "RUNNING"}
-    assert view_of(summary, left).phase() == "completion failed, trying again"
-    # not started: the round left too little of the function's time for the call
-    deferred = {k: v for k, v in decision.items() if k != "failed"}
-    deferred = {**deferred, "next": "heartbeat", "deferred": "1200 ms left"}
-    waiting = {**left, "decision": deferred}
-    assert timeline([_exited("Round", 120, waiting)])[1].what == (
-        "heartbeat not started (1200 ms left); the next task makes it in 3 s"
-    )
-    assert view_of(summary, waiting).phase() == "heartbeat deferred to the next task"
-    ended = {**base, "decision": {"next": "end", "waitSeconds": 1}}
-    assert view_of(summary, ended).phase() == "ending"
 
 
 def test_the_served_groups_output_gives_names_or_the_serving_tag() -> None:
