@@ -54,9 +54,11 @@ def describe(task: Task, before: Mapping[str, Any] | None, after: Mapping[str, A
         if ended:
             return outcome_text(outcome, "heartbeat not recorded: ")
         progress = _dict(after.get("progress"))
+        expires = progress.get("hookExpiresAt", "?")
+        if _dict((before or {}).get("decision")).get("next") == Next.CONFIRM:
+            return f"confirmed with a heartbeat that this hook holds it: expires at {expires}"
         return (
-            f"heartbeat #{progress.get('heartbeats', '?')} recorded: hook now expires at "
-            f"{progress.get('hookExpiresAt', '?')}"
+            f"heartbeat #{progress.get('heartbeats', '?')} recorded: hook now expires at {expires}"
         )
     return outcome_text(outcome, "completion: ")
 
@@ -90,6 +92,11 @@ def _hook_read(after: Mapping[str, Any]) -> str:
     decision = _dict(after.get("decision"))
     if not plan:
         return f"hook read: {decision_text(decision)} ({decision.get('reason', '')})"
+    if after.get("configError"):  # the plan only carries the hook's deadlines: no check runs
+        return (
+            f"hook read: HeartbeatTimeout {plan.get('heartbeatTimeout')} s; configuration "
+            f"invalid ({after['configError']}): no check runs; {decision_text(decision)}"
+        )
     checks = ", ".join(str(_dict(c).get("name")) for c in plan.get("checks", [])) or "none"
     text = (
         f"hook read: HeartbeatTimeout {plan.get('heartbeatTimeout')} s, DefaultResult "

@@ -85,3 +85,20 @@ def test_a_failed_invocation_says_which_error_the_definition_retries() -> None:
     assert _lines("CompleteFunction", {}, error, "LifecycleActionNotFound") == [
         "launch    CompleteFunction failed: LifecycleActionNotFound: No active Lifecycle Action"
     ]
+
+
+def test_an_invalid_configuration_and_a_confirming_heartbeat_say_what_they_are() -> None:
+    held = {
+        "action": ACTION,
+        "plan": {**PLAN, "checks": [], "pollSeconds": 3600},
+        "configError": "pollSeconds must be between 5 and 3600 seconds, got 1",
+        "decision": {"next": "hold", "waitSeconds": 270, "result": "ABANDON"},
+    }
+    assert _lines("ReadHookFunction", {}, held) == [
+        "launch    hook read: HeartbeatTimeout 300 s; configuration invalid (pollSeconds must be "
+        "between 5 and 3600 seconds, got 1): no check runs; hold ABANDON for 270 s"
+    ]
+    confirmed = {"action": ACTION, "progress": {"heartbeats": 1, "hookExpiresAt": "T"}}
+    assert _lines("HeartbeatFunction", {"decision": {"next": "confirm"}}, confirmed) == [
+        "launch    confirmed with a heartbeat that this hook holds it: expires at T"
+    ]
