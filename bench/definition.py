@@ -1,5 +1,5 @@
-"""The workflow definition as the benchmarks see it (standard library only: the report, the
-layouts model and the definition tests import it without the emulator)."""
+"""The workflow definition as the benchmarks see it (standard library only: the report imports it
+without the emulator)."""
 
 from __future__ import annotations
 
@@ -26,23 +26,3 @@ def _without_comments(node: Any) -> Any:
     if isinstance(node, list):
         return [_without_comments(v) for v in node]
     return node
-
-
-def rounds_per_choice() -> tuple[int, int]:
-    """Tasks (rounds) from the start to the first Choice, and from that Choice's ``wait`` back
-    to it: read from the definition, not typed here."""
-    states = json.loads(DEFINITION.read_text())
-
-    def tasks_until_choice(name: str) -> tuple[int, str]:
-        count = 0
-        while states["States"][name]["Type"] != "Choice":
-            count += states["States"][name]["Type"] == "Task"
-            name = states["States"][name]["Next"]
-        return count, name
-
-    first, choice = tasks_until_choice(states["StartAt"])
-    wait = next(
-        c["Next"] for c in states["States"][choice]["Choices"] if c.get("StringEquals") == "wait"
-    )
-    loop, _ = tasks_until_choice(wait)
-    return first, loop

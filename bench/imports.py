@@ -29,17 +29,21 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bench.results import save
+from bench.results import load_average, save
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".aws-sam" / "build"
 
-# Handler -> the clients its first call creates.
+# Handler -> the clients its first call creates (each handler's docstring lists its calls).
 HANDLERS: dict[str, list[str]] = {
     "handlers.start": ["stepfunctions", "autoscaling"],  # autoscaling: tag mode only
-    # the first call reads the hook and runs the first round (instance-status, the default
-    # launch check)
-    "handlers.advance": ["autoscaling", "ec2"],
+    # DescribeTags (tag mode), DescribeAutoScalingInstances, DescribeLifecycleHooks; a reconciled
+    # action's ListExecutions (stepfunctions) is not a first call's
+    "handlers.read_hook": ["autoscaling"],
+    # whatever the checks call: instance-status, the default launch check, calls EC2
+    "handlers.run_checks": ["ec2"],
+    "handlers.heartbeat": ["autoscaling"],  # RecordLifecycleActionHeartbeat
+    "handlers.complete": ["autoscaling"],  # CompleteLifecycleAction
     "handlers.reconcile": ["autoscaling", "stepfunctions"],
 }
 # What each library choice costs a cold start (code timed in a fresh interpreter).
@@ -145,6 +149,7 @@ def zipped_kb(root: Path, only: tuple[str, ...] = ()) -> float | None:
 
 
 def run(runs: int) -> dict[str, Any]:
+    load_at_start = load_average()
     handlers: dict[str, Any] = {}
     for module, services in HANDLERS.items():
         init, floor = medians_ms(
@@ -165,6 +170,7 @@ def run(runs: int) -> dict[str, Any]:
     package = BUILD / "StartFunction"  # every function has the same CodeUri (src/)
     return {
         "runs": runs,
+        "load_at_start": load_at_start,
         "handlers": handlers,
         "package_zip_kb": zipped_kb(package),
         "own_code_zip_kb": zipped_kb(package, only=("handlers", "asg_lifecycle", "orchestrator")),

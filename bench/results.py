@@ -1,5 +1,6 @@
 """Where the benchmarks keep their results (``bench/results/``, not committed: ``make bench``
-writes them, ``bench.report`` reads them) and the machine each result names."""
+writes them, ``bench.report`` reads them), the machine and load each result names, and the
+previous release's figures (``bench/previous-release.json``, committed) the report compares with."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PREVIOUS_RELEASE = Path(__file__).resolve().parent / "previous-release.json"
 
 
 def machine() -> str:
@@ -20,9 +22,15 @@ def machine() -> str:
     )
 
 
+def load_average() -> list[float]:
+    """The machine's load average over 1, 5 and 15 minutes (other work skews wall times)."""
+    return [round(v, 2) for v in os.getloadavg()]
+
+
 def save(name: str, result: dict[str, Any]) -> Path:
-    """Write ``result`` as ``bench/results/<name>``, stamped with this machine, and print it."""
-    stamped = {**result, "machine": machine()}
+    """Write ``result`` as ``bench/results/<name>``, stamped with this machine and its load
+    average now (the end of the run), and print it."""
+    stamped = {**result, "machine": machine(), "load_at_end": load_average()}
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / name
     path.write_text(json.dumps(stamped, indent=2) + "\n")
@@ -35,3 +43,9 @@ def load(name: str) -> dict[str, Any] | None:
     """A result ``save`` wrote, or None if its benchmark has not run here."""
     path = RESULTS / name
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def previous_release() -> dict[str, Any]:
+    """The previous release's figures (its ``about`` says where each comes from)."""
+    data: dict[str, Any] = json.loads(PREVIOUS_RELEASE.read_text())
+    return data

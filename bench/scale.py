@@ -3,9 +3,12 @@
     python -m bench.scale                 # 1,000 instances (make bench)
     python -m bench.scale --instances 200
 
-Reports wall time, peak memory, and per lifecycle action: the AWS API calls the functions made,
-Lambda invocations and Step Functions state transitions (from each execution's history), with the
-Step Functions and Lambda request cost at list prices. Writes ``bench/results/scale-<N>.json``.
+Reports wall time, peak memory, whether every action was completed exactly once, heartbeats
+against the minimum, and per lifecycle action: the AWS API calls the functions made (by
+operation), Lambda invocations by function and Step Functions state transitions (from each
+execution's history), with their cost at list prices (transitions, Lambda requests, and Lambda
+duration at each function's median run here: :mod:`bench.cost`). Writes
+``bench/results/scale-<N>.json``.
 """
 
 from __future__ import annotations
@@ -17,15 +20,15 @@ import time
 from collections import Counter
 from typing import Any
 
+from asg_lifecycle.policy import minimum_heartbeats
+from bench import cost
 from bench.definition import digest
-from bench.results import save
+from bench.results import load_average, save
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, play
 from lifecycle_emulator.scenarios import parse
 
-# List prices, us-east-1 (aws.amazon.com/step-functions/pricing, aws.amazon.com/lambda/pricing):
-USD_PER_STATE_TRANSITION = 0.025 / 1000  # Standard workflows
-USD_PER_LAMBDA_REQUEST = 0.20 / 1_000_000  # requests only; duration is on top
+HEARTBEAT_TIMEOUT = 300
 
 
 def scenario(instances: int) -> dict[str, Any]:
@@ -40,14 +43,14 @@ def scenario(instances: int) -> dict[str, Any]:
             {
                 "name": "fleet-launch",
                 "transition": "launch",
-                "heartbeatTimeout": 300,
+                "heartbeatTimeout": HEARTBEAT_TIMEOUT,
                 "defaultResult": "ABANDON",
                 "metadata": {"pollSeconds": 30},
             },
             {
                 "name": "fleet-terminate",
                 "transition": "terminate",
-                "heartbeatTimeout": 300,
+                "heartbeatTimeout": HEARTBEAT_TIMEOUT,
                 "defaultResult": "CONTINUE",
                 "metadata": {"pollSeconds": 30},
             },
@@ -58,10 +61,10 @@ def scenario(instances: int) -> dict[str, Any]:
     }
 
 
-def state_transitions(aws: LocalAws) -> int:
-    """Billed transitions: one per state entered, read from every execution's history."""
-    return sum(
-        1
+def transitions_by_state(aws: LocalAws) -> Counter[str]:
+    """Billed transitions, one per state entered, by state: read from every execution's history."""
+    return Counter(
+        e["stateEnteredEventDetails"]["name"]
         for events in aws.histories().values()
         for e in events
         if str(e["type"]).endswith("StateEntered")
@@ -86,16 +89,29 @@ def autoscaling_calls_per_second(aws: LocalAws) -> dict[str, float]:
 
 
 def run(instances: int) -> dict[str, Any]:
+    load_at_start, definition = load_average(), digest()  # as the run starts
     spec = parse(scenario(instances), f"scale-{instances}")
     with LocalAws(spec.parameters, start=T0, behaviours=spec.behaviour()) as aws:
         started = time.monotonic()
-        report = play(spec, aws)
+        with cost.timed(aws.runtime) as durations:
+            report = play(spec, aws)
         wall = time.monotonic() - started
-        transitions = state_transitions(aws)
+        by_state = transitions_by_state(aws)
         api_calls = Counter(c for i in aws.runtime.invocations for c in i.api_calls)
         bucket = autoscaling_calls_per_second(aws)
+        median_ms = {
+            f: cost.median(ms)
+            for f, ms in sorted(cost.samples(aws.runtime.invocations, durations).items())
+        }
     actions = len(report.actions)
-    lambdas = sum(report.lambda_invocations.values())
+    transitions = sum(by_state.values())
+    invocations = dict(sorted(report.lambda_invocations.items()))
+    # The reconciler runs every ReconcileMinutes whatever the fleet does: a cost of the stack,
+    # not of its actions (reported beside them).
+    per_action = {f: n for f, n in invocations.items() if f != "ReconcileFunction"}
+    minimum = [minimum_heartbeats(HEARTBEAT_TIMEOUT, a.duration or 0) for a in report.actions]
+    sent = [len(a.heartbeats) for a in report.actions]
+    usd = cost.usd(transitions, per_action, median_ms)
     ok = report.results() == spec.expect and not report.problems
     return {
         "instances": instances,
@@ -111,17 +127,30 @@ def run(instances: int) -> dict[str, Any]:
             k: round(v / actions, 3) for k, v in sorted(api_calls.items())
         },
         "completed_exactly_once": all(a.completions == 1 for a in report.actions),
-        "autoscaling_calls_per_second": bucket,
-        "lambda_invocations_per_action": round(lambdas / actions, 2),
-        "lambda_invocations": dict(report.lambda_invocations),
-        "state_transitions_per_action": round(transitions / actions, 2),
-        "usd_per_1000_actions": round(
-            1000
-            * (transitions * USD_PER_STATE_TRANSITION + lambdas * USD_PER_LAMBDA_REQUEST)
-            / actions,
-            4,
+        "completions": sum(a.completions for a in report.actions),
+        "heartbeats": sum(sent),
+        "heartbeats_minimum": sum(minimum),
+        "heartbeats_within_one": sum(
+            1 for s, m in zip(sent, minimum, strict=True) if abs(s - m) <= 1
         ),
-        "definition": digest(),
+        "autoscaling_calls_per_second": bucket,
+        "lambda_invocations_per_action": round(sum(per_action.values()) / actions, 2),
+        "lambda_invocations_per_action_by_function": {
+            f: round(n / actions, 3) for f, n in per_action.items()
+        },
+        "lambda_invocations": invocations,
+        "lambda_median_ms": median_ms,
+        "state_transitions_per_action": round(transitions / actions, 2),
+        "transitions_per_action_by_state": {
+            k: round(v / actions, 3) for k, v in sorted(by_state.items())
+        },
+        "usd_per_1000_actions": {k: round(1000 * v / actions, 6) for k, v in usd.items()},
+        "reconciler": {
+            "invocations": invocations.get("ReconcileFunction", 0),
+            "median_ms": median_ms.get("ReconcileFunction"),
+        },
+        "definition": definition,
+        "load_at_start": load_at_start,
     }
 
 

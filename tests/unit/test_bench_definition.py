@@ -25,11 +25,13 @@ def test_a_reworded_comment_keeps_the_results_but_a_changed_state_does_not(
     current = definition.digest()
     assert _digest_of(tmp_path, monkeypatch, asl) == current, "formatting is not behaviour"
 
+    wait = next(name for name, state in asl["States"].items() if state["Type"] == "Wait")
     reworded = json.loads(json.dumps(asl))
-    reworded["States"]["WaitForRound"]["Comment"] = "said otherwise"
+    reworded["States"][wait]["Comment"] = "said otherwise"
     reworded["Comment"] = "so is this"
     assert _digest_of(tmp_path, monkeypatch, reworded) == current
 
     changed = json.loads(json.dumps(asl))
-    changed["States"]["WaitForRound"]["Next"] = "NextRound"
+    changed["States"][wait]["Next"] = "Done"
+    assert changed["States"][wait]["Next"] != asl["States"][wait]["Next"]
     assert _digest_of(tmp_path, monkeypatch, changed) != current
