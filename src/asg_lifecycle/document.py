@@ -12,10 +12,11 @@ action, which it checks against Auto Scaling's own view before any check or call
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from asg_lifecycle.checks.base import CheckResult
 from asg_lifecycle.decision import Decision, Next
@@ -27,6 +28,8 @@ from asg_lifecycle.model import (
     parse_time,
 )
 from asg_lifecycle.policy import Plan, Progress, Verdict
+
+_T = TypeVar("_T")
 
 
 class InvalidDocument(ValueError):
@@ -218,19 +221,20 @@ def _count(value: Any, what: str) -> int:
 
 
 def _plan(data: Any) -> Plan:
-    _require_object(data, "plan")
-    try:
-        return Plan.from_json(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidDocument(f"plan: {exc!r}") from exc
+    return _decoded(Plan.from_json, data, "plan")
 
 
 def _progress(data: Any) -> Progress:
-    _require_object(data, "progress")
+    return _decoded(Progress.from_json, data, "progress")
+
+
+def _decoded(decode: Callable[[dict[str, Any]], _T], data: Any, what: str) -> _T:
+    """``decode(data)``, its missing or malformed fields told as :class:`InvalidDocument`."""
+    _require_object(data, what)
     try:
-        return Progress.from_json(data)
+        return decode(data)
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidDocument(f"progress: {exc!r}") from exc
+        raise InvalidDocument(f"{what}: {exc!r}") from exc
 
 
 def _check_result(data: Any) -> CheckResult:

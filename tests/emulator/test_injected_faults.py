@@ -37,20 +37,16 @@ def test_a_stale_no_active_action_answer_leaves_the_action_active() -> None:
     for a finished action (API Reference, CompleteLifecycleAction), by token or by instance id."""
     document = doc([launch_hook()], instances=[{"readyAfter": None}], steps=[])
     faults = Faults(stale_not_found={"CompleteLifecycleAction": 2})
-    with emulated(document) as (aws, scenario):
-        faults.install(aws)
-        try:
-            begin(scenario, aws)
-            aws.client("autoscaling").set_desired_capacity(
-                AutoScalingGroupName="web", DesiredCapacity=1
-            )
-            (record,) = aws.autoscaling.actions()
-            by_token = _complete(aws, LifecycleActionToken=record.token)
-            by_instance = _complete(aws, InstanceId=record.instance_id)
-            assert record.active, "the stale answers changed nothing"
-            assert _complete(aws, LifecycleActionToken=record.token) == "accepted"
-        finally:
-            faults.uninstall()
+    with emulated(document, faults=faults) as (aws, scenario):
+        begin(scenario, aws)
+        aws.client("autoscaling").set_desired_capacity(
+            AutoScalingGroupName="web", DesiredCapacity=1
+        )
+        (record,) = aws.autoscaling.actions()
+        by_token = _complete(aws, LifecycleActionToken=record.token)
+        by_instance = _complete(aws, InstanceId=record.instance_id)
+        assert record.active, "the stale answers changed nothing"
+        assert _complete(aws, LifecycleActionToken=record.token) == "accepted"
 
     assert by_token == (
         f"ValidationError: No active Lifecycle Action found with token {record.token}"
@@ -69,19 +65,15 @@ def test_an_outage_fails_only_the_functions_calls_and_only_while_it_lasts(servic
     moments; the test's (an operator's) own calls are served."""
     document = doc([launch_hook()], instances=[{"readyAfter": 30}], horizon=900)
     faults = Faults(outage=Outage(service, at(0), at(100)))
-    with emulated(document) as (aws, scenario):
-        faults.install(aws)
-        try:
-            begin(scenario, aws)
-            aws.run(until=at(99))
-            during = faults.outage_errors
-            direct = {
-                "autoscaling": lambda: aws.client("autoscaling").describe_auto_scaling_groups(),
-                "ec2": lambda: aws.client("ec2").describe_instances(),
-            }[service]()
-            assert direct["ResponseMetadata"]["HTTPStatusCode"] == 200, "not the functions'"
-            aws.run()
-        finally:
-            faults.uninstall()
+    with emulated(document, faults=faults) as (aws, scenario):
+        begin(scenario, aws)
+        aws.run(until=at(99))
+        during = faults.outage_errors
+        direct = {
+            "autoscaling": lambda: aws.client("autoscaling").describe_auto_scaling_groups(),
+            "ec2": lambda: aws.client("ec2").describe_instances(),
+        }[service]()
+        assert direct["ResponseMetadata"]["HTTPStatusCode"] == 200, "not the functions'"
+        aws.run()
     assert during > 0
     assert faults.outage_errors == during, "nothing failed after the outage"

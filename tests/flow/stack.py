@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from asg_lifecycle.policy import poll_jitter_span
+from lifecycle_emulator.faults import Faults
 from lifecycle_emulator.local_aws import LocalAws
 from lifecycle_emulator.play import T0, ActionReport, Report
 from lifecycle_emulator.scenarios import Scenario, parse
@@ -64,11 +65,21 @@ def _hook(
 
 
 @contextmanager
-def emulated(document: dict[str, Any], name: str = "test") -> Iterator[tuple[LocalAws, Scenario]]:
-    """The stack deployed on the emulation, the group not yet created: schedule, then play."""
+def emulated(
+    document: dict[str, Any], name: str = "test", faults: Faults | None = None
+) -> Iterator[tuple[LocalAws, Scenario]]:
+    """The stack deployed on the emulation, the group not yet created: schedule, then play;
+    with ``faults`` injected meanwhile (``lifecycle_emulator.faults``)."""
     scenario = parse(document, name)
     with LocalAws(scenario.parameters, start=T0, behaviours=scenario.behaviour()) as aws:
-        yield aws, scenario
+        if faults is None:
+            yield aws, scenario
+            return
+        faults.install(aws)
+        try:
+            yield aws, scenario
+        finally:
+            faults.uninstall()
 
 
 def at(seconds: float) -> float:

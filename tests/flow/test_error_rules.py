@@ -59,12 +59,8 @@ def test_an_auto_scaling_outage_at_launch_waits_and_continues_once_ready(
         horizon=1200,
     )
     faults = Faults(outage=Outage("autoscaling", at(0), at(until)))
-    with emulated(document) as (aws, scenario):
-        faults.install(aws)
-        try:
-            report = play(scenario, aws)
-        finally:
-            faults.uninstall()
+    with emulated(document, faults=faults) as (aws, scenario):
+        report = play(scenario, aws)
 
     assert faults.outage_errors > 0, "the outage really met the functions"
     action = only(report, "launch")
@@ -87,12 +83,8 @@ def test_an_outage_longer_than_the_hook_ends_timed_out_counted_with_nothing_sent
         horizon=1500,
     )
     faults = Faults(outage=Outage("autoscaling", at(0), at(700)))
-    with emulated(document) as (aws, scenario):
-        faults.install(aws)
-        try:
-            report = play(scenario, aws)
-        finally:
-            faults.uninstall()
+    with emulated(document, faults=faults) as (aws, scenario):
+        report = play(scenario, aws)
         logs = [line for i in aws.runtime.invocations for line in i.logs]
 
     first, replacement = report.actions
@@ -125,12 +117,8 @@ def test_a_stale_no_active_action_answer_is_tried_again_and_the_decided_result_s
     the decided result, once."""
     document = doc([launch_hook(heartbeat=300, pollSeconds=30)], instances=[{"readyAfter": ready}])
     faults = Faults(stale_not_found={operation: 1})
-    with emulated(document) as (aws, scenario):
-        faults.install(aws)
-        try:
-            report = play(scenario, aws)
-        finally:
-            faults.uninstall()
+    with emulated(document, faults=faults) as (aws, scenario):
+        report = play(scenario, aws)
         tries = [c for c in aws.autoscaling.calls if c.operation == operation]
 
     assert faults.stale_answers == [operation]
@@ -248,12 +236,8 @@ def test_a_lost_events_workflow_whose_first_tasks_fail_sends_nothing() -> None:
     document = doc([launch_hook(heartbeat=1800, pollSeconds=30)], instances=[{"readyAfter": 60}])
     outage = Outage("autoscaling", at(first_run + 1), at(first_run + 1 + 420))
     faults = Faults(drop_events=1.0, outage=outage)
-    with emulated(document) as (aws, scenario):
-        faults.install(aws)
-        try:
-            report = play(scenario, aws)
-        finally:
-            faults.uninstall()
+    with emulated(document, faults=faults) as (aws, scenario):
+        report = play(scenario, aws)
         executions = sorted(aws.executions(), key=lambda e: e["name"])
         by_name = {e["name"]: e for e in executions}
         invocations = list(aws.runtime.invocations)

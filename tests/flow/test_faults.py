@@ -41,8 +41,7 @@ def faulty_fleet() -> tuple[Report, Faults, list[str], dict[str, Any]]:
         outage=Outage("ec2", at(OUTAGE[0]), at(OUTAGE[1])),
         seed=11,
     )
-    with emulated(document, "faults") as (aws, scenario):
-        faults.install(aws)
+    with emulated(document, "faults", faults=faults) as (aws, scenario):
         underneath: list[str] = []
 
         def terminate_two() -> None:
@@ -50,10 +49,7 @@ def faulty_fleet() -> tuple[Report, Faults, list[str], dict[str, Any]]:
             aws.client("ec2").terminate_instances(InstanceIds=underneath)
 
         aws.clock.call_at(at(20), terminate_two)
-        try:
-            report = play(scenario, aws)
-        finally:
-            faults.uninstall()
+        report = play(scenario, aws)
         extra = {"executions": aws.executions()}
     return report, faults, underneath, extra
 
