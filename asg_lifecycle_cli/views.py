@@ -111,8 +111,10 @@ class ActionView:
         if not step:
             return "waiting for a late event" if "settleSeconds" in self.state else "reading hook"
         due = _moment(decision.get("dueAt"))
-        if step == Next.WAIT and now is not None and due is not None:
+        if step in (Next.WAIT, Next.HEARTBEAT) and now is not None and due is not None:
             left = int((due - now).total_seconds())
+            if step == Next.HEARTBEAT:
+                return f"heartbeat in {duration(left)}" if left > 0 else "recording a heartbeat"
             return f"next round in {duration(left)}" if left > 0 else "running checks"
         if step in (Next.COMPLETE, Next.HOLD):
             return _PHASES[step].format(result=decision.get("result") or "?")

@@ -24,7 +24,8 @@ class Next(StrEnum):
     WAIT = "wait"
     """Wait ``waitSeconds``, then run the next round of checks."""
     HEARTBEAT = "heartbeat"
-    """Record a lifecycle action heartbeat, then wait ``waitSeconds`` for the next round."""
+    """Wait ``waitSeconds``, until the hook needs its heartbeat; record it; then run the next
+    round at once (its checks never stand between the hook and its heartbeat)."""
     COMPLETE = "complete"
     """Complete the lifecycle action with ``result``."""
     HOLD = "hold"
@@ -45,8 +46,8 @@ class Next(StrEnum):
 class Decision:
     """A task's decision. ``wait_seconds`` for the steps that wait, ``result`` for those that
     complete; ``reason`` in words, for the execution history and the logs; ``due_at``, when the
-    round it leads to is due (a round that starts well after it was retried:
-    :func:`asg_lifecycle.policy.before_round`)."""
+    step it leads to is due (the round, or the heartbeat before it: a round that starts well
+    after its time was retried, :func:`asg_lifecycle.policy.before_round`)."""
 
     next: Next
     reason: str

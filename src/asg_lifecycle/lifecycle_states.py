@@ -32,9 +32,35 @@ WAIT_STATES: Final[dict[Transition, frozenset[str]]] = {
 }
 
 
+BEFORE_WAIT: Final[dict[Transition, frozenset[str | None]]] = {
+    Transition.LAUNCHING: frozenset({None, "Pending", "Warmed:Pending"}),
+    Transition.TERMINATING: frozenset(
+        {
+            "InService",
+            "Terminating",
+            "Warmed:Terminating",
+            "Warmed:Pending",
+            "Warmed:Running",
+            "Warmed:Stopped",
+            "Warmed:Hibernated",
+            "ReplacingRootVolume",
+        }
+    ),
+}
+"""States an instance passes through on its way into a transition's wait state (None: not listed
+in its group yet). Auto Scaling's reads are eventually consistent: right after a lifecycle event,
+one of these may be a stale view of an instance that does wait."""
+
+
 def waits_for(transition: Transition, lifecycle_state: str | None) -> bool:
     """Whether an instance in ``lifecycle_state`` can be held by a hook of ``transition``."""
     return lifecycle_state in WAIT_STATES[transition]
+
+
+def may_still_wait(transition: Transition, lifecycle_state: str | None) -> bool:
+    """Whether ``lifecycle_state`` may be a stale view of an instance waiting for ``transition``:
+    a wait state itself, or one on the way to it."""
+    return waits_for(transition, lifecycle_state) or lifecycle_state in BEFORE_WAIT[transition]
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,13 +71,14 @@ def outcome_text(outcome: Any, prefix: str = "") -> str:
 
 
 def decision_text(decision: Any) -> str:
-    """``wait 30 s``, ``heartbeat, then the next round in 30 s``, ``complete with CONTINUE``."""
+    """``next round in 30 s``, ``heartbeat in 25 s, then the next round``, ``complete with
+    CONTINUE``."""
     decision = _dict(decision)
     step = decision.get("next")
     seconds = decision.get("waitSeconds")
     texts: dict[str, str] = {
         Next.WAIT: f"next round in {seconds} s",
-        Next.HEARTBEAT: f"heartbeat, then the next round in {seconds} s",
+        Next.HEARTBEAT: f"heartbeat in {seconds} s, then the next round",
         Next.COMPLETE: f"complete with {decision.get('result')}",
         Next.HOLD: f"hold {decision.get('result')} for {seconds} s",
         Next.CONFIRM: "confirm with a heartbeat",

@@ -218,7 +218,14 @@ def make_plan(
 def decide(
     plan: Plan, progress: Progress, verdict: Verdict, reason: str, now: datetime
 ) -> Decision:
-    """The next step after a round of checks that ended at ``now``."""
+    """The next step after a round of checks that ended at ``now``.
+
+    The hook needs its heartbeat a margin before it expires (:func:`heartbeat_due`). A round is
+    run only if it ends, its checks given a margin too, before that; otherwise the workflow waits
+    until the heartbeat is due, sends it, and runs the round right after it, with the whole
+    HeartbeatTimeout ahead. So a round's checks never stand between the hook and its heartbeat,
+    and each heartbeat buys the whole usable HeartbeatTimeout.
+    """
     if verdict is Verdict.PASS:
         return Decision(Next.COMPLETE, reason, result=LifecycleResult.CONTINUE)
     if verdict is Verdict.FAIL:
@@ -230,24 +237,35 @@ def decide(
         )
     margin = timedelta(seconds=plan.margin)
     wake = min(now + _poll(plan, progress, now), plan.give_up_at)
-    if progress.hook_expires_at >= wake + margin:
-        return _wait(reason, _seconds(wake - now), now)
-    # The hook would lapse before the next round is done: run the next round when the hook needs
-    # its heartbeat (a margin before it expires), so that each heartbeat buys the whole usable
-    # HeartbeatTimeout. The first heartbeat of an action comes up to half a margin earlier (a
-    # jitter, the same for the same action): that shift stays with every later heartbeat, so a
-    # fleet that started together does not beat in step, and costs the action no heartbeat more.
-    spread = jitter(plan.jitter_key, 0, plan.margin // 2) if progress.heartbeats == 0 else 0
-    latest = progress.hook_expires_at - margin - timedelta(seconds=spread)
-    if latest - now >= timedelta(seconds=1):
-        return _wait(reason, _floor_seconds(latest - now), now)
-    return _heartbeat(plan, wake, reason, now)
-
-
-def _wait(reason: str, seconds: int, now: datetime) -> Decision:
+    if progress.hook_expires_at >= plan.global_deadline:
+        # No heartbeat can extend the hook any more (the give-up time is a margin before it).
+        wake = min(wake, progress.hook_expires_at - margin)
+        if wake <= now:
+            return Decision(
+                Next.COMPLETE,
+                f"no time left before the global timeout: {reason}",
+                result=plan.on_timeout,
+            )
+    elif wake + margin > heartbeat_due(plan, progress) and not (
+        wake == plan.give_up_at and wake + margin <= progress.hook_expires_at
+    ):  # the round would not end before the heartbeat is due (and is not the last one)
+        seconds = _floor_seconds(heartbeat_due(plan, progress) - now)
+        return Decision(
+            Next.HEARTBEAT, reason, wait_seconds=seconds, due_at=now + timedelta(seconds=seconds)
+        )
+    seconds = _seconds(wake - now)
     return Decision(
         Next.WAIT, reason, wait_seconds=seconds, due_at=now + timedelta(seconds=seconds)
     )
+
+
+def heartbeat_due(plan: Plan, progress: Progress) -> datetime:
+    """When the hook needs its next heartbeat: a margin before it expires. The first heartbeat of
+    an action comes up to half a margin earlier (a jitter, the same for the same action): that
+    shift stays with every later heartbeat, so a fleet that started together does not beat in
+    step, and costs the action no heartbeat more."""
+    spread = jitter(plan.jitter_key, 0, plan.margin // 2) if progress.heartbeats == 0 else 0
+    return progress.hook_expires_at - timedelta(seconds=plan.margin + spread)
 
 
 def before_round(
@@ -274,26 +292,10 @@ def before_round(
             f"checks not passed after {waited}s: their last round could not run",
             result=plan.on_timeout,
         )
+    if progress.hook_expires_at >= plan.global_deadline:  # a heartbeat would buy nothing
+        return None
     reason = "the round is late (its task was retried): heartbeat first"
-    return _heartbeat(plan, now + timedelta(seconds=1), reason, now)
-
-
-def _heartbeat(plan: Plan, wake: datetime, reason: str, now: datetime) -> Decision:
-    """Heartbeat now, then the next round at ``wake`` (or sooner, if the heartbeat cannot carry
-    the hook that far); complete with ``onTimeout`` when the global timeout leaves no round."""
-    # A heartbeat restarts the full HeartbeatTimeout but cannot reach past the global deadline.
-    extended = min(now + timedelta(seconds=plan.heartbeat_timeout), plan.global_deadline)
-    wake = min(wake, extended - timedelta(seconds=plan.margin))
-    if wake <= now:
-        return Decision(
-            Next.COMPLETE,
-            f"no time left before the global timeout: {reason}",
-            result=plan.on_timeout,
-        )
-    seconds = _seconds(wake - now)
-    return Decision(
-        Next.HEARTBEAT, reason, wait_seconds=seconds, due_at=now + timedelta(seconds=seconds)
-    )
+    return Decision(Next.HEARTBEAT, reason, wait_seconds=1, due_at=now + timedelta(seconds=1))
 
 
 def hold_seconds(started_at: datetime, heartbeat_timeout: int, now: datetime) -> int:

@@ -128,19 +128,15 @@ def checked(doc: StateDocument, results: Sequence[CheckResult], now: datetime) -
 
 def heartbeat_recorded(doc: StateDocument, sent_at: datetime) -> StateDocument:
     """Auto Scaling took the heartbeat sent at ``sent_at``: the hook now expires a full
-    HeartbeatTimeout later. Then the round decided (a reconciled action's first round at once)."""
+    HeartbeatTimeout later. Then the next round, at once (a lost event's action: its first
+    round, or the hold of an invalid configuration)."""
     plan, progress = doc.planned()
-    decision = doc.decision
+    confirming = doc.decision is not None and doc.decision.next is Next.CONFIRM
     doc = replace(doc, progress=after_heartbeat(plan, progress, sent_at))
-    if decision is not None and decision.next is Next.CONFIRM:
-        if doc.config_error is not None:
-            return _hold(doc, sent_at)
-        confirmed = "confirmed: this hook holds the instance"
-        return doc.deciding(Decision(Next.CHECK, confirmed, due_at=sent_at))
-    seconds = decision.wait_seconds if decision and decision.wait_seconds else 1
-    reason = decision.reason if decision else "heartbeat recorded"
-    due_at = sent_at + timedelta(seconds=seconds)
-    return doc.deciding(Decision(Next.WAIT, reason, wait_seconds=seconds, due_at=due_at))
+    if confirming and doc.config_error is not None:
+        return _hold(doc, sent_at)
+    reason = "confirmed: this hook holds the instance" if confirming else "heartbeat recorded"
+    return doc.deciding(Decision(Next.CHECK, reason, due_at=sent_at))
 
 
 def lapsed(doc: StateDocument, now: datetime) -> bool:

@@ -21,13 +21,21 @@ from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.checks.catalogue import allowed_for
 from asg_lifecycle.config import ActionConfig, Defaults, InvalidConfig, read_config
 from asg_lifecycle.document import StateDocument, Status
+from asg_lifecycle.lifecycle_states import may_still_wait
 from asg_lifecycle.model import without_token
 from asg_lifecycle.served import SERVING_TAG, ServedGroups
 from handlers.observability import Metric, count, counted_ending, logger
-from handlers.task import workflow_task
+from handlers.task import InstanceNotWaitingYet, workflow_task
+
+# How long after its event an instance that does not (yet) show its wait state is read again
+# (InstanceNotWaitingYet, retried by the definition) before "not waiting" is believed.
+CONFIRM_NOT_WAITING_SECONDS = 30
 
 
 def read_hook(doc: StateDocument) -> StateDocument:
+    # Of the input, only the action (and when the event was received, or how long a lost event
+    # waits) is taken: whatever else an execution was started with is dropped here.
+    doc = StateDocument(doc.action, received_at=doc.received_at, settle_seconds=doc.settle_seconds)
     action = doc.action
     asg = client("autoscaling")
     if action.reconciled:
@@ -48,6 +56,9 @@ def read_hook(doc: StateDocument) -> StateDocument:
         logger.warning("Lifecycle hook not found")
         reason = "the lifecycle hook no longer exists; Auto Scaling ended its actions"
         return workflow.ended(doc, Status.HOOK_DELETED, reason, now)
+    if hook.transition is not None and hook.transition != action.transition:
+        why = f"hook {action.hook_name!r} is for {hook.transition}, not {action.transition}"
+        return _not_waiting(doc, why)
     if not action.reconciled:
         if workflow.stale_event(doc, hook.heartbeat_timeout):
             why = f"the event was older than the hook's {hook.heartbeat_timeout} s timeout"
@@ -61,6 +72,12 @@ def read_hook(doc: StateDocument) -> StateDocument:
         if action.reconciled:  # found waiting a minute ago: someone has finished it since
             reason = f"Auto Scaling has no active lifecycle action any more: {why_not}"
             return workflow.ended(doc, Status.ALREADY_FINISHED, reason, now)
+        state = instance.lifecycle_state if instance else None
+        ours = instance is None or instance.group_name == action.group_name
+        age = (now - action.started_at).total_seconds()
+        if age < CONFIRM_NOT_WAITING_SECONDS and ours and may_still_wait(action.transition, state):
+            logger.info("Instance not waiting yet: reading again", extra={"why": why_not})
+            raise InstanceNotWaitingYet(f"{why_not} (the event is {int(age)} s old)")
         return _not_waiting(doc, why_not)
     config: ActionConfig | str
     try:

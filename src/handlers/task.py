@@ -16,6 +16,7 @@ from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.document import StateDocument, Status
+from asg_lifecycle.lifecycle_states import may_still_wait
 from handlers.observability import correlation_keys, counted_ending, logger, metrics
 
 if TYPE_CHECKING:
@@ -30,6 +31,12 @@ class LifecycleActionNotFound(Exception):
     the transition's state. The answer can be stale (Auto Scaling is eventually consistent): the
     definition makes the same call again, and believes the answer once it has repeated for 30 s.
     """
+
+
+class InstanceNotWaitingYet(Exception):
+    """The instance does not show the transition's wait state yet, shortly after its event
+    (DescribeAutoScalingInstances is eventually consistent): the definition reads the hook again
+    until the event is 30 s old, and only then believes it."""
 
 
 def workflow_task(step: Step) -> Handler:
@@ -56,17 +63,20 @@ def after_not_found(doc: StateDocument, during: str, answer: str) -> StateDocume
         logger.info("No active action: the hook had expired", extra={"during": during})
         return counted_ending(workflow.timed_out(doc, now, during))
     instance = autoscaling.describe_instance(client("autoscaling"), doc.action.instance_id)
-    if workflow.not_waiting(doc.action, instance) is None:
-        assert instance is not None
+    state = instance.lifecycle_state if instance else None
+    ours = instance is not None and instance.group_name == doc.action.group_name
+    if ours and may_still_wait(doc.action.transition, state):
+        # the instance waits, or shows a state before the wait (also possibly stale): the
+        # workflow saw it waiting when it read the hook, so only a repeated answer is believed
         logger.warning(
-            "No active action, yet the instance still waits: trying again",
-            extra={"during": during, "lifecycle_state": instance.lifecycle_state},
+            "No active action, yet the instance may still wait: trying again",
+            extra={"during": during, "lifecycle_state": state},
         )
         raise LifecycleActionNotFound(
-            f"{answer[:200]} (for {during}); instance {doc.action.instance_id} still "
-            f"{instance.lifecycle_state}: the answer may be stale"
+            f"{answer[:200]} (for {during}); instance {doc.action.instance_id} is "
+            f"{state}: the answer may be stale"
         )
-    where = instance.lifecycle_state if instance else "in no group"
+    where = state or "in no group"
     logger.info("Action already finished", extra={"during": during, "instance_now": where})
     reason = f"Auto Scaling has no active lifecycle action any more ({during}); instance {where}"
     return workflow.ended(doc, Status.ALREADY_FINISHED, reason, now)

@@ -202,7 +202,7 @@ def test_show_tells_a_heartbeat_and_a_failed_try_with_its_cause() -> None:
     story = [what for _, what in _story(result)]
     failed = story.index("Record lifecycle action heartbeat failed: LifecycleActionNotFound")
     assert story[failed + 1] == f"heartbeat #1 recorded: hook now expires at {expires}"
-    decided = r"round \d+: .+ -> heartbeat, then the next round in \d+ s"
+    decided = r"round \d+: .+ -> heartbeat in \d+ s, then the next round"
     assert re.fullmatch(decided, story[failed - 1])
     (cause,) = lines_with(result, "No active Lifecycle Action found with token")
     assert record.token[:8] in cause

@@ -252,7 +252,8 @@ def test_a_view_reads_deadlines_checks_and_phase_from_the_state() -> None:
          "waiting for a late event"),
         (_doc(decision=Decision(Next.CHECK, "hook read")), "running checks"),
         (_doc(decision=Decision(Next.CONFIRM, "reconciled")), "confirming (lost event)"),
-        (_doc(decision=_wait(30, 0, Next.HEARTBEAT)), "recording a heartbeat"),
+        (_doc(decision=_wait(30, 0, Next.HEARTBEAT)), "heartbeat in 20s"),
+        (_doc(decision=_wait(5, 0, Next.HEARTBEAT)), "recording a heartbeat"),
         (_doc(decision=Decision(Next.COMPLETE, ALL_PASSED, result=CONTINUE)),
          "completing with CONTINUE"),
         (_doc(decision=Decision(Next.HOLD, "invalid configuration", 270, ABANDON)),
@@ -308,7 +309,7 @@ def test_the_timeline_tells_rounds_heartbeats_errors_and_the_end() -> None:
         (1, HOOK_READ),
         (2, ROUND_ONE),
         (33, "round 2: instance-status wait (initializing) -> "
-             "heartbeat, then the next round in 30 s"),
+             "heartbeat in 30 s, then the next round"),
         (33, "Record lifecycle action heartbeat failed: ClientError"),
         (36, "heartbeat #1 recorded: hook now expires at 2026-01-01T00:05:36Z"),
         (63, "round 3: instance-status pass (instance and system status ok) -> "

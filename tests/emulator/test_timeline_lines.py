@@ -55,8 +55,8 @@ def test_a_round_tells_its_checks_and_what_comes_next() -> None:
         "decision": {"next": "heartbeat", "waitSeconds": 30},
     }
     assert _lines("CheckFunction", before, after) == [
-        "launch    round 3: instance-status wait (initializing) -> heartbeat, then the next round "
-        "in 30 s"
+        "launch    round 3: instance-status wait (initializing) -> heartbeat in 30 s, then the "
+        "next round"
     ]
 
 
@@ -65,7 +65,7 @@ def test_a_late_round_says_it_ran_no_check() -> None:
     decision = {"next": "heartbeat", "waitSeconds": 1, "reason": "the round started late"}
     after = {"action": ACTION, "progress": {"rounds": 2}, "decision": decision}
     assert _lines("CheckFunction", before, after) == [
-        "launch    no round run: the round started late -> heartbeat, then the next round in 1 s"
+        "launch    no round run: the round started late -> heartbeat in 1 s, then the next round"
     ]
 
 

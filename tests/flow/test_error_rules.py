@@ -183,20 +183,30 @@ CHECKS = [
 
 
 def _forged(aws: Any, instance_id: str) -> dict[str, Any]:
-    """The group's launch event, re-addressed to ``instance_id`` with a fresh token (a replay,
-    an operator's resend, a direct invocation)."""
+    """The group's launch event, re-addressed to ``instance_id`` with a fresh token and the
+    current time (a direct invocation; a replayed old event is refused for its age alone)."""
     record = aws.autoscaling.records[0]
     event = copy.deepcopy(record.event)
     event["detail"]["EC2InstanceId"] = instance_id
     event["detail"]["LifecycleActionToken"] = str(uuid.UUID(int=7))
+    event["time"] = aws.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     return dict(event)
 
 
-@pytest.mark.parametrize("whose", ["in no group", "in service"])
-def test_an_event_for_an_instance_auto_scaling_does_not_hold_runs_nothing(whose: str) -> None:
+@pytest.mark.parametrize(
+    ("whose", "why"),
+    [
+        ("in no group", "is in no Auto Scaling group"),
+        ("in service", "is InService, not in a launch wait state"),
+    ],
+)
+def test_an_event_for_an_instance_auto_scaling_does_not_hold_runs_nothing(
+    whose: str, why: str
+) -> None:
     """The hook's checks would send a command and register targets: for an event naming an
     instance in no group, or an instance of the group already InService, the workflow ends
-    not-waiting before any of it, with no heartbeat or completion."""
+    not-waiting before any of it, with no heartbeat or completion. (An instance in no group may
+    be one not listed yet, right after its event: it is read again for 30 s first.)"""
     document = doc(
         [launch_hook(checks=CHECKS)],
         instances=[{"readyAfter": 0, "command": {"seconds": 5, "exitCode": 0}}],
@@ -219,9 +229,13 @@ def test_an_event_for_an_instance_auto_scaling_does_not_hold_runs_nothing(whose:
     assert answer["status"] == "started"
     assert execution["status"] == "SUCCEEDED"
     assert execution["output"]["outcome"]["status"] == "not-waiting"
+    assert why in execution["output"]["outcome"]["reason"]
     made = {c.rsplit(".", 1)[-1] for i in after for c in i.api_calls}
     assert not made & {"SendCommand", "RegisterTargets", *LIFECYCLE_CALLS}, made
-    assert [i.function for i in after] == ["StartFunction", "ReadHookFunction"]
+    functions = {i.function for i in after}
+    assert functions == {"StartFunction", "ReadHookFunction"}, "no check, heartbeat, completion"
+    reads = [i for i in after if i.function == "ReadHookFunction"]
+    assert len(reads) == (4 if whose == "in no group" else 1), "read again for 30 s, then believed"
 
 
 # --- d. a lost event's workflow -------------------------------------------------------------

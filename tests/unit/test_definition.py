@@ -13,7 +13,7 @@ from asg_lifecycle import narrative
 from asg_lifecycle.decision import Next
 from asg_lifecycle.document import InvalidDocument
 from asg_lifecycle.policy import EXECUTION_TIMEOUT, GLOBAL_TIMEOUT_CAP, HEARTBEAT_TIMEOUT_MAX
-from handlers.task import LifecycleActionNotFound
+from handlers.task import InstanceNotWaitingYet, LifecycleActionNotFound
 from tests.conftest import ROOT
 
 DEFINITION: dict[str, Any] = json.loads(
@@ -33,13 +33,13 @@ FIRST = "Started from a lifecycle event?"
 # handlers/*, tested there): the hook read ends an action (not waiting, hook deleted, expired),
 # holds, or goes to the first round; a lost event's read ends it (also: another workflow has it)
 # or confirms it; the confirming heartbeat goes to the first round or holds; a round decides; a
-# heartbeat goes on to the next round; any of them may find the action over; a completion ends.
+# heartbeat is followed by the round at once; any may find the action over; a completion ends.
 RETURNS: dict[str, set[Next]] = {
     "Read lifecycle hook": {Next.CHECK, Next.HOLD, Next.END},
     "Read lifecycle hook of a lost event": {Next.CONFIRM, Next.END},
     CONFIRM: {Next.CHECK, Next.HOLD, Next.END},
     "Run checks": {Next.COMPLETE, Next.HEARTBEAT, Next.WAIT, Next.END},
-    HEARTBEAT: {Next.WAIT, Next.END},
+    HEARTBEAT: {Next.CHECK, Next.END},
     COMPLETE: {Next.END},
 }
 
@@ -93,12 +93,28 @@ def test_every_task_retries_its_own_failures_and_catches_the_rest() -> None:
         assert names[0] == [InvalidDocument.__name__], name
         assert _retrier(task, InvalidDocument.__name__)["MaxAttempts"] == 0, "never retried"
         assert names[-1] == ["States.ALL"], name
+        assert task["Catch"][0]["ErrorEquals"] == [InvalidDocument.__name__], name
+        assert task["Catch"][0]["Next"] == "Invalid state document", "its own Fail, at once"
         assert task["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
         assert task["Catch"][-1]["ResultPath"] == "$.error", "the history keeps why"
         assert STATES[task["Catch"][-1]["Next"]]["Type"] == "Fail", f"{name}: alarm, no guess"
         transient = _retrier(task, "States.ALL")
         assert transient["JitterStrategy"] == "FULL", "a fleet does not retry in step"
         assert transient["BackoffRate"] > 1
+
+
+def test_a_read_that_does_not_see_the_instance_waiting_yet_reads_again_for_30_s() -> None:
+    """Right after its event, DescribeAutoScalingInstances may not show the wait state yet: the
+    hook read is tried again (never a check) until the event is 30 s old."""
+    from handlers.read_hook import CONFIRM_NOT_WAITING_SECONDS  # noqa: PLC0415
+
+    task = TASKS["Read lifecycle hook"]
+    retrier = _retrier(task, InstanceNotWaitingYet.__name__)
+    assert task["Retry"].index(retrier) == 1, "before the catch-all"
+    assert "JitterStrategy" not in retrier
+    assert _span(retrier, jitter=False) > CONFIRM_NOT_WAITING_SECONDS
+    lost = TASKS["Read lifecycle hook of a lost event"]
+    assert all(r["ErrorEquals"] != [InstanceNotWaitingYet.__name__] for r in lost["Retry"])
 
 
 def test_transient_errors_are_tried_again_longer_than_any_hook_can_wait() -> None:
@@ -128,7 +144,7 @@ def test_no_active_lifecycle_action_is_believed_only_once_it_repeats_over_30_sec
     assert task["Retry"].index(retrier) == 1, "before the catch-all"
     assert _span(retrier, jitter=False) >= 30
     assert "JitterStrategy" not in retrier, "no jitter may shorten it"
-    (caught,) = [c for c in task["Catch"] if c["ErrorEquals"] == [retrier["ErrorEquals"][0]]]
+    (caught,) = [c for c in task["Catch"] if c["ErrorEquals"] == retrier["ErrorEquals"]]
     assert caught["Next"] == ENDED_ELSEWHERE
     ending = STATES[ENDED_ELSEWHERE]
     assert ending["Parameters"]["status"] == "already-finished"
@@ -192,17 +208,23 @@ def test_the_routes_say_what_each_decision_means() -> None:
             expected = {
                 "check": "Run checks",
                 "wait": "Wait for the next round",
-                "heartbeat": HEARTBEAT,
+                "heartbeat": "Wait until the hook needs its heartbeat",
                 "complete": COMPLETE,
                 "hold": "Hold the safe result",
                 "confirm": CONFIRM,
                 "end": "Done",
             }[value]
             assert target == expected, (value, target)
-    for wait in ("Hold the safe result", "Wait for the next round"):
+    waits = {
+        "Hold the safe result": COMPLETE,
+        "Wait for the next round": "Run checks",
+        # the heartbeat before the round: no check stands between the hook and its heartbeat
+        "Wait until the hook needs its heartbeat": HEARTBEAT,
+    }
+    for wait, then in waits.items():
         assert STATES[wait]["SecondsPath"] == "$.decision.waitSeconds"
-    assert STATES["Hold the safe result"]["Next"] == COMPLETE
-    assert STATES["Wait for the next round"]["Next"] == "Run checks"
+        assert STATES[wait]["Next"] == then
+    assert _routes(STATES[TASKS[HEARTBEAT]["Next"]])["check"] == "Run checks"
 
 
 def _next_states(name: str) -> set[str]:

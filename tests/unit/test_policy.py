@@ -26,6 +26,7 @@ from asg_lifecycle.policy import (
     before_round,
     decide,
     global_timeout,
+    heartbeat_due,
     jitter,
     make_plan,
     minimum_heartbeats,
@@ -100,38 +101,39 @@ def test_no_heartbeat_while_the_hook_outlasts_the_next_round() -> None:
     assert (decision.next, decision.wait_seconds) == (Next.WAIT, 30)
 
 
-def test_next_round_is_moved_to_just_before_the_hook_needs_a_heartbeat() -> None:
+def test_a_round_that_would_not_end_before_the_heartbeat_waits_for_the_heartbeat() -> None:
+    """Expires at 300, margin 30: the heartbeat is due at 270. A round at 200 waking at 260 ends
+    (with a margin for its checks) by 290 > 270: instead, wait until 270, heartbeat, and run the
+    round right after it; its checks never stand between the hook and its heartbeat."""
     plan, progress = plan_for(hb=300, poll=60)
-    # expires at 300, margin 30: a round at 200 waking at 260 would need the hook until 290 (ok);
-    # a round at 230 would wake at 290 > 270, so the next round is moved to 270.
-    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(230))
-    assert (decision.next, decision.wait_seconds) == (Next.WAIT, 40)
-
-
-def test_heartbeat_when_the_hook_needs_it_and_not_a_second_earlier() -> None:
-    plan, progress = plan_for(hb=300, poll=30)
-    # expires at 300, margin 30: at 265 the next round is moved to 270, when the hook needs its
-    # heartbeat (a heartbeat at 265 would buy 5 s less); at 270 the heartbeat is sent.
-    early = decide(plan, progress, Verdict.WAIT, "initializing", at(265))
-    assert (early.next, early.wait_seconds) == (Next.WAIT, 5)
-    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(270))
-    assert decision.next is Next.HEARTBEAT
+    assert heartbeat_due(plan, progress) == at(270)
+    early = decide(plan, progress, Verdict.WAIT, "initializing", at(170))
+    assert (early.next, early.wait_seconds, early.due_at) == (Next.WAIT, 60, at(230))
+    decision = decide(plan, progress, Verdict.WAIT, "initializing", at(200))
+    assert (decision.next, decision.wait_seconds, decision.due_at) == (Next.HEARTBEAT, 70, None)
     assert after_heartbeat(plan, progress, at(270)).hook_expires_at == at(570)
 
 
-def test_wait_is_shortened_when_the_heartbeat_timeout_is_shorter_than_the_poll() -> None:
+def test_a_heartbeat_already_due_is_sent_a_second_later() -> None:
+    plan, progress = plan_for(hb=300, poll=30)
+    late = decide(plan, progress, Verdict.WAIT, "initializing", at(275))
+    assert (late.next, late.wait_seconds) == (Next.HEARTBEAT, 1)
+
+
+def test_the_last_round_needs_no_heartbeat_when_the_hook_outlasts_it() -> None:
+    """Give-up at 400, hook until 600: the round at 400 decides, the completion follows it."""
+    plan, progress = plan_for(hb=600, poll=300, max_wait=400)
+    decision = decide(plan, progress, Verdict.WAIT, "x", at(350))
+    assert (decision.next, decision.wait_seconds) == (Next.WAIT, 50)
+
+
+def test_with_a_heartbeat_timeout_shorter_than_the_poll_rounds_follow_the_heartbeats() -> None:
     plan, progress = plan_for(hb=30, poll=120)
     first = decide(plan, progress, Verdict.WAIT, "initializing", at(1))
-    assert (first.next, first.wait_seconds) == (Next.WAIT, 19)  # the round lands at 20 = 30 - 10
-    second = decide(plan, progress, Verdict.WAIT, "initializing", at(20))
-    assert second.next is Next.HEARTBEAT
-    assert second.wait_seconds == 30 - safety_margin(30)
-
-
-def test_wait_never_runs_past_the_give_up_time() -> None:
-    plan, progress = plan_for(poll=300, max_wait=400)
-    decision = decide(plan, progress, Verdict.WAIT, "x", at(350))
-    assert decision.wait_seconds == 50
+    assert (first.next, first.wait_seconds) == (Next.HEARTBEAT, 19)  # due at 20 = 30 - 10
+    beaten = after_heartbeat(plan, progress, at(20))
+    second = decide(plan, beaten, Verdict.WAIT, "initializing", at(20))
+    assert (second.next, second.wait_seconds) == (Next.HEARTBEAT, 30 - safety_margin(30))
 
 
 def test_rounds_stretch_so_one_execution_fits_the_history_limit() -> None:
@@ -182,8 +184,8 @@ def simulate(
     now, heartbeats, last_extend = 0.0, 0, 0.0
     expires = min(hb, global_timeout(hb))
     while True:
-        now += round_cost  # the round of checks takes time
         assert now <= expires, f"hook expired at {expires}s before the round at {now}s"
+        now += round_cost  # the round of checks takes time
         verdict = Verdict.PASS if ready_at is not None and now >= ready_at else Verdict.WAIT
         progress = after_round(progress)
         decision = decide(plan, progress, verdict, "", at(now))
@@ -194,7 +196,10 @@ def simulate(
                 "result": decision.result == LifecycleResult.CONTINUE,
                 "rounds": progress.rounds,
             }
-        if decision.next is Next.HEARTBEAT:
+        assert decision.wait_seconds is not None
+        now += decision.wait_seconds
+        if decision.next is Next.HEARTBEAT:  # sent when due, then the next round at once
+            assert now < expires, f"heartbeat at {now}s after the hook expired at {expires}s"
             heartbeats += 1
             if sent is not None:
                 sent.append(now)
@@ -202,7 +207,6 @@ def simulate(
             expires = min(now + hb, global_timeout(hb))
             assert expires > last_extend
             last_extend = expires
-        now += decision.wait_seconds
 
 
 # Step Functions keeps at most 25,000 events per execution. In lifecycle.asl.json a round is a
@@ -274,7 +278,6 @@ def test_a_round_late_after_retries_heartbeats_first_when_another_try_could_be_t
     first = before_round(plan, progress, at(30), at(edge + 1))
     assert first is not None
     assert (first.next, first.wait_seconds) == (Next.HEARTBEAT, 1)
-    assert first.due_at == at(edge + 2)
     assert before_round(plan, progress, None, at(299)) is None, "no due time: an older document"
     short, _ = plan_for(hb=300, poll=30, max_wait=100)
     given_up = before_round(short, progress, at(90), at(edge + 1))
@@ -318,3 +321,14 @@ def test_a_fleet_started_at_once_does_not_poll_or_heartbeat_in_step() -> None:
             rounds.add(now)
     assert len(heartbeats) >= 10, sorted(heartbeats)
     assert len(rounds) >= 30
+
+
+@pytest.mark.parametrize("hb", [30, 60, 300, 3600])
+def test_a_round_as_long_as_one_and_a_half_margins_never_costs_the_hook(hb: int) -> None:
+    """A round runs only if it ends, with a margin for its checks, before the heartbeat is due,
+    and the heartbeat has its own margin: checks that take longer than the margin (a dependency
+    that does not answer) still never let the hook lapse."""
+    cost = 1.5 * safety_margin(hb)
+    run = simulate(hb, 30, 4 * hb, ready_at=None, round_cost=cost)  # asserts on every lapse
+    assert not run["result"], "never ready: the give-up result"
+    assert run["heartbeats"] >= minimum_heartbeats(hb, 4 * hb)

@@ -19,7 +19,7 @@ from asg_lifecycle.document import InvalidDocument, StateDocument
 from asg_lifecycle.lifecycle_states import Instance
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
 from handlers import complete, heartbeat, read_hook, run_checks
-from handlers.task import LifecycleActionNotFound
+from handlers.task import InstanceNotWaitingYet, LifecycleActionNotFound
 from tests.unit.conftest import Context
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -131,18 +131,66 @@ def test_the_hook_read_verifies_the_action_then_plans_the_first_round(
         (None, "is in no Auto Scaling group"),
         (Instance("web", "InService"), "is InService"),
         (Instance("other", "Pending:Wait"), "is in group 'other'"),
+        (Instance("web", "Pending"), "is Pending"),
     ],
 )
 def test_an_action_auto_scaling_does_not_hold_ends_not_waiting_with_nothing_sent(
     aws: FakeAutoScaling, instance: Instance | None, says: str
 ) -> None:
     aws.instance = instance
+    NOW[0] = T0 + timedelta(seconds=30)  # the event 30 s old: no longer possibly stale
     doc = run(read_hook, StateDocument(action()))
     assert doc["decision"]["next"] == "end"
     assert doc["outcome"]["status"] == "not-waiting"
     assert says in doc["outcome"]["reason"]
     assert "plan" not in doc, "no check will run"
     assert not {"heartbeat", "complete ABANDON", "complete CONTINUE"} & set(aws.calls)
+
+
+@pytest.mark.parametrize(
+    ("instance", "retried"),
+    [
+        (None, True),  # not listed yet
+        (Instance("web", "Pending"), True),  # on its way to Pending:Wait
+        (Instance("web", "InService"), False),  # past a launch's wait: no later read changes it
+        (Instance("other", "Pending:Wait"), False),  # another group's
+    ],
+)
+def test_right_after_its_event_an_instance_on_its_way_to_the_wait_is_read_again(
+    aws: FakeAutoScaling, instance: Instance | None, retried: bool
+) -> None:
+    """DescribeAutoScalingInstances is eventually consistent: for 30 s after the event a state
+    before the wait (or no listing) is read again (InstanceNotWaitingYet, which the definition
+    retries) rather than believed."""
+    aws.instance = instance
+    NOW[0] = T0 + timedelta(seconds=29)
+    if retried:
+        with pytest.raises(InstanceNotWaitingYet, match="the event is 29 s old"):
+            run(read_hook, StateDocument(action()))
+    else:
+        assert run(read_hook, StateDocument(action()))["outcome"]["status"] == "not-waiting"
+
+
+def test_a_hook_of_the_other_transition_is_not_acted_on(aws: FakeAutoScaling) -> None:
+    """An event that says launch, naming a terminate hook (crafted, or a mistake): not-waiting,
+    the hook's checks are not run."""
+    aws.hook = HookInfo(300, LifecycleResult.ABANDON, None, "autoscaling:EC2_INSTANCE_TERMINATING")
+    doc = run(read_hook, StateDocument(action()))
+    assert doc["outcome"]["status"] == "not-waiting"
+    assert "is for autoscaling:EC2_INSTANCE_TERMINATING" in doc["outcome"]["reason"]
+
+
+def test_only_the_action_of_the_input_is_acted_on(aws: FakeAutoScaling) -> None:
+    """An execution started by hand with check memos, results or an outcome in its input: the
+    hook read drops them (a memo naming someone's command must not stand for the hook's own)."""
+    forged = planned().to_json() | {
+        "checkMemos": [{"commandId": "someone-elses"}],
+        "checks": [{"name": "instance-status", "status": "pass", "reason": "trust me"}],
+        "outcome": {"status": "completed", "result": "CONTINUE", "reason": "trust me"},
+    }
+    doc = run(read_hook, forged)
+    assert doc["decision"]["next"] == "check"
+    assert not {"checkMemos", "checks", "outcome"} & set(doc)
 
 
 def test_a_group_not_served_is_not_read_further(
@@ -263,18 +311,17 @@ def test_a_heartbeat_extends_the_hook_and_goes_on_to_the_next_round(aws: FakeAut
     assert aws.calls == ["heartbeat"]
     assert doc["progress"]["heartbeats"] == 1
     assert doc["progress"]["hookExpiresAt"] == "2026-01-01T00:01:05Z"  # sent at 5 s, + 60
-    assert doc["decision"] == {
-        "next": "wait",
-        "reason": "due",
-        "waitSeconds": 20,
-        "dueAt": "2026-01-01T00:00:25Z",  # 20 s after the heartbeat
+    assert doc["decision"] == {  # the next round, at once
+        "next": "check",
+        "reason": "heartbeat recorded",
+        "dueAt": "2026-01-01T00:00:05Z",
     }
 
 
 def test_no_active_action_while_the_instance_waits_is_tried_again(aws: FakeAutoScaling) -> None:
     """Possibly stale: the definition retries the same call (LifecycleActionNotFound)."""
     aws.no_active = True
-    with pytest.raises(LifecycleActionNotFound, match="still Pending:Wait"):
+    with pytest.raises(LifecycleActionNotFound, match="is Pending:Wait: the answer may be stale"):
         run(heartbeat, _deciding_heartbeat())
     assert aws.calls == ["heartbeat", "describe-instance"]
 

@@ -111,8 +111,17 @@ def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
                 "states:ListExecutions",
             },
         ),
-        ("HeartbeatFunction", LIFECYCLE | {"autoscaling:DescribeAutoScalingInstances"}),
-        ("CompleteFunction", LIFECYCLE | {"autoscaling:DescribeAutoScalingInstances"}),
+        (
+            "HeartbeatFunction",
+            {
+                "autoscaling:RecordLifecycleActionHeartbeat",
+                "autoscaling:DescribeAutoScalingInstances",
+            },
+        ),
+        (
+            "CompleteFunction",
+            {"autoscaling:CompleteLifecycleAction", "autoscaling:DescribeAutoScalingInstances"},
+        ),
         (
             "ReconcileFunction",
             {
@@ -129,15 +138,23 @@ def test_each_function_gets_exactly_what_it_calls(function: str, expected: set[s
     assert _function_actions(_template(), function) == expected
 
 
-def test_lifecycle_calls_are_scoped_to_the_served_groups() -> None:
-    """Heartbeat and complete: the named groups' ARNs, or any group carrying the serving tag."""
-    statements = [
-        s for s in _policy_statements("LifecycleActionsPolicy") if _actions(s) & LIFECYCLE
-    ]
+@pytest.mark.parametrize(
+    ("policy", "action"),
+    [
+        ("HeartbeatPolicy", "autoscaling:RecordLifecycleActionHeartbeat"),
+        ("CompletePolicy", "autoscaling:CompleteLifecycleAction"),
+    ],
+)
+def test_lifecycle_calls_are_scoped_to_the_served_groups(policy: str, action: str) -> None:
+    """Each call in its own policy: the named groups' ARNs (named mode), or any group carrying
+    the serving tag (tag mode); ``Fn::If`` picks one of the two by the stack's parameters."""
+    (choice,) = _template()["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"]
+    assert choice["Fn::If"][0] == "ServesNamedGroups"
+    statements = _policy_statements(policy)
     assert len(statements) == 2, "one for named groups, one for tagged groups"
     named, tagged = statements
     for statement in statements:
-        assert _actions(statement) == LIFECYCLE
+        assert _actions(statement) == {action}
     assert named["Condition"] == {"StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}}
     assert "autoScalingGroupName/" in str(named["Resource"])
     assert tagged["Condition"]["StringEquals"] == {

@@ -209,19 +209,21 @@ def test_waiting_round_waits_the_poll_interval_and_keeps_memos() -> None:
     assert roundtrip(doc).memos == ({"commandId": "c-1"},)
 
 
-def test_heartbeat_extends_the_hook_and_then_waits_what_the_round_decided() -> None:
-    doc = workflow.checked(planned(hb=60), [result(Verdict.WAIT)], at(50))  # margin 10 s
+def test_a_heartbeat_comes_when_the_hook_needs_it_and_the_round_right_after_it() -> None:
+    """HeartbeatTimeout 60, margin 10: a round at 20 would end after the heartbeat is due (at
+    50, less the first heartbeat's jitter): wait until then, heartbeat, then the round at once."""
+    doc = workflow.checked(planned(hb=60), [result(Verdict.WAIT)], at(20))
     assert doc.decision is not None
     assert doc.decision.next is Next.HEARTBEAT
-    after = workflow.heartbeat_recorded(roundtrip(doc), at(52))  # sent a little later
     seconds = doc.decision.wait_seconds
     assert seconds is not None
-    assert after.decision == Decision(
-        Next.WAIT, "instance-status: r", wait_seconds=seconds, due_at=at(52 + seconds)
-    )
+    assert 20 + seconds <= 50, "when the hook needs it, not later"
+    sent = 20 + seconds
+    after = workflow.heartbeat_recorded(roundtrip(doc), at(sent))
+    assert after.decision == Decision(Next.CHECK, "heartbeat recorded", due_at=at(sent))
     assert after.progress is not None
     assert after.progress.heartbeats == 1
-    assert after.progress.hook_expires_at == at(112)
+    assert after.progress.hook_expires_at == at(sent + 60)
 
 
 def test_a_round_that_starts_late_heartbeats_first_and_gives_up_past_the_deadline() -> None:

@@ -32,6 +32,7 @@ class HookInfo:
     heartbeat_timeout: int
     default_result: LifecycleResult
     metadata: str | None
+    transition: str | None = None  # the hook's LifecycleTransition
 
 
 def is_action_gone(error: ClientError) -> bool:
@@ -51,6 +52,7 @@ def describe_hook(client: Any, group_name: str, hook_name: str) -> HookInfo | No
         heartbeat_timeout=int(hook.get("HeartbeatTimeout", 3600)),
         default_result=LifecycleResult(hook.get("DefaultResult", "ABANDON")),
         metadata=hook.get("NotificationMetadata"),
+        transition=hook.get("LifecycleTransition"),
     )
 
 
