@@ -110,7 +110,7 @@ def test_a_round_that_would_not_end_before_the_heartbeat_waits_for_the_heartbeat
     early = decide(plan, progress, Verdict.WAIT, "initializing", at(170))
     assert (early.next, early.wait_seconds, early.due_at) == (Next.WAIT, 60, at(230))
     decision = decide(plan, progress, Verdict.WAIT, "initializing", at(200))
-    assert (decision.next, decision.wait_seconds, decision.due_at) == (Next.HEARTBEAT, 70, None)
+    assert (decision.next, decision.wait_seconds, decision.due_at) == (Next.HEARTBEAT, 70, at(270))
     assert after_heartbeat(plan, progress, at(270)).hook_expires_at == at(570)
 
 
