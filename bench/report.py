@@ -281,8 +281,9 @@ def _transitions_by_state(rows: list[dict[str, Any]]) -> list[str]:
     if len(fixed) == 1:
         (once,) = fixed
         lines.append(
-            "Every cell adds up to 3 transitions a round (its Wait, `Run checks` and the Choice "
-            "after it), 2 a heartbeat (its task and the Choice after it) and "
+            "Every cell adds up to 3 transitions a round (a Wait, `Run checks` and the Choice "
+            "after it), 2 a heartbeat (its task and the Choice after it; the Wait before it "
+            "stands for the Wait of the round that follows it at once) and "
             f"{once} once per action: *transitions = 3 x rounds + 2 x heartbeats + {once}*"
             + (
                 " (the first Choice, the hook read and its Choice, the completion and `Done`, "
