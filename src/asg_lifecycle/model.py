@@ -42,6 +42,11 @@ _TOKEN = re.compile(
 )
 _GROUP_NAME_MAX = 255  # Auto Scaling group names are at most 255 characters
 _ORIGINS = frozenset({"EC2", "AutoScalingGroup", "WarmPool"})
+# The event's "Action" names what an instance refresh does to the instance ("ReplaceRootVolume");
+# kept as a word so that an Action AWS adds later is carried, not rejected.
+_ACTION = re.compile(r"^[A-Za-z]{1,64}$")
+REPLACE_ROOT_VOLUME = "ReplaceRootVolume"
+UNKNOWN = "unknown"
 
 
 def _require(
@@ -88,8 +93,13 @@ class LifecycleAction:
     token: str | None
     transition: Transition
     started_at: datetime
-    origin: str = "EC2"
-    destination: str = "AutoScalingGroup"
+    # Where the instance comes from and goes to (EC2, AutoScalingGroup, WarmPool). AWS sends them
+    # "if that information is available": None when the event did not say, never guessed.
+    origin: str | None = None
+    destination: str | None = None
+    # The event's "Action" ("ReplaceRootVolume" for an instance refresh that replaces root
+    # volumes: the instance comes back), None for a real launch or termination.
+    action_name: str | None = None
 
     @property
     def token_prefix(self) -> str:
@@ -118,16 +128,31 @@ class LifecycleAction:
     def into_warm_pool(self) -> bool:
         return self.destination == "WarmPool"
 
+    @property
+    def replaces_root_volume(self) -> bool:
+        """An instance refresh replacing the root volume: the instance is not going away."""
+        return self.action_name == REPLACE_ROOT_VOLUME
+
+    @property
+    def path(self) -> str:
+        """``Origin->Destination`` as an operator reads it, ``unknown`` for what AWS left out."""
+        return f"{self.origin or UNKNOWN}->{self.destination or UNKNOWN}"
+
     def to_json(self) -> dict[str, str]:
         data = {
             "AutoScalingGroupName": self.group_name,
             "LifecycleHookName": self.hook_name,
             "EC2InstanceId": self.instance_id,
             "LifecycleTransition": self.transition.value,
-            "Origin": self.origin,
-            "Destination": self.destination,
             "StartedAt": format_time(self.started_at),
         }
+        for key, value in (
+            ("Origin", self.origin),
+            ("Destination", self.destination),
+            ("Action", self.action_name),
+        ):
+            if value is not None:
+                data[key] = value
         if self.token is None:
             data["Reconciled"] = "true"
         else:
@@ -146,11 +171,13 @@ class LifecycleAction:
         transition = data.get("LifecycleTransition")
         if transition not in {t.value for t in Transition}:
             raise InvalidAction(f"LifecycleTransition {str(transition)[:64]!r} is not supported")
-        origin = data.get("Origin") or "EC2"
-        destination = data.get("Destination") or "AutoScalingGroup"
+        origin, destination = data.get("Origin"), data.get("Destination")
         for name, value in (("Origin", origin), ("Destination", destination)):
-            if not isinstance(value, str) or value not in _ORIGINS:
+            if value is not None and (not isinstance(value, str) or value not in _ORIGINS):
                 raise InvalidAction(f"{name} {str(value)[:64]!r} is not one of {sorted(_ORIGINS)}")
+        action_name = data.get("Action")
+        if action_name is not None:
+            _require(action_name, "Action", _ACTION)
         return cls(
             group_name=_require(
                 data.get("AutoScalingGroupName"), "AutoScalingGroupName", max_len=_GROUP_NAME_MAX
@@ -166,6 +193,7 @@ class LifecycleAction:
             started_at=parse_time(data.get("StartedAt"), "StartedAt"),
             origin=origin,
             destination=destination,
+            action_name=action_name,
         )
 
 

@@ -23,6 +23,40 @@ def test_launch_event_becomes_an_action(launch_event: dict[str, Any]) -> None:
     assert action.instance_id == "i-0123456789abcdef0"
     assert action.started_at == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     assert (action.origin, action.destination) == ("EC2", "AutoScalingGroup")
+    assert action.action_name is None
+
+
+@pytest.mark.parametrize("field", ["Origin", "Destination"])
+def test_an_origin_or_destination_the_event_leaves_out_is_unknown_not_guessed(
+    launch_event: dict[str, Any], field: str
+) -> None:
+    """AWS sends Origin and Destination "if that information is available" (User Guide, "Warm
+    pool example events"): a missing one stays unknown and is not filled in."""
+    del launch_event["detail"][field]
+    action = parse_event(launch_event)
+    assert isinstance(action, LifecycleAction)
+    assert getattr(action, field.lower()) is None
+    assert "unknown" in action.path
+    assert field not in action.to_json()
+    assert LifecycleAction.from_json(action.to_json()) == action
+
+
+def test_an_instance_refresh_action_is_carried_through(launch_event: dict[str, Any]) -> None:
+    """User Guide, "Instance refresh example events": hooks of a root-volume replacement carry
+    "Action": "ReplaceRootVolume"."""
+    launch_event["detail"]["Action"] = "ReplaceRootVolume"
+    action = parse_event(launch_event)
+    assert isinstance(action, LifecycleAction)
+    assert action.replaces_root_volume
+    assert action.to_json()["Action"] == "ReplaceRootVolume"
+    assert LifecycleAction.from_json(action.to_json()) == action
+
+
+@pytest.mark.parametrize("value", ["Replace Root", "", 5, ["ReplaceRootVolume"], "x" * 65])
+def test_an_action_that_is_not_a_word_is_rejected(launch_event: dict[str, Any], value: Any) -> None:
+    launch_event["detail"]["Action"] = value
+    with pytest.raises(InvalidEvent, match="Action"):
+        parse_event(launch_event)
 
 
 def test_terminate_event_becomes_a_terminate_action() -> None:

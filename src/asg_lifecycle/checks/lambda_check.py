@@ -94,6 +94,7 @@ class LambdaCheck(Check):
             "transition": action.transition.value,
             "origin": action.origin,
             "destination": action.destination,
+            "action": action.action_name,
             "startedAt": format_time(action.started_at),
             "attempt": attempt,
             "params": dict(ctx.params.get("payload") or {}),

@@ -82,6 +82,8 @@ class Account:
             token=TOKEN,
             transition=transition,
             started_at=datetime(2026, 1, 1, tzinfo=UTC),
+            origin="EC2" if transition is Transition.LAUNCHING else "AutoScalingGroup",
+            destination="AutoScalingGroup" if transition is Transition.LAUNCHING else "EC2",
         )
 
 
