@@ -246,10 +246,13 @@ def decide(
                 f"no time left before the global timeout: {reason}",
                 result=plan.on_timeout,
             )
-    elif wake + margin > heartbeat_due(plan, progress) and not (
-        wake == plan.give_up_at and wake + margin <= progress.hook_expires_at
-    ):  # the round would not end before the heartbeat is due (and is not the last one)
-        seconds = _floor_seconds(heartbeat_due(plan, progress) - now)
+    elif (
+        wake + margin > (due := heartbeat_due(plan, progress))
+        and due < plan.give_up_at
+        and not (wake == plan.give_up_at and wake + margin <= progress.hook_expires_at)
+    ):  # the round would not end before the heartbeat is due (and is not the last one), and
+        # the heartbeat is needed before the give-up time (else it would push the round past it)
+        seconds = _floor_seconds(due - now)
         return Decision(
             Next.HEARTBEAT, reason, wait_seconds=seconds, due_at=now + timedelta(seconds=seconds)
         )

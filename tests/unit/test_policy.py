@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from asg_lifecycle.config import ActionConfig, CheckSpec
@@ -224,6 +224,9 @@ def history_events(run: dict[str, float]) -> float:
 
 
 @settings(max_examples=200, deadline=None)
+# A heartbeat due after the give-up time once pushed the last round past it (and the round
+# found the instance ready, 8 s after maxWaitSeconds): never heartbeat for rounds after give-up.
+@example(hb=30, poll=5, max_wait=30, ready_frac=1.25, round_cost=1.0)
 @given(
     hb=st.integers(30, 7200),
     poll=st.integers(5, 3600),
