@@ -8,6 +8,13 @@
   share never (Auto Scaling's delivery is best-effort).
 * An outage: every call the functions make to one service fails with HTTP 503 between two
   virtual moments (a check dependency that is down, or Auto Scaling itself).
+* Contention: a share of the functions' Auto Scaling calls are refused with
+  ``ResourceContention`` (HTTP 500, "You already have a pending update to an Amazon EC2 Auto
+  Scaling resource ..."), which every lifecycle call of the API Reference lists among its errors.
+  Nothing of a refused call is applied.
+* Lambda's own ends: chosen invocations of a function time out (they last its ``Timeout``) or
+  run out of memory, before their handler made its calls or after (its calls then took effect
+  though its answer is lost); see :class:`lifecycle_emulator.runtime.Interruption`.
 * Stale answers: Auto Scaling is eventually consistent, and has answered "No active Lifecycle
   Action found" for an action that was still active, right after its event; a later try
   succeeded (PrairieLearn/PrairieLearn PR #15586, 2026). ``stale_not_found`` answers the first
@@ -26,6 +33,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifecycle_emulator.local_aws import LocalAws
+from lifecycle_emulator.runtime import Interruption
+from lifecycle_emulator.template import FunctionSpec
+
+RESOURCE_CONTENTION = (
+    "You already have a pending update to an Amazon EC2 Auto Scaling resource (for example, an "
+    "Auto Scaling group, instance, or load balancer)."
+)
 
 
 @dataclass
@@ -35,15 +49,30 @@ class Outage:
     end: float
 
 
+@dataclass(frozen=True)
+class Cut:
+    """``times`` invocations of a function end this way, the first ones after ``skip`` that run
+    normally; ``after_calls``: once its handler has run (its AWS calls were made and took
+    effect), else before it made any."""
+
+    times: int = 1
+    after_calls: bool = False
+    skip: int = 0
+
+
 @dataclass
 class Faults:
     throttle_autoscaling: float = 0.0
+    resource_contention: float = 0.0  # share of the functions' Auto Scaling calls refused
     duplicate_events: float = 0.0
     drop_events: float = 0.0
     outage: Outage | None = None
     # operation ("CompleteLifecycleAction", "RecordLifecycleActionHeartbeat") -> how many of its
     # first calls get a stale "No active Lifecycle Action found"
     stale_not_found: dict[str, int] = field(default_factory=dict)
+    # function logical id ("CompleteFunction") -> how its first invocations end
+    lambda_timeouts: dict[str, Cut] = field(default_factory=dict)
+    lambda_out_of_memory: dict[str, Cut] = field(default_factory=dict)
     seed: int = 7
     # What was injected (for the test's own checks that the faults really happened).
     throttled: int = 0
@@ -52,10 +81,14 @@ class Faults:
     dropped: list[str] = field(default_factory=list)
     outage_errors: int = 0
     stale_answers: list[str] = field(default_factory=list)  # the operations answered so
+    contended: int = 0
+    # (function, "timeout" / "out-of-memory", after_calls) for each invocation Lambda ended
+    interrupted: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
         self._undo: list[Callable[[], None]] = []
+        self._invocations: dict[str, int] = {}  # function -> invocations seen
 
     def install(self, aws: LocalAws) -> None:
         import botocore.endpoint  # noqa: PLC0415
@@ -111,6 +144,25 @@ class Faults:
         actions.before_call = stale
         self._undo.append(lambda: setattr(actions, "before_call", earlier))
 
+        runtime = aws.runtime
+        previous = runtime.interrupt
+        runtime.interrupt = self._interruption
+        self._undo.append(lambda: setattr(runtime, "interrupt", previous))
+
+    def _interruption(self, fn: FunctionSpec) -> Interruption | None:
+        """Whether Lambda ends this invocation of ``fn`` (its first ones, as configured)."""
+        seen = self._invocations.get(fn.logical_id, 0)
+        self._invocations[fn.logical_id] = seen + 1
+        for kind, cuts in (
+            ("timeout", self.lambda_timeouts),
+            ("out-of-memory", self.lambda_out_of_memory),
+        ):
+            cut = cuts.get(fn.logical_id)
+            if cut is not None and cut.skip <= seen < cut.skip + cut.times:
+                self.interrupted.append((fn.logical_id, kind, cut.after_calls))
+                return Interruption(kind, cut.after_calls)
+        return None
+
     def uninstall(self) -> None:
         while self._undo:
             self._undo.pop()()
@@ -127,6 +179,10 @@ class Faults:
         if service == "autoscaling" and self._random.random() < self.throttle_autoscaling:
             self.throttled += 1
             return 400, {}, _error("Throttling", "Rate exceeded")
+        contended = self.resource_contention and self._random.random() < self.resource_contention
+        if service == "autoscaling" and contended:  # drawn only when asked: other runs unchanged
+            self.contended += 1
+            return 500, {}, _error("ResourceContention", RESOURCE_CONTENTION)
         return None
 
 

@@ -3,7 +3,9 @@
 * Lambda: moto's Docker-free backend answers every invoke with its input. Here an invoke imports
   the function's real handler (from the template's ``Handler``) and calls it with the function's
   environment, like the Lambda runtime would; an exception becomes an ``Unhandled`` function error
-  with ``errorType`` = the exception class, as in AWS.
+  with ``errorType`` = the exception class, as in AWS. An invocation the Lambda runtime ends
+  itself (:class:`Interruption`: the function's timeout, or out of memory) answers as Lambda does,
+  and a timed-out one lasts the function's ``Timeout`` on the virtual clock.
 * EventBridge: moto cannot deliver to Lambda targets. Here a matching event is delivered as an
   asynchronous invoke: on error Lambda retries (MaximumRetryAttempts, 1 and 2 minutes apart), then
   sends the event to the function's OnFailure destination, as AWS does.
@@ -11,6 +13,10 @@
   between retries. Here both sleep on the virtual clock, and each execution is counted busy while it
   runs so that the clock only jumps when every execution is waiting. Executions take turns: one
   runs at a time, until it waits or ends (see :class:`_Turns`).
+* Step Functions' error names, where moto's interpreter differs from AWS: a Lambda function error
+  without ``errorType`` (a timeout) is ``Lambda.Unknown``; ``States.TaskFailed`` matches every
+  error but ``States.Timeout``; neither it nor ``States.ALL`` catches ``States.Runtime`` or
+  ``States.DataLimitExceeded`` (see :func:`_states_error_matches`).
 """
 
 from __future__ import annotations
@@ -44,6 +50,30 @@ class Invocation:
     error: str | None = None
     logs: list[str] = field(default_factory=list)
     api_calls: list[str] = field(default_factory=list)  # "autoscaling.CompleteLifecycleAction"
+    # Virtual seconds the invocation lasted: 0 (a handler takes no virtual time here), or the
+    # function's Timeout for one that timed out.
+    duration: float = 0.0
+    interrupted: Interruption | None = None
+    lost: Any = None  # what the handler answered before Lambda ended the invocation (lost)
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """An invocation the Lambda runtime ends itself, not the handler.
+
+    ``kind`` "timeout": the function ran for its whole ``Timeout`` and Lambda stopped it; the
+    Invoke answer is an ``Unhandled`` function error whose payload has no ``errorType``, only
+    ``errorMessage`` "<time> <request id> Task timed out after N.00 seconds" (as Step Functions
+    quotes it in its ``Lambda.Unknown`` cause). ``kind`` "out-of-memory": the runtime process was
+    killed; the payload is ``{"errorType": "Runtime.ExitError", "errorMessage": "RequestId: <id>
+    Error: Runtime exited with error: signal: killed"}`` (AWS Knowledge Center, "Lambda runtime
+    exit error"). ``after_calls``: the handler had run (its AWS calls were made and answered)
+    before the end, so its side effects happened though its answer is lost; otherwise it made
+    none.
+    """
+
+    kind: str  # "timeout" or "out-of-memory"
+    after_calls: bool = False
 
 
 _RECORDER_ID = "lifecycle-emulator-api-calls"
@@ -93,6 +123,9 @@ class LambdaRuntime:
         self._running: tuple[int, Invocation] | None = None  # (thread id, invocation)
         # Functions that are not the stack's (a user's custom check), by name: event -> answer.
         self.user_functions: dict[str, Callable[[Any], Any]] = {}
+        # Decides, per invocation of one of the stack's functions, whether the Lambda runtime ends
+        # it (injected faults); None: every invocation runs its handler to the end.
+        self.interrupt: Callable[[FunctionSpec], Interruption | None] | None = None
 
     def record_api_calls(self) -> None:
         """Note every AWS call a function makes on its invocation (the default boto3 session's
@@ -135,6 +168,7 @@ class LambdaRuntime:
             handler = self.handler_of(fn)
             record = Invocation(fn.logical_id, self.clock.now(), payload)
             self.invocations.append(record)
+            cut = self.interrupt(fn) if self.interrupt is not None else None
             deadline = self.clock.now() + timedelta(seconds=fn.timeout)
             context = _Context(
                 fn.name,
@@ -145,30 +179,61 @@ class LambdaRuntime:
             previous, self._sink.current = self._sink.current, record
             outer, self._running = self._running, (threading.get_ident(), record)
             try:
-                with _environment(fn.environment), contextlib.redirect_stdout(self._sink):
-                    record.result = handler(payload, context)
+                if cut is None or cut.after_calls:
+                    with _environment(fn.environment), contextlib.redirect_stdout(self._sink):
+                        record.result = handler(payload, context)
             except Exception as exc:
                 record.error = type(exc).__name__
                 record.result = {"errorType": record.error, "errorMessage": str(exc)}
             finally:
                 self._sink.current = previous
                 self._running = outer
+            if cut is not None:
+                _interrupted(record, fn, cut, context.aws_request_id)
             return record
 
     def invoke_async(self, fn: FunctionSpec, event: Any, attempt: int = 0) -> None:
-        """An asynchronous invoke (EventBridge's way): retried on error, then dead-lettered."""
+        """An asynchronous invoke (EventBridge's way): retried on error, then dead-lettered.
+        A failure is known when the invocation ends (a timed-out one, its Timeout later)."""
         record = self.invoke(fn, event)
         if record.error is None:
             return
         if attempt < fn.max_async_retries:
             delay = 60 * (attempt + 1)  # Lambda waits about 1 minute, then 2, between attempts
-            self.clock.call_later(delay, lambda: self.invoke_async(fn, event, attempt + 1))
+            retry = functools.partial(self.invoke_async, fn, event, attempt + 1)
+            self.clock.call_later(record.duration + delay, retry)
             return
-        self.dead_letters.append(
-            {"function": fn.logical_id, "event": event, "error": record.result}
-        )
+        give_up = functools.partial(self._dead_letter, fn, event, record.result)
+        if record.duration:
+            self.clock.call_later(record.duration, give_up)
+        else:
+            give_up()
+
+    def _dead_letter(self, fn: FunctionSpec, event: Any, response: Any) -> None:
+        self.dead_letters.append({"function": fn.logical_id, "event": event, "error": response})
         if fn.on_failure_arn:
-            _send_to_queue(self.stack, fn.on_failure_arn, fn, event, record.result)
+            _send_to_queue(self.stack, fn.on_failure_arn, fn, event, response)
+
+
+def _interrupted(record: Invocation, fn: FunctionSpec, cut: Interruption, request: str) -> None:
+    """The invocation as Lambda ends it (:class:`Interruption`); the handler's answer, if it
+    had one, is lost."""
+    record.interrupted = cut
+    record.lost = record.result if cut.after_calls else None
+    if cut.kind == "timeout":
+        record.duration = float(fn.timeout)
+        ended = record.at + timedelta(seconds=fn.timeout)
+        stamp = ended.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        message = f"{stamp} {request} Task timed out after {fn.timeout:.2f} seconds"
+        record.error = "Sandbox.Timedout"  # Lambda's name for it; the payload carries none
+        record.result = {"errorMessage": message}
+    elif cut.kind == "out-of-memory":
+        record.error = "Runtime.ExitError"
+        message = f"RequestId: {request} Error: Runtime exited with error: signal: killed"
+        record.result = {"errorType": record.error, "errorMessage": message}
+    else:
+        raise ValueError(f"unknown interruption {cut.kind!r}")
+    record.logs.append(message)
 
 
 def _send_to_queue(
@@ -243,6 +308,10 @@ class Patches:
     def __init__(self, runtime: LambdaRuntime) -> None:
         self.runtime = runtime
         self._undo: list[Callable[[], None]] = []
+        self._turns = _Turns(runtime.clock)
+        # Set on a thread while moto's interpreter invokes a Lambda function for a Task state:
+        # that thread then runs within its execution's turn and may sleep on the virtual clock.
+        self._task_invoke = threading.local()
 
     def _set(self, owner: Any, attr: str, value: Any) -> None:
         original = owner.__dict__[attr] if attr in owner.__dict__ else getattr(owner, attr)
@@ -263,6 +332,7 @@ class Patches:
 
         runtime = self.runtime
         original = LambdaSimpleBackend.invoke
+        turns, task_invoke = self._turns, self._task_invoke
 
         def invoke(  # noqa: PLR0917 - moto's signature
             backend: Any,
@@ -291,6 +361,11 @@ class Patches:
                 runtime.clock.call_later(0, lambda: runtime.invoke_async(fn, payload))
                 return b""
             record = runtime.invoke(fn, payload)
+            if record.duration and getattr(task_invoke, "active", False):
+                # a timed-out invocation answers when Lambda stops it: the Task state waits that
+                # long (outside the function lock, so other executions run meanwhile). An invoke
+                # by a test's own client answers at once.
+                turns.sleep(record.duration)
             if record.error is not None:
                 response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(record.result).encode()
@@ -336,7 +411,7 @@ class Patches:
         from moto.stepfunctions.parser.backend import execution_worker  # noqa: PLC0415
 
         clock = self.runtime.clock
-        turns = _Turns(clock)
+        turns = self._turns
 
         def wait_interval(_self: Any, env: Any, wait_seconds: int) -> None:
             turns.sleep(wait_seconds)
@@ -356,6 +431,18 @@ class Patches:
                 return shared[region, service]
 
         self._set(lambda_eval_utils, "boto_client_for", boto_client_for)
+        invoke_function: Any = lambda_eval_utils.__dict__["_invoke_lambda_function"]
+        task_invoke = self._task_invoke
+
+        def invoke_lambda_function(*args: Any, **kwargs: Any) -> Any:
+            task_invoke.active = True
+            try:
+                return invoke_function(*args, **kwargs)
+            finally:
+                task_invoke.active = False
+
+        self._set(lambda_eval_utils, "_invoke_lambda_function", invoke_lambda_function)
+        self._error_names()
 
         worker = execution_worker.ExecutionWorker
         original_logic: Any = worker._execution_logic
@@ -380,6 +467,108 @@ class Patches:
         self._set(worker, "_execution_logic", execution_logic)
         self._virtual_timestamps(clock)
         self._paged_history(clock)
+
+    def _error_names(self) -> None:
+        """Error names and their matching as Step Functions has them (see the module's doc)."""
+        from moto.stepfunctions.parser.api import (  # noqa: PLC0415
+            HistoryEventType,
+            TaskFailedEventDetails,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name import (  # noqa: PLC0415
+            error_equals_decl,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (  # noqa: PLC0415
+            CustomErrorName,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (  # noqa: PLC0415
+            FailureEvent,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: PLC0415
+            lambda_eval_utils,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: PLC0415
+            state_task_service_lambda,
+        )
+        from moto.stepfunctions.parser.asl.eval.event.event_detail import (  # noqa: PLC0415
+            EventDetails,
+        )
+
+        details: Any = EventDetails  # a TypedDict of every kind of detail: one given here
+        service = state_task_service_lambda.StateTaskServiceLambda
+        original_from_error: Any = service._from_error
+
+        def from_error(self_: Any, env: Any, ex: Exception) -> Any:
+            """A function error whose payload names no ``errorType`` (a timeout) is
+            ``Lambda.Unknown``, with the cause AWS gives it (moto names it ``Exception``)."""
+            if isinstance(ex, lambda_eval_utils.LambdaFunctionErrorException):
+                try:
+                    answer = json.loads(ex.payload)
+                except ValueError:
+                    answer = None
+                if not (isinstance(answer, dict) and answer.get("errorType")):
+                    cause = (
+                        "The cause could not be determined because Lambda did not return an "
+                        f"error type. Returned payload: {ex.payload}"
+                    )
+                    return FailureEvent(
+                        env=env,
+                        error_name=CustomErrorName(LAMBDA_UNKNOWN),
+                        event_type=HistoryEventType.TaskFailed,
+                        event_details=details(
+                            taskFailedEventDetails=TaskFailedEventDetails(
+                                error=LAMBDA_UNKNOWN,
+                                cause=cause,
+                                resource=self_._get_sfn_resource(),
+                                resourceType=self_._get_sfn_resource_type(),
+                            )
+                        ),
+                    )
+            return original_from_error(self_, env, ex)
+
+        self._set(service, "_from_error", from_error)
+
+        def eval_body(self_: Any, env: Any) -> None:
+            error = env.stack.pop()
+            names = [name.error_name for name in self_.error_names]
+            env.stack.append(_states_error_matches(names, getattr(error, "error_name", None)))
+
+        self._set(error_equals_decl.ErrorEqualsDecl, "_eval_body", eval_body)
+        self._definition_check()
+
+    def _definition_check(self) -> None:
+        """CreateStateMachine refuses, as ``InvalidDefinition``, a definition whose ``States.ALL``
+        is not alone in its ``ErrorEquals`` or not in the last retrier or catcher ("Handling
+        errors": it "must appear alone in the ErrorEquals array and must appear in the last
+        retrier in the Retry array", likewise for catchers). moto refused only the first, with an
+        error that has no code, and let the second through."""
+        from moto.core.exceptions import AWSError  # noqa: PLC0415
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # noqa: PLC0415
+
+        class InvalidDefinition(AWSError):
+            TYPE = "InvalidDefinition"
+            STATUS = 400
+
+        original: Any = StepFunctionsParserBackend.__dict__["_validate_definition"].__func__
+
+        def validate_definition(definition: str) -> None:
+            try:
+                parsed = json.loads(definition)
+            except ValueError:
+                parsed = None
+            misplaced = _misplaced_states_all(parsed) if parsed is not None else None
+            if misplaced is not None:
+                raise InvalidDefinition(
+                    "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: States.ALL "
+                    f"must appear alone, in the last retrier or catcher at {misplaced}'"
+                )
+            try:
+                original(definition)
+            except Exception as exc:
+                raise InvalidDefinition(str(getattr(exc, "message", exc))) from exc
+
+        self._set(
+            StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_definition)
+        )
 
     def _paged_history(self, clock: VirtualClock) -> None:
         """GetExecutionHistory as AWS pages it: ``reverseOrder``, ``maxResults`` (default 100,
@@ -431,6 +620,59 @@ class Patches:
         shim = _VirtualDatetimeModule(clock)
         for module in (models, event_manager, execution):
             self._set(module, "datetime", shim)
+
+
+LAMBDA_UNKNOWN = "Lambda.Unknown"
+# Terminal errors: no Retry or Catch takes them, not even States.ALL ("Error names": "A
+# States.Runtime error is not retriable, and will always cause the execution to fail. A retry or
+# catch on States.ALL will not catch States.Runtime errors"; States.DataLimitExceeded "is a
+# terminal error that can't be caught by the States.ALL error type").
+_UNCATCHABLE = frozenset({"States.Runtime", "States.DataLimitExceeded"})
+
+
+def _states_error_matches(error_equals: list[str | None], error: str | None) -> bool:
+    """Whether a Retrier's or Catcher's ``ErrorEquals`` takes ``error``, as in Step Functions
+    Developer Guide, "Handling errors in Step Functions workflows" / "Error names":
+
+    * ``States.ALL`` matches any known error name, but not the terminal ones above;
+    * ``States.TaskFailed`` "acts as a wildcard that matches any known error name except for
+      States.Timeout" (moto's interpreter matched it only to names outside ``States.``);
+    * any other name matches itself.
+    """
+    if error in _UNCATCHABLE:
+        return False
+    if "States.ALL" in error_equals:
+        return True
+    if "States.TaskFailed" in error_equals and error != "States.Timeout":
+        return True
+    return error in error_equals
+
+
+def _misplaced_states_all(node: Any, path: str = "") -> str | None:
+    """The path of the first ``Retry`` or ``Catch`` whose ``States.ALL`` is not alone in its
+    ``ErrorEquals`` or not in its last element (nested branches and iterators included)."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            found = _misplaced_states_all(item, f"{path}/{index}")
+            if found is not None:
+                return found
+        return None
+    if not isinstance(node, dict):
+        return None
+    for key in ("Retry", "Catch"):
+        rules = node.get(key)
+        if not isinstance(rules, list):
+            continue
+        for index, rule in enumerate(rules):
+            names = rule.get("ErrorEquals", []) if isinstance(rule, dict) else []
+            last = index == len(rules) - 1
+            if "States.ALL" in names and (len(names) > 1 or not last):
+                return f"{path}/{key}/{index}"
+    for key, value in node.items():
+        found = _misplaced_states_all(value, f"{path}/{key}")
+        if found is not None:
+            return found
+    return None
 
 
 def _function_name(name_or_arn: str) -> str:
