@@ -45,10 +45,12 @@ from asg_lifecycle_cli.errors import (
 from asg_lifecycle_cli.local import LocalSession
 from asg_lifecycle_cli.stack import Stack, describe, name_from_samconfig
 from asg_lifecycle_cli.views import (
+    RELEASE_COMMAND,
     ActionView,
     checks_summary,
     duration,
     is_instance_id,
+    retained_json,
     seconds_until,
     timeline,
 )
@@ -175,14 +177,17 @@ def cli(
 @click.option("--json", "as_json", is_flag=True, help="one JSON document")
 @click.pass_obj
 def list_actions(session: Session, group: str | None, as_json: bool) -> None:
-    """The lifecycle actions in flight, oldest first; then those waiting with no workflow."""
+    """The lifecycle actions in flight, oldest first; then those waiting with no workflow; then
+    the instances retained after an abandoned termination, with what to do."""
     stack, sfn = session.stack(), session.client("stepfunctions")
     running = list(executions.summaries(sfn, stack))
     now = clock.now()
-    unattended, unread = _unattended(session, [str(r["name"]) for r in running], now, group)
+    found, unread = _unattended(session, [str(r["name"]) for r in running], now, group)
+    unattended = found.views
     views = executions.in_flight(sfn, running, group) + unattended
     if as_json:
-        click.echo(json.dumps([v.to_json(now) for v in views], indent=2))
+        documents = [v.to_json(now) for v in views] + [retained_json(r) for r in found.retained]
+        click.echo(json.dumps(documents, indent=2))
         if unread:  # on stderr: the document stays parseable
             click.echo(f"Instances held with no workflow running not shown: {unread}.", err=True)
         return
@@ -221,6 +226,18 @@ def list_actions(session: Session, group: str | None, as_json: bool) -> None:
             "that ended early): the reconciler starts one on its next run; `extend` or "
             "`complete` acts now."
         )
+    if found.retained:
+        click.echo(
+            f"\n{len(found.retained)} retained after an abandoned termination (the group's "
+            "instance lifecycle policy retains on TerminateHookAbandon): no hook holds them, they "
+            "do not count toward desired capacity and run until terminated."
+        )
+        kept = [(r.instance_id, r.group_name, r.lifecycle_state) for r in found.retained]
+        click.echo(_table([("INSTANCE", "GROUP", "STATE"), *kept]))
+        click.echo(
+            "Find out why its termination was abandoned (`asg-lifecycle show INSTANCE`), finish "
+            "what it left undone, then release it:\n  " + RELEASE_COMMAND
+        )
     if unread:
         click.echo(f"\n(Instances a hook holds with no workflow running are not shown: {unread}.)")
 
@@ -230,18 +247,19 @@ _DENIED = ("AccessDenied", "AccessDeniedException")
 
 def _unattended(
     session: Session, running: list[str], now: datetime, group: str | None = None
-) -> tuple[list[ActionView], str | None]:
+) -> tuple[waiting.Unattended, str | None]:
     """The actions Auto Scaling holds with no workflow running (``running``: the running
-    executions' names), and why none could be read, if so."""
+    executions' names) and the retained instances, and why none could be read, if so."""
     stack = session.stack()
+    none = waiting.Unattended([], [])
     try:
-        found = waiting.without_workflow(session.client("autoscaling"), stack, running, now, group)
+        found = waiting.unattended(session.client("autoscaling"), stack, running, now, group)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in _DENIED:
             raise
-        return [], f"Auto Scaling denied the read ({exc})"
+        return none, f"Auto Scaling denied the read ({exc})"
     if found is None:
-        return [], f"stack {stack.name} has no ServedGroups output: deploy this version"
+        return none, f"stack {stack.name} has no ServedGroups output: deploy this version"
     return found, None
 
 

@@ -25,6 +25,7 @@ from asg_lifecycle.model import (
     hook_digest,
     parse_time,
 )
+from asg_lifecycle.reconcile import WaitingInstance
 
 # <launch|terminate>-<instance>-<hook digest>-<token, or r<YYYYmmddHHMM> when reconciled>
 _NAME = re.compile(r"^(launch|terminate)-(i-[0-9a-f]{8,17})-([0-9a-f]{8})-(.+)$")
@@ -145,6 +146,35 @@ class ActionView:
             "decision": dict(self.decision),
             "outcome": dict(self.outcome) if self.outcome else None,
         }
+
+
+RETAINED = "RETAINED"
+"""The status of an instance retained after an abandoned termination: no hook holds it, no
+workflow runs for it; it stays until an operator terminates it (:data:`RELEASE_COMMAND`)."""
+
+RELEASE_COMMAND = (
+    "aws autoscaling terminate-instance-in-auto-scaling-group --instance-id INSTANCE "
+    "--no-should-decrement-desired-capacity"
+)
+"""How an operator releases a retained instance: it does not count toward desired capacity (a
+replacement already runs), so the capacity is not decremented."""
+
+
+def retained_json(instance: WaitingInstance) -> dict[str, Any]:
+    """A retained instance in ``list --json``: the keys of :meth:`ActionView.to_json` that apply,
+    its state and the command that releases it."""
+    return {
+        "execution": None,
+        "executionArn": None,
+        "status": RETAINED,
+        "group": instance.group_name,
+        "hook": None,
+        "instanceId": instance.instance_id,
+        "transition": "terminate",
+        "lifecycleState": instance.lifecycle_state,
+        "phase": "retained: waiting for an operator to terminate it",
+        "release": RELEASE_COMMAND.replace("INSTANCE", instance.instance_id, 1),
+    }
 
 
 _PHASES: dict[str, str] = {

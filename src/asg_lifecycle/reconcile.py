@@ -6,9 +6,17 @@ reconciler runs on a schedule, lists the served groups' instances in a wait stat
 workflow for each (instance, hook) that has none running.
 
 Auto Scaling's API does not list lifecycle action tokens, so a reconciled action has none and is
-addressed by its instance id. Nor does it say which of a group's hooks for a transition are still
-pending for an instance: a workflow is started for each hook without a running one, and the
-workflow's first step (a heartbeat by instance id) ends at once those whose action is over.
+addressed by its instance id. Nor does it say which of a group's hooks are still pending for an
+instance, nor, for ``Warmed:Pending:Wait``, which transition holds it (a launch into the warm pool,
+or a scale-in returning the instance to it): a workflow is started for each hook of each
+transition the state can be held by, without a running one, and the workflow's first steps (the
+hook read, then a heartbeat by instance id and hook name) end those Auto Scaling does not hold
+(``already-finished``), without sending anything else.
+
+A terminate hook abandoned (or timed out with DefaultResult ABANDON) in a group whose instance
+lifecycle policy retains on ``TerminateHookAbandon`` leaves its instance in a ``Retained`` state
+until an operator terminates it: no hook holds it any more, so no workflow is started; the
+reconciler counts them (:data:`RETAINED_STATES`).
 """
 
 from __future__ import annotations
@@ -16,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
-from asg_lifecycle.model import LifecycleAction, Transition, execution_prefix
+from asg_lifecycle.model import REPLACE_ROOT_VOLUME, LifecycleAction, Transition, execution_prefix
 
 # How long a reconciled workflow waits before it acts: an event that was only late starts its own
 # workflow meanwhile, and the reconciled one steps aside. A lost event is therefore picked up at
@@ -25,14 +34,46 @@ from asg_lifecycle.model import LifecycleAction, Transition, execution_prefix
 # reconciler to act before Auto Scaling applies DefaultResult.
 SETTLE_SECONDS = 60
 
-# LifecycleState of an instance held by a hook -> (transition, Origin, Destination). An instance
-# leaving the warm pool for the group shows Pending:Wait too (its Origin WarmPool is not listed).
-WAIT_STATES: dict[str, tuple[Transition, str, str]] = {
-    "Pending:Wait": (Transition.LAUNCHING, "EC2", "AutoScalingGroup"),
-    "Warmed:Pending:Wait": (Transition.LAUNCHING, "EC2", "WarmPool"),
-    "Terminating:Wait": (Transition.TERMINATING, "AutoScalingGroup", "EC2"),
-    "Warmed:Terminating:Wait": (Transition.TERMINATING, "WarmPool", "EC2"),
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """What a wait state says about an action of one transition that holds the instance there:
+    Origin, Destination and the event's Action, each None where the state does not determine it
+    (as an event leaves out what is not available: never guessed)."""
+
+    transition: Transition
+    origin: str | None
+    destination: str | None
+    action_name: str | None = None
+
+
+# LifecycleState of an instance held by a hook -> the actions that can hold it there (EC2 Auto
+# Scaling User Guide: "Warm pool instance lifecycle", "Warm pool example events", "Instance
+# refresh example events"; asg_lifecycle.lifecycle_states lists the same states per transition).
+WAIT_STATES: Final[Mapping[str, tuple[Holder, ...]]] = {
+    # From EC2, from the warm pool, or back after a root-volume replacement (AutoScalingGroup,
+    # Action ReplaceRootVolume): the state does not say which; always into the group.
+    "Pending:Wait": (Holder(Transition.LAUNCHING, None, "AutoScalingGroup"),),
+    # Into the warm pool: a launch (from EC2), or a scale-in of a warm pool with ReuseOnScaleIn
+    # (a terminate action returning the instance from the group).
+    "Warmed:Pending:Wait": (
+        Holder(Transition.LAUNCHING, "EC2", "WarmPool"),
+        Holder(Transition.TERMINATING, "AutoScalingGroup", "WarmPool"),
+    ),
+    "Terminating:Wait": (Holder(Transition.TERMINATING, "AutoScalingGroup", "EC2"),),
+    "Warmed:Terminating:Wait": (Holder(Transition.TERMINATING, "WarmPool", "EC2"),),
+    # An instance refresh replacing root volumes: the instance stays in the group.
+    "ReplacingRootVolume:Wait": (
+        Holder(Transition.TERMINATING, "AutoScalingGroup", "AutoScalingGroup", REPLACE_ROOT_VOLUME),
+    ),
 }
+
+RETAINED_STATES: Final[frozenset[str]] = frozenset(
+    {"Terminating:Retained", "Warmed:Terminating:Retained", "Warmed:Pending:Retained"}
+)
+"""Where an instance lifecycle policy with ``TerminateHookAbandon: retain`` leaves an instance
+whose terminate hook was abandoned or timed out with ABANDON: until an operator calls
+TerminateInstanceInAutoScalingGroup (it does not count toward desired capacity meanwhile)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +95,9 @@ def orphans(
     running: Iterable[str],
     found_at: datetime,
 ) -> list[LifecycleAction]:
-    """The actions to start: each waiting instance x each of its group's hooks for its
-    transition, less those with a running execution (``running``: execution names).
+    """The actions to start: each waiting instance x each of its group's hooks of each
+    transition its state can be held by, less those with a running execution (``running``:
+    execution names).
 
     ``found_at`` (the scheduled time of the reconcile run) names the executions, so that a run
     delivered twice starts each workflow once.
@@ -63,28 +105,26 @@ def orphans(
     busy = set(running)  # names
     found: list[LifecycleAction] = []
     for instance in waiting:
-        state = WAIT_STATES.get(instance.lifecycle_state)
-        if state is None:
-            continue
-        transition, origin, destination = state
-        for hook in hooks.get(instance.group_name, ()):
-            if hook.transition is not transition:
-                continue
-            prefix = execution_prefix(transition, instance.instance_id, hook.name) + "-"
-            if any(name.startswith(prefix) for name in busy):
-                continue
-            found.append(
-                LifecycleAction(
-                    group_name=instance.group_name,
-                    hook_name=hook.name,
-                    instance_id=instance.instance_id,
-                    token=None,
-                    transition=transition,
-                    started_at=found_at,
-                    origin=origin,
-                    destination=destination,
+        for holder in WAIT_STATES.get(instance.lifecycle_state, ()):
+            for hook in hooks.get(instance.group_name, ()):
+                if hook.transition is not holder.transition:
+                    continue
+                prefix = execution_prefix(holder.transition, instance.instance_id, hook.name)
+                if any(name.startswith(prefix + "-") for name in busy):
+                    continue
+                found.append(
+                    LifecycleAction(
+                        group_name=instance.group_name,
+                        hook_name=hook.name,
+                        instance_id=instance.instance_id,
+                        token=None,
+                        transition=holder.transition,
+                        started_at=found_at,
+                        origin=holder.origin,
+                        destination=holder.destination,
+                        action_name=holder.action_name,
+                    )
                 )
-            )
     return found
 
 

@@ -29,7 +29,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from asg_lifecycle.document import StateDocument, Status
-from asg_lifecycle.model import LifecycleAction, LifecycleResult, without_token
+from asg_lifecycle.model import UNKNOWN, LifecycleAction, LifecycleResult, without_token
 
 if TYPE_CHECKING:
     from asg_lifecycle.checks.base import CheckResult
@@ -56,6 +56,7 @@ class Metric(StrEnum):
     ACTIONS_TIMED_OUT = "ActionsTimedOut"
     ACTIONS_NOT_WAITING = "ActionsNotWaiting"
     ORPHANS_RECONCILED = "OrphansReconciled"
+    RETAINED_INSTANCES = "RetainedInstances"
 
 
 DIMENSIONS: Final[Mapping[Metric, tuple[str, ...]]] = {
@@ -75,12 +76,18 @@ _COMPLETED: Final[Mapping[LifecycleResult, Metric]] = {
 
 def correlation_keys(action: LifecycleAction) -> dict[str, Any]:
     """What every log line about an action carries: enough to find its other lines (by instance,
-    group, hook) and its workflow (``execution``, the execution's name without the whole token)."""
+    group, hook) and its workflow (``execution``, the execution's name without the whole token);
+    where the instance comes from and goes to and the event's Action (``ReplaceRootVolume``) as
+    AWS names them, ``unknown`` for what the event (or, for a lost event, the wait state) did not
+    say."""
     return {
         "group": action.group_name,
         "hook": action.hook_name,
         "instance_id": action.instance_id,
         "transition": action.transition.short,
+        "origin": action.origin or UNKNOWN,
+        "destination": action.destination or UNKNOWN,
+        "action": action.action_name or UNKNOWN,
         "token_prefix": action.token_prefix,
         "execution": without_token(action.execution_name),
     }

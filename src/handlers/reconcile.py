@@ -1,5 +1,7 @@
 """Scheduled: start a workflow for each served instance waiting on a hook without one (a lost
-event), so that a lost event costs at most one reconcile period instead of the hook's timeout."""
+event), so that a lost event costs at most one reconcile period instead of the hook's timeout;
+and count the instances retained after an abandoned termination (``RetainedInstances``, every run,
+also 0), which wait for an operator."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from asg_lifecycle.model import InvalidAction, parse_time
 from asg_lifecycle.served import ServedGroups
 from handlers.observability import Metric, correlation_keys, count, logger, metrics
 
+RETAINED_LOGGED = 50  # retained instances named in the run's warning (all are counted)
+
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
@@ -25,7 +29,8 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     except InvalidAction:
         found_at = clock.now()
     state_machine = os.environ["STATE_MACHINE_ARN"]
-    waiting = fleet.waiting_instances(client("autoscaling"), ServedGroups.from_env(os.environ))
+    found = fleet.read_fleet(client("autoscaling"), ServedGroups.from_env(os.environ))
+    waiting = found.waiting
     started: list[str] = []
     if waiting:
         groups = sorted({w.group_name for w in waiting})
@@ -41,5 +46,17 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
             if status == "started":
                 started.append(arn)
     count(Metric.ORPHANS_RECONCILED, len(started))
-    logger.info("Reconciled", extra={"waiting": len(waiting), "started": len(started)})
-    return {"waiting": len(waiting), "started": started}
+    count(Metric.RETAINED_INSTANCES, len(found.retained))
+    if found.retained:
+        logger.warning(
+            "Instances retained after an abandoned termination: terminate them when done",
+            extra={
+                "retained": [
+                    f"{r.group_name} {r.instance_id} {r.lifecycle_state}"
+                    for r in found.retained[:RETAINED_LOGGED]
+                ]
+            },
+        )
+    summary = {"waiting": len(waiting), "started": len(started), "retained": len(found.retained)}
+    logger.info("Reconciled", extra=summary)
+    return {"waiting": len(waiting), "started": started, "retained": len(found.retained)}

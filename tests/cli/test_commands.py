@@ -85,6 +85,56 @@ def test_list_shows_an_action_left_waiting_with_no_workflow_running(fleet: Pause
     assert actions[running]["status"] == "RUNNING"
 
 
+def _retain(instance_id: str, state: str = "Terminating:Retained") -> None:
+    """Put an instance in a retained state, as a terminate hook abandoned under an instance
+    lifecycle policy with TerminateHookAbandon retain leaves it (not emulated: set in moto)."""
+    from moto.autoscaling.models import autoscaling_backends  # noqa: PLC0415
+
+    from lifecycle_emulator.local_aws import ACCOUNT, REGION  # noqa: PLC0415
+
+    backend = autoscaling_backends[ACCOUNT][REGION]
+    (found,) = [
+        i
+        for g in backend.autoscaling_groups.values()
+        for i in g.instance_states
+        if i.instance.id == instance_id
+    ]
+    found.lifecycle_state = state
+
+
+def test_list_shows_retained_instances_with_what_to_do(fleet: Paused) -> None:
+    """A retained instance is held by no hook and has no workflow: list names it, its state,
+    and the command that releases it; --json gives it as status RETAINED."""
+    (done,) = [r.instance_id for r in fleet.aws.autoscaling.actions(active=False)]
+    _retain(done)
+    result = fleet.cli("list")
+    assert result.exit_code == 0, result.output
+    assert "1 retained after an abandoned termination" in result.output
+    (row,) = lines_with(result, done)
+    assert row.split() == [done, "web", "Terminating:Retained"]
+    assert (
+        "aws autoscaling terminate-instance-in-auto-scaling-group --instance-id INSTANCE "
+        "--no-should-decrement-desired-capacity"
+    ) in result.output
+    listed = json.loads(fleet.cli("list", "--json").stdout)
+    (retained,) = [a for a in listed if a["status"] == "RETAINED"]
+    assert retained["instanceId"] == done
+    assert retained["lifecycleState"] == "Terminating:Retained"
+    assert retained["release"].endswith(
+        f"--instance-id {done} --no-should-decrement-desired-capacity"
+    )
+    assert len(listed) == 3, "the two actions in flight, then the retained instance"
+    other = fleet.cli("list", "--group", "api")
+    assert "retained" not in other.output
+    assert other.output.startswith("No lifecycle action")
+
+
+def test_list_without_retained_instances_says_nothing_of_them(fleet: Paused) -> None:
+    result = fleet.cli("list")
+    assert "retained" not in result.output
+    assert all(a["status"] != "RETAINED" for a in json.loads(fleet.cli("list", "--json").stdout))
+
+
 def test_an_action_whose_event_was_lost_is_listed_extended_and_completed() -> None:
     """No execution was ever started for it: list shows it, and extend and complete address it by
     instance id, as the reconciler's workflow would."""

@@ -221,7 +221,9 @@ def check_aws(command: DocCommand) -> None:
             or (boolean_off and members[kebab[name[3:]]].type_name == "boolean")
         ), f"aws {service} {operation} has no option {flag}"
     required = {xform_name(m, "-") for m in (shape.required_members if shape else [])}
-    missing = {f"--{r}" for r in required} - set(given)
+    # a required boolean is given by its --no- form too (aws: --x | --no-x)
+    stated = set(given) | {"--" + f[5:] for f in given if f.startswith("--no-")}
+    missing = {f"--{r}" for r in required} - stated
     assert not missing, f"aws {service} {operation} needs {sorted(missing)}"
     if (service, operation) == ("autoscaling", "put-lifecycle-hook"):
         check_hook(given)

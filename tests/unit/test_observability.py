@@ -22,6 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.autoscaling import HookInfo
+from asg_lifecycle.adapters.fleet import Fleet
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed
 from asg_lifecycle.config import ActionConfig, CheckSpec
 from asg_lifecycle.decision import Decision, Next
@@ -139,11 +140,27 @@ def test_correlation_keys_name_the_action_and_its_execution_without_the_whole_to
         "hook": "web-hook",
         "instance_id": "i-0123456789abcdef0",
         "transition": "terminate",
+        "origin": "unknown",
+        "destination": "unknown",
+        "action": "unknown",
         "token_prefix": "c3f1e4a2",
         "execution": _action(Transition.TERMINATING).execution_name.removesuffix(TOKEN[8:]),
     }
     assert _action().execution_name.startswith(keys["execution"].replace("terminate", "launch"))
     assert all(TOKEN not in str(value) for value in keys.values())
+
+
+def test_correlation_keys_say_where_the_instance_goes_and_the_events_action() -> None:
+    event = load_event("instance-refresh-terminate.json")
+    action = LifecycleAction.from_json(
+        {**event["detail"], "StartedAt": event["time"], "LifecycleActionToken": TOKEN}
+    )
+    keys = correlation_keys(action)
+    assert (keys["origin"], keys["destination"], keys["action"]) == (
+        "AutoScalingGroup",
+        "AutoScalingGroup",
+        "ReplaceRootVolume",
+    )
 
 
 def test_a_reconciled_actions_execution_is_its_whole_name() -> None:
@@ -377,8 +394,8 @@ def test_orphans_reconciled_are_counted_and_each_logged_with_its_execution(
     monkeypatch.setattr(reconcile, "client", lambda service: service)
     monkeypatch.setattr(
         reconcile.fleet,
-        "waiting_instances",
-        lambda c, served: [WaitingInstance("web", "i-0123456789abcdef0", "Pending:Wait")],
+        "read_fleet",
+        lambda c, served: Fleet([WaitingInstance("web", "i-0123456789abcdef0", "Pending:Wait")]),
     )
     monkeypatch.setattr(reconcile.fleet, "lifecycle_hooks", lambda c, group: [])
     monkeypatch.setattr(reconcile.stepfunctions, "running_execution_names", lambda c, m: set())
@@ -393,10 +410,40 @@ def test_orphans_reconciled_are_counted_and_each_logged_with_its_execution(
     )
     answer = reconcile.handler({"time": "2026-01-01T00:00:00Z"}, Context())
     assert len(answer["started"]) == 1
-    assert [(m.name, m.value) for m in emitted()] == [("OrphansReconciled", 1)]
+    assert [(m.name, m.value) for m in emitted()] == [
+        ("OrphansReconciled", 1),
+        ("RetainedInstances", 0),
+    ]
     (warning,) = [x for x in _lines(logs) if x["level"] == "WARNING"]
     assert warning["execution"] == orphan.execution_name
     assert warning["token_prefix"] == "reconciled"
+
+
+def test_retained_instances_are_counted_every_run_and_named_in_a_warning(
+    monkeypatch: pytest.MonkeyPatch, emitted: Any, logs: io.StringIO
+) -> None:
+    from handlers import reconcile  # noqa: PLC0415
+
+    monkeypatch.setenv("STATE_MACHINE_ARN", "arn:aws:states:us-east-1:1:stateMachine:s")
+    monkeypatch.setattr(reconcile, "client", lambda service: service)
+    retained = [
+        WaitingInstance("web", "i-0123456789abcdef0", "Terminating:Retained"),
+        WaitingInstance("api", "i-0fedcba9876543210", "Warmed:Terminating:Retained"),
+    ]
+    monkeypatch.setattr(reconcile.fleet, "read_fleet", lambda c, served: Fleet([], retained))
+    answer = reconcile.handler({"time": "2026-01-01T00:00:00Z"}, Context())
+    assert answer == {"waiting": 0, "started": [], "retained": 2}
+    assert [(m.name, m.value) for m in emitted()] == [
+        ("OrphansReconciled", 0),
+        ("RetainedInstances", 2),
+    ]
+    (warning,) = [x for x in _lines(logs) if x["level"] == "WARNING"]
+    assert warning["retained"] == [
+        "web i-0123456789abcdef0 Terminating:Retained",
+        "api i-0fedcba9876543210 Warmed:Terminating:Retained",
+    ]
+    (summary,) = [x for x in _lines(logs) if x["message"] == "Reconciled"]
+    assert (summary["waiting"], summary["started"], summary["retained"]) == (0, 0, 2)
 
 
 # --- the one list -------------------------------------------------------------------------------

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from asg_lifecycle import lifecycle_states
+from asg_lifecycle.adapters import fleet
 from asg_lifecycle.events import InvalidEvent, parse_event
 from asg_lifecycle.model import LifecycleAction, Transition, execution_prefix
-from asg_lifecycle.reconcile import Hook, WaitingInstance, orphans, other_workflows
+from asg_lifecycle.reconcile import (
+    RETAINED_STATES,
+    WAIT_STATES,
+    Hook,
+    WaitingInstance,
+    orphans,
+    other_workflows,
+)
 from asg_lifecycle.served import ServedGroups
 from tests.conftest import load_event
 
@@ -44,19 +54,58 @@ def test_an_instance_with_a_running_workflow_for_its_hook_is_left_alone() -> Non
 
 
 @pytest.mark.parametrize(
-    ("state", "transition", "destination"),
+    ("state", "held_by"),
     [
-        ("Pending:Wait", Transition.LAUNCHING, "AutoScalingGroup"),
-        ("Warmed:Pending:Wait", Transition.LAUNCHING, "WarmPool"),
-        ("Terminating:Wait", Transition.TERMINATING, "EC2"),
-        ("Warmed:Terminating:Wait", Transition.TERMINATING, "EC2"),
+        # From EC2, from the warm pool, or back from a root-volume replacement: not knowable.
+        ("Pending:Wait", [(Transition.LAUNCHING, None, "AutoScalingGroup", None)]),
+        # A launch into the warm pool, or a scale-in returning an instance to it (ReuseOnScaleIn).
+        (
+            "Warmed:Pending:Wait",
+            [
+                (Transition.LAUNCHING, "EC2", "WarmPool", None),
+                (Transition.TERMINATING, "AutoScalingGroup", "WarmPool", None),
+            ],
+        ),
+        ("Terminating:Wait", [(Transition.TERMINATING, "AutoScalingGroup", "EC2", None)]),
+        ("Warmed:Terminating:Wait", [(Transition.TERMINATING, "WarmPool", "EC2", None)]),
+        (
+            "ReplacingRootVolume:Wait",
+            [(Transition.TERMINATING, "AutoScalingGroup", "AutoScalingGroup", "ReplaceRootVolume")],
+        ),
     ],
 )
-def test_wait_states_map_to_their_transition(
-    state: str, transition: Transition, destination: str
+def test_each_wait_state_gets_a_workflow_per_hook_of_each_transition_that_can_hold_it(
+    state: str, held_by: list[tuple[Transition, str | None, str | None, str | None]]
 ) -> None:
-    (action,) = orphans([WaitingInstance("web", I1, state)], HOOKS, [], RUN)
-    assert (action.transition, action.destination) == (transition, destination)
+    found = orphans([WaitingInstance("web", I1, state)], HOOKS, [], RUN)
+    assert [(a.transition, a.origin, a.destination, a.action_name) for a in found] == held_by
+    assert [a.hook_name for a in found] == [
+        {Transition.LAUNCHING: "web-launch", Transition.TERMINATING: "web-terminate"}[t]
+        for t, *_ in held_by
+    ]
+
+
+def test_the_reconciler_knows_every_wait_state_the_hook_read_accepts_and_no_other() -> None:
+    """The hook read (lifecycle_states) and the reconciler (WAIT_STATES) agree on which
+    transition can hold an instance in which state: a state one knows and the other not would
+    be an action recovered then ended not-waiting, or one never recovered."""
+    reconciled = {(state, h.transition) for state, hs in WAIT_STATES.items() for h in hs}
+    read = {(state, t) for t, states in lifecycle_states.WAIT_STATES.items() for state in states}
+    assert reconciled == read
+
+
+def test_a_state_two_transitions_can_hold_skips_only_the_hook_with_a_running_workflow() -> None:
+    waiting = [WaitingInstance("web", I1, "Warmed:Pending:Wait")]
+    running = [execution_prefix(Transition.LAUNCHING, I1, "web-launch") + "-c3f1e4a2-token"]
+    (action,) = orphans(waiting, HOOKS, running, RUN)
+    assert (action.hook_name, action.transition) == ("web-terminate", Transition.TERMINATING)
+    assert action.path == "AutoScalingGroup->WarmPool"
+
+
+@pytest.mark.parametrize("state", sorted(RETAINED_STATES))
+def test_a_retained_instance_gets_no_workflow(state: str) -> None:
+    """No hook holds it any more: it waits for TerminateInstanceInAutoScalingGroup."""
+    assert orphans([WaitingInstance("web", I1, state)], HOOKS, [], RUN) == []
 
 
 @pytest.mark.parametrize("state", ["InService", "Pending", "Pending:Proceed", "Terminating", ""])
@@ -127,3 +176,122 @@ def test_served_groups_by_name_or_by_tag() -> None:
     assert not tagged.serves("any", "off")
     assert not tagged.serves("any", None), "an untagged group is not served"
     assert ServedGroups.from_env({}).tag_value == "enabled"
+
+
+# --- reading the fleet ----------------------------------------------------------------------------
+
+
+def _groups(asg: Any, count: int) -> list[str]:
+    """``count`` groups of one instance each (moto), named so that they sort in order."""
+    asg.create_launch_configuration(
+        LaunchConfigurationName="lc", ImageId="ami-12c6146b", InstanceType="t3.micro"
+    )
+    names = [f"g{n:02d}" for n in range(1, count + 1)]
+    for name in names:
+        asg.create_auto_scaling_group(
+            AutoScalingGroupName=name,
+            LaunchConfigurationName="lc",
+            MinSize=0,
+            MaxSize=1,
+            DesiredCapacity=1,
+            AvailabilityZones=["us-east-1a"],
+        )
+    return names
+
+
+def _set_state(group: str, state: str) -> str:
+    from moto.autoscaling.models import autoscaling_backends  # noqa: PLC0415
+    from moto.core import DEFAULT_ACCOUNT_ID  # noqa: PLC0415
+
+    (instance,) = (
+        autoscaling_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        .autoscaling_groups[group]
+        .instance_states
+    )
+    instance.lifecycle_state = state
+    return str(instance.instance.id)
+
+
+def test_named_groups_are_described_at_most_fifty_names_a_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DescribeAutoScalingGroups takes at most 50 AutoScalingGroupNames (API Reference): 120
+    served groups are read in three calls of 50, 50 and 20, and nothing in any is missed."""
+    import boto3  # noqa: PLC0415
+    from moto import mock_aws  # noqa: PLC0415
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    with mock_aws():
+        asg = boto3.client("autoscaling", region_name="us-east-1")
+        names = _groups(asg, 120)
+        late = _set_state("g117", "Terminating:Wait")
+        early = _set_state("g03", "Pending:Wait")
+        retained = _set_state("g51", "Terminating:Retained")
+        sent: list[int] = []
+        asg.meta.events.register(
+            "before-parameter-build.autoscaling.DescribeAutoScalingGroups",
+            lambda params, **_: sent.append(len(params.get("AutoScalingGroupNames", []))),
+        )
+        found = fleet.read_fleet(asg, ServedGroups(frozenset(names), "enabled"))
+    assert sent == [50, 50, 20]
+    assert sorted(found.waiting, key=lambda w: w.group_name) == [
+        WaitingInstance("g03", early, "Pending:Wait"),
+        WaitingInstance("g117", late, "Terminating:Wait"),
+    ]
+    assert found.retained == [WaitingInstance("g51", retained, "Terminating:Retained")]
+
+
+def test_chunks_keep_every_name_once_in_order() -> None:
+    names = [f"g{n:03d}" for n in range(101)]
+    parts = fleet.chunks(names)
+    assert [len(p) for p in parts] == [50, 50, 1]
+    assert [n for p in parts for n in p] == names
+    assert fleet.chunks([]) == []
+
+
+class _Pages:
+    def __init__(self, pages: list[dict[str, Any]]) -> None:
+        self.pages = pages
+
+    def paginate(self, **query: Any) -> list[dict[str, Any]]:
+        return self.pages
+
+
+class _FleetClient:
+    """DescribeAutoScalingGroups (by tag) and DescribeWarmPool answers, as AWS shapes them."""
+
+    def __init__(self, groups: list[dict[str, Any]], pool: list[dict[str, Any]]) -> None:
+        self.answers = {
+            "describe_auto_scaling_groups": _Pages([{"AutoScalingGroups": groups}]),
+            "describe_warm_pool": _Pages([{"Instances": pool}]),
+        }
+
+    def get_paginator(self, name: str) -> _Pages:
+        return self.answers[name]
+
+
+def test_the_warm_pools_waiting_and_retained_instances_are_read_too() -> None:
+    group = {
+        "AutoScalingGroupName": "web",
+        "WarmPoolConfiguration": {"PoolState": "Stopped"},
+        "Instances": [
+            {"InstanceId": I1, "LifecycleState": "ReplacingRootVolume:Wait"},
+            {"InstanceId": "i-0000000000000000a", "LifecycleState": "InService"},
+        ],
+    }
+    pool = [
+        {"InstanceId": I2, "LifecycleState": "Warmed:Pending:Wait"},
+        {"InstanceId": "i-0000000000000000b", "LifecycleState": "Warmed:Terminating:Retained"},
+        {"InstanceId": "i-0000000000000000c", "LifecycleState": "Warmed:Pending:Retained"},
+        {"InstanceId": "i-0000000000000000d", "LifecycleState": "Warmed:Stopped"},
+    ]
+    found = fleet.read_fleet(_FleetClient([group], pool), ServedGroups(frozenset(), "enabled"))
+    assert [(w.instance_id, w.lifecycle_state) for w in found.waiting] == [
+        (I1, "ReplacingRootVolume:Wait"),
+        (I2, "Warmed:Pending:Wait"),
+    ]
+    assert [w.lifecycle_state for w in found.retained] == [
+        "Warmed:Terminating:Retained",
+        "Warmed:Pending:Retained",
+    ]

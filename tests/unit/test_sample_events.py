@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from asg_lifecycle.document import StateDocument
-from asg_lifecycle.events import parse_event
+from asg_lifecycle.events import Ignored, InvalidEvent, parse_event
+from asg_lifecycle.model import LifecycleAction
 from asg_lifecycle.narrative import FUNCTIONS, STATES, Task
 from tests.conftest import EVENTS, ROOT, load_event
 
@@ -22,6 +23,56 @@ SAMPLES = {
     "task-heartbeat.json": ("Record lifecycle action heartbeat", "heartbeat"),
     "task-complete.json": ("Complete lifecycle action", "complete"),
 }
+
+# Each sample StartFunction gets (an EventBridge event): what it is, as (transition, Origin,
+# Destination, Action) of its action, "ignored" or "rejected". A new sample must be listed here.
+EVENT_SAMPLES: dict[str, tuple[str, str | None, str | None, str | None] | str] = {
+    "launch.json": ("launch", "EC2", "AutoScalingGroup", None),
+    "terminate.json": ("terminate", "AutoScalingGroup", "EC2", None),
+    "warm-pool-launch-into-pool.json": ("launch", "EC2", "WarmPool", None),
+    "warm-pool-launch-into-group.json": ("launch", "WarmPool", "AutoScalingGroup", None),
+    # "Instance refresh example events" (EC2 Auto Scaling User Guide): a root-volume replacement
+    # holds the instance in ReplacingRootVolume:Wait (terminate hooks), then in Pending:Wait
+    # (launch hooks) once its new root volume is attached; it stays in the group throughout.
+    "instance-refresh-terminate.json": (
+        "terminate",
+        "AutoScalingGroup",
+        "AutoScalingGroup",
+        "ReplaceRootVolume",
+    ),
+    "instance-refresh-launch.json": (
+        "launch",
+        "AutoScalingGroup",
+        "AutoScalingGroup",
+        "ReplaceRootVolume",
+    ),
+    "test-notification.json": "ignored",
+    "malformed.json": "rejected",
+}
+
+
+def test_every_event_sample_is_listed() -> None:
+    samples = {p.name for p in EVENTS.glob("*.json")} - {"env.json"}
+    assert {n for n in samples if not n.startswith("task-")} == set(EVENT_SAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_SAMPLES))
+def test_each_event_sample_is_what_start_function_reads_it_as(name: str) -> None:
+    expected = EVENT_SAMPLES[name]
+    event = load_event(name)
+    if expected == "rejected":
+        with pytest.raises(InvalidEvent):
+            parse_event(event)
+        return
+    action = parse_event(event)
+    if expected == "ignored":
+        assert isinstance(action, Ignored)
+        return
+    assert isinstance(action, LifecycleAction)
+    assert event["detail-type"] == f"EC2 Instance-{action.transition.short} Lifecycle Action"
+    found = (action.transition.short, action.origin, action.destination, action.action_name)
+    assert found == expected
+    assert action.replaces_root_volume is (expected[3] == "ReplaceRootVolume")
 
 
 def test_every_task_function_has_a_sample_state_document() -> None:
