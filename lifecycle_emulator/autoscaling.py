@@ -26,16 +26,58 @@ warm pool"):
   (ABANDON for launching instances, CONTINUE for terminating instances)."
 * A heartbeat or completion for an action that is not active fails with ``ValidationError``
   "No active Lifecycle Action found with token <token>" / "... with instance ID <id>".
+* Terminate order ("How lifecycle hooks work", steps 4-5): the instance is first deregistered
+  from the group's target groups / Classic Load Balancers and waits out the deregistration delay
+  (the longest of them, 0-3600 s; a :class:`~lifecycle_emulator.fleet.Fleet` may set a target's
+  own drain) in ``Terminating`` (not counted toward desired capacity); only then
+  ``Terminating:Wait`` and the event. Without load balancers there is no delay.
+* Terminations not caused by scale-in ("Health checks for instances in an Auto Scaling group";
+  lifecycle hooks Considerations): an ``InService`` instance terminated through EC2
+  TerminateInstances (no longer running: an immediate failure) or marked Unhealthy with
+  SetInstanceHealth is replaced at once (desired capacity unchanged) and goes through the same
+  terminate timeline. EC2 has already terminated such an instance while its hooks wait ("when a
+  Spot Instance terminates, you must still complete the lifecycle action"). An instance
+  terminated through EC2 while in a wait state keeps its actions; once they end it is replaced
+  (a launch CONTINUE finds it not running: unhealthy, terminate hooks).
+* Instance lifecycle policy ("Configure instance retention", "Manage retained instances", API
+  InstanceLifecyclePolicy / RetentionTriggers): kept from Create/UpdateAutoScalingGroup and
+  described; with ``TerminateHookAbandon: retain`` an abandoned terminate action (ABANDON, or a
+  heartbeat/global timeout with DefaultResult ABANDON) leaves the instance in ``X:Retained``
+  instead of ``X:Wait`` (``Terminating:Retained``; warm-pool ``Warmed:*:Retained``), running and
+  not counted; TerminateInstanceInAutoScalingGroup terminates it without its hooks again.
+* DescribeAutoScalingGroups takes at most 50 AutoScalingGroupNames (API Reference); more is a
+  ``ValidationError``.
+* Event ``time`` carries milliseconds (AWS's example events); ``omit_path`` leaves Origin and
+  Destination out, as AWS may ("if that information is available").
+* Warm pools (:mod:`lifecycle_emulator.warm_pool`, its docstring cites the pages): the pool holds
+  max(MinSize, MaxGroupPreparedCapacity - desired); an instance entering a Stopped or Hibernated
+  pool is stopped in EC2 after its hooks, and started again before ``Pending:Wait`` when it leaves
+  for the group; with ``InstanceReusePolicy.ReuseOnScaleIn`` a scale-in sends the instance back
+  into the pool through the terminate hooks at ``Warmed:Pending:Wait`` (Origin AutoScalingGroup,
+  Destination WarmPool; no launch hooks); an instance leaving the pool to be terminated (the pool
+  shrinks, DeleteWarmPool without ForceDelete, SetInstanceHealth Unhealthy) passes
+  ``Warmed:Terminating:Wait`` with the terminate hooks.
+* Instance refresh with ``Strategy=ReplaceRootVolume`` (:mod:`lifecycle_emulator.instance_refresh`;
+  moto has none): one instance at a time, terminate hooks at ``ReplacingRootVolume:Wait``, the
+  root volume replaced (the EC2 instance reboots), launch hooks at ``Pending:Wait``, both events
+  with ``"Action": "ReplaceRootVolume"`` and Origin/Destination AutoScalingGroup;
+  DescribeInstanceRefreshes reports progress.
 
 Time comes only from the :class:`~lifecycle_emulator.clock.VirtualClock`; timeouts and event
 deliveries are clock timers, so ``clock.advance(...)`` plays them out (``clock.advance(0)``
 delivers the events of actions that just started).
 
-Left out (not emulated): EC2 stop/start of warm-pool instances (only the Auto Scaling state
-changes); shrinking an oversized warm pool; ``InstanceReusePolicy`` (return to the warm pool on
-scale in); terminate hooks for warm-pool instances and for an abandoned launch (it is terminated at
-once); the SNS/SQS ``NotificationTargetARN`` notifications and their test message; AWS termination
-policies (the oldest unprotected ``InService`` instance goes, as in moto); WeightedCapacity of
+Left out (not emulated): terminate hooks for an abandoned launch (it is terminated at once);
+periodic health checks (an instance is found unhealthy the moment EC2 terminates it or
+SetInstanceHealth says so; impaired status checks, EC2 stop, ELB health checks and
+ShouldRespectGracePeriod are not acted on); the time EC2 takes to shut an instance down (moto
+reports it ``terminated`` at once); ``time`` in whole seconds for transformed input and targets
+other than SQS and Lambda (moto formats it);
+the deregistration delay before an instance returns to a warm pool or has its root volume
+replaced (it is deregistered at once); instance refresh other than ReplaceRootVolume (Rolling is
+refused), its MinHealthyPercentage, warmup, checkpoints, rollback and cancellation; the SNS/SQS
+``NotificationTargetARN`` notifications and their test message; AWS termination policies (the
+oldest unprotected ``InService`` instance goes, as in moto); WeightedCapacity of
 mixed-instances groups that have hooks (one instance = one unit); the "Launch/Terminate
 Successful" events, scaling activities and cooldowns; DeleteAutoScalingGroup's refusal while
 instances remain (moto deletes; outstanding actions end as with ForceDelete). Error texts other
@@ -46,6 +88,7 @@ moto's). A warm pool is only emulated for groups that have lifecycle hooks.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -67,6 +110,11 @@ from moto.events.models import Rule, events_backends
 from moto.moto_api._internal import mock_random
 
 from lifecycle_emulator.clock import VirtualClock
+from lifecycle_emulator.instance_refresh import (
+    REPLACING_STATES,
+    InstanceRefreshes,
+    InstanceRefreshInProgress,
+)
 from lifecycle_emulator.lifecycle_events import (
     LAUNCHING,
     TERMINATING,
@@ -74,6 +122,7 @@ from lifecycle_emulator.lifecycle_events import (
     lifecycle_action_event,
     lifecycle_detail,
 )
+from lifecycle_emulator.warm_pool import WarmPools
 
 if TYPE_CHECKING:
     from moto.events.utils import EventMessageType
@@ -86,9 +135,22 @@ CONTINUE = "CONTINUE"
 ABANDON = "ABANDON"
 MAX_GLOBAL_TIMEOUT = 172_800  # 48 hours
 DEFAULT_HEARTBEAT_TIMEOUT = 3600
+MAX_DEREGISTRATION_DELAY = 3600.0  # ELB's deregistration delay / connection draining: 0-3600 s
+MAX_GROUP_NAMES = 50  # DescribeAutoScalingGroups AutoScalingGroupNames: at most 50 items
+RETAIN, TERMINATE = "retain", "terminate"  # RetentionTriggers.TerminateHookAbandon
 
-# States that count toward desired capacity (Standby, Terminating* and Warmed* do not).
-CAPACITY_STATES = frozenset({"Pending", "Pending:Wait", "Pending:Proceed", "InService"})
+# States that count toward desired capacity (Standby, Terminating* and Warmed* do not; an
+# instance whose root volume is being replaced stays in the group).
+CAPACITY_STATES = frozenset(
+    {
+        "Pending",
+        "Pending:Wait",
+        "Pending:Proceed",
+        "InService",
+        *REPLACING_STATES,
+        "RootVolumeReplaced",
+    }
+)
 HEARTBEAT = "RecordLifecycleActionHeartbeat"
 COMPLETE = "CompleteLifecycleAction"
 
@@ -140,6 +202,7 @@ class LifecycleActionRecord:
     # | instance-terminated | group-deleted
     end_reason: str | None = None
     result: str | None = None  # CONTINUE / ABANDON; None when the action just stopped existing
+    action: str | None = None  # the event's "Action" (ReplaceRootVolume), else None
 
     @property
     def active(self) -> bool:
@@ -167,6 +230,31 @@ class _InstanceTransition:
     origin: str
     destination: str
     tokens: list[str] = field(default_factory=list)
+    action: str | None = None  # "ReplaceRootVolume" during an instance refresh
+    # Set by warm_pool.py / instance_refresh.py: what happens once the hooks are done (the
+    # outcome, or None when the actions ended without one because the instance went away).
+    on_done: Callable[[str | None], None] | None = None
+
+
+@dataclass
+class _Deregistering:
+    """A terminating instance waiting out its load balancers' deregistration delay."""
+
+    group: FakeAutoScalingGroup
+    state: InstanceState
+    until: float
+    timer: Any
+
+
+def _send_to_queue(arn: str, target: dict[str, Any], event: dict[str, Any]) -> None:
+    """EventBridge -> SQS target: the message body is the event as Auto Scaling built it."""
+    from moto.sqs.models import sqs_backends  # noqa: PLC0415
+
+    _, _, _, region, account, queue_name = arn.split(":", 5)
+    group_id = (target.get("SqsParameters") or {}).get("MessageGroupId")
+    sqs_backends[account][region].send_message(
+        queue_name=queue_name, message_body=json.dumps(event), group_id=group_id
+    )
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -207,6 +295,7 @@ class LifecycleActions:
         drop_event: EventFilter | None = None,
         before_call: BeforeCall | None = None,
         delivery_delay: float = 0.0,
+        omit_path: bool = False,
     ) -> None:
         self.clock = clock
         self.account_id = account_id
@@ -215,14 +304,20 @@ class LifecycleActions:
         self.drop_event = drop_event
         self.before_call = before_call
         self.delivery_delay = delivery_delay
+        # Events leave out Origin and Destination ("if that information is available"); may be
+        # set on an installed emulator too.
+        self.omit_path = omit_path
         self.records: list[LifecycleActionRecord] = []
         self.calls: list[ApiCallRecord] = []
         self.delivery_errors: list[DeliveryError] = []
         self._by_token: dict[str, LifecycleActionRecord] = {}
         self._timers: dict[str, Any] = {}
         self._transitions: dict[str, _InstanceTransition] = {}
+        self._deregistering: dict[str, _Deregistering] = {}
         self._warm: dict[tuple[str, str, str], list[InstanceState]] = {}
         self._deleting: set[tuple[str, str, str]] = set()
+        self.warm_pools = WarmPools(self)  # warm_pool.py
+        self.refreshes = InstanceRefreshes(self)  # instance_refresh.py
         self._lock = threading.RLock()
         self._saved: list[tuple[type, str, Any]] = []
         self._originals: dict[str, Any] = {}
@@ -252,6 +347,9 @@ class LifecycleActions:
         for entry in self._timers.values():
             VirtualClock.cancel(entry)
         self._timers.clear()
+        for leaving in self._deregistering.values():
+            VirtualClock.cancel(leaving.timer)
+        self._deregistering.clear()
         if LifecycleActions._installed is self:
             LifecycleActions._installed = None
 
@@ -299,14 +397,19 @@ class LifecycleActions:
             (group, "replace_autoscaling_group_instances", self._replace_instances),
             (backend, "terminate_instance", self._terminate_instance),
             (backend, "notify_terminate_instances", self._notify_terminate_instances),
+            (backend, "set_instance_health", self._set_instance_health),
             (backend, "delete_lifecycle_hook", self._delete_lifecycle_hook),
             (backend, "delete_auto_scaling_group", self._delete_auto_scaling_group),
             (backend, "describe_auto_scaling_instances", self._describe_auto_scaling_instances),
             (backend, "put_warm_pool", self._put_warm_pool),
             (backend, "update_attached_target_groups", self._update_attached_target_groups),
-            (backend, "delete_warm_pool", self._delete_warm_pool),
+            (response, "delete_warm_pool", self._api_delete_warm_pool),
+            (response, "start_instance_refresh", self.refreshes.api_start),
+            (response, "describe_instance_refreshes", self.refreshes.api_describe),
             (response, "put_lifecycle_hook", self._api_put_lifecycle_hook),
             (response, "create_auto_scaling_group", self._api_create_auto_scaling_group),
+            (response, "update_auto_scaling_group", self._api_update_auto_scaling_group),
+            (response, "describe_auto_scaling_groups", self._api_describe_auto_scaling_groups),
             (response, "describe_warm_pool", self._api_describe_warm_pool),
             (response, "record_lifecycle_action_heartbeat", self._api_heartbeat),
             (response, "complete_lifecycle_action", self._api_complete),
@@ -339,17 +442,74 @@ class LifecycleActions:
     def _notify_terminate_instances(
         self, backend: AutoScalingBackend, instance_ids: list[str]
     ) -> None:
-        """EC2 TerminateInstances on group instances: their actions stop existing."""
+        """EC2 TerminateInstances on instances of a group with hooks: the group notices.
+
+        An ``InService`` instance that is no longer running is unhealthy at once and replaced
+        ("Health checks": any EC2 state other than running "is treated as an immediate
+        failure"): it goes ``Terminating``, through the deregistration delay and the terminate
+        hooks, while its replacement launches. EC2 terminates the instance itself at once (moto
+        reports it ``terminated``): the hooks run for an instance that is already gone, as they do
+        for an interrupted Spot Instance ("when a Spot Instance terminates, you must still
+        complete the lifecycle action", lifecycle hooks Considerations). An instance in a wait
+        state keeps its actions (Auto Scaling health-checks ``InService`` instances only; the
+        grace period starts after the launch hooks) and is replaced once they end. A retained
+        instance leaves the group. (Warm-pool instances: their actions stop existing.)
+        """
         with self._lock:
-            for instance_id in instance_ids:
-                self._end_transition_silently(instance_id, "instance-terminated")
+            unmanaged: list[str] = []
             for (account, region, _), warm in self._warm.items():
                 if (account, region) == (backend.account_id, backend.region_name):
-                    warm[:] = [s for s in warm if s.instance_id not in instance_ids]
-            self._original("notify_terminate_instances")(backend, instance_ids)
+                    for state in [s for s in warm if s.instance_id in instance_ids]:
+                        self._end_transition_silently(state.instance_id, "instance-terminated")
+                        warm.remove(state)
+            for instance_id in instance_ids:
+                found = self._find_instance(backend, instance_id)
+                if found is None or not self._manages(found[0]):
+                    unmanaged.append(instance_id)
+                    continue
+                group, state = found
+                if state.lifecycle_state == "InService":
+                    state.health_status = "Unhealthy"
+                    self._begin_termination(group, state)
+                elif state.lifecycle_state.endswith(":Retained"):
+                    group.instance_states.remove(state)
+            self._original("notify_terminate_instances")(backend, unmanaged)
             for group in list(backend.autoscaling_groups.values()):
                 if self._manages(group):
                     self._reconcile(group)
+
+    def _set_instance_health(
+        self, backend: AutoScalingBackend, instance_id: str, health_status: str
+    ) -> None:
+        """SetInstanceHealth Unhealthy on an ``InService`` instance: it is replaced at once.
+
+        "Health checks": an instance marked unhealthy with set-instance-health is replaced
+        immediately; it terminates (``Terminating``, deregistration delay, terminate hooks) while
+        a new instance launches. (ShouldRespectGracePeriod is not emulated.)
+        """
+        with self._lock:
+            warm = self.warm_pools.find(backend, instance_id)
+            if warm is not None:  # a warm-pool instance (moto knows none): warm_pool.py
+                self.warm_pools.set_health(*warm, health_status)
+                return
+            self._original("set_instance_health")(backend, instance_id, health_status)
+            found = self._find_instance(backend, instance_id)
+            if found is None or not self._manages(found[0]) or health_status != "Unhealthy":
+                return
+            group, state = found
+            if state.lifecycle_state == "InService":
+                self._begin_termination(group, state)
+                self._reconcile(group)
+
+    @staticmethod
+    def _find_instance(
+        backend: AutoScalingBackend, instance_id: str
+    ) -> tuple[FakeAutoScalingGroup, InstanceState] | None:
+        for group in backend.autoscaling_groups.values():
+            for state in group.instance_states:
+                if state.instance_id == instance_id:
+                    return group, state
+        return None
 
     def _delete_lifecycle_hook(self, backend: AutoScalingBackend, as_name: str, name: str) -> None:
         """DeleteLifecycleHook completes outstanding actions first.
@@ -374,6 +534,9 @@ class LifecycleActions:
             if group is not None:
                 for instance_id, moving in list(self._transitions.items()):
                     if moving.group is group:
+                        self._end_transition_silently(instance_id, "group-deleted")
+                for instance_id, leaving in list(self._deregistering.items()):
+                    if leaving.group is group:
                         self._end_transition_silently(instance_id, "group-deleted")
                 for state in group.instance_states:
                     state.lifecycle_state = "InService"  # so moto's scale-to-zero takes them all
@@ -401,18 +564,21 @@ class LifecycleActions:
         self, backend: AutoScalingBackend, group_name: str, *args: Any, **kwargs: Any
     ) -> None:
         with self._lock:
+            if self.refreshes.active(backend, group_name) is not None:
+                raise InstanceRefreshInProgress()  # "Replace root volumes": no warm pool added
             self._original("put_warm_pool")(backend, group_name, *args, **kwargs)
             group = backend.autoscaling_groups[group_name]
             if self._manages(group):
                 self._refill_warm_pool(group)
 
-    def _delete_warm_pool(self, backend: AutoScalingBackend, group_name: str) -> None:
-        """Warm instances are terminated with the pool (without terminate hooks, see module doc)."""
+    def _api_delete_warm_pool(self, resp: AutoScalingResponse) -> EmptyResult:
+        """DeleteWarmPool: the warm instances leave through their terminate hooks first
+        (Warmed:Terminating:Wait, the pool PendingDelete); ForceDelete: at once (warm_pool.py)."""
+        name = resp._get_param("AutoScalingGroupName")
+        force = str(resp._get_param("ForceDelete")).lower() == "true"
         with self._lock:
-            for state in self._warm.pop((backend.account_id, backend.region_name, group_name), []):
-                self._end_transition_silently(state.instance_id, "instance-terminated")
-                backend.ec2_backend.terminate_instances([state.instance_id])
-            self._original("delete_warm_pool")(backend, group_name)
+            self.warm_pools.delete(resp.autoscaling_backend, name, force)
+        return EmptyResult()
 
     def _api_put_lifecycle_hook(self, resp: AutoScalingResponse) -> EmptyResult:
         keys = (
@@ -428,19 +594,65 @@ class LifecycleActions:
         return EmptyResult()
 
     def _api_create_auto_scaling_group(self, resp: AutoScalingResponse) -> Any:
-        """LifecycleHookSpecificationList: the hooks exist before the first instances launch."""
+        """LifecycleHookSpecificationList: the hooks exist before the first instances launch.
+
+        InstanceLifecyclePolicy (which moto ignores) is kept on the group and described.
+        """
         backend = resp.autoscaling_backend
         name = resp._get_param("AutoScalingGroupName")
         specs = resp._get_param("LifecycleHookSpecificationList", []) or []
+        policy = self._lifecycle_policy(resp)
         with self._lock:
             for spec in specs:
                 self._put_hook(backend, name, spec)
             try:
-                return self._original("create_auto_scaling_group")(resp)
+                result = self._original("create_auto_scaling_group")(resp)
             except Exception:
                 for spec in specs:
                     backend.lifecycle_hooks.pop(f"{name}_{spec['LifecycleHookName']}", None)
                 raise
+            if policy is not None:
+                backend.autoscaling_groups[name].instance_lifecycle_policy = policy  # type: ignore[attr-defined]
+            return result
+
+    def _api_update_auto_scaling_group(self, resp: AutoScalingResponse) -> Any:
+        """UpdateAutoScalingGroup, keeping (or replacing) the group's InstanceLifecyclePolicy."""
+        policy = self._lifecycle_policy(resp)
+        with self._lock:
+            result = self._original("update_auto_scaling_group")(resp)
+            if policy is not None:
+                group = resp.autoscaling_backend.autoscaling_groups[
+                    resp._get_param("AutoScalingGroupName")
+                ]
+                group.instance_lifecycle_policy = policy  # type: ignore[attr-defined]
+            return result
+
+    @staticmethod
+    def _lifecycle_policy(resp: AutoScalingResponse) -> dict[str, Any] | None:
+        """InstanceLifecyclePolicy.RetentionTriggers.TerminateHookAbandon: retain | terminate."""
+        policy = resp._get_param("InstanceLifecyclePolicy")
+        if policy is None:
+            return None
+        triggers = (policy or {}).get("RetentionTriggers") or {}
+        action = triggers.get("TerminateHookAbandon")
+        if action is not None and action not in (RETAIN, TERMINATE):
+            raise ValidationError(
+                f"1 validation error detected: Value '{action}' at "
+                "'instanceLifecyclePolicy.retentionTriggers.terminateHookAbandon' failed to "
+                "satisfy constraint: Member must satisfy enum value set: [retain, terminate]"
+            )
+        return {"RetentionTriggers": dict(triggers)} if triggers else {}
+
+    def _api_describe_auto_scaling_groups(self, resp: AutoScalingResponse) -> Any:
+        """AutoScalingGroupNames: "Array Members: Maximum number of 50 items" (API Reference)."""
+        names = resp._get_param("AutoScalingGroupNames", []) or []
+        if len(names) > MAX_GROUP_NAMES:
+            raise ValidationError(
+                f"1 validation error detected: Value '[{', '.join(names)}]' at "
+                "'autoScalingGroupNames' failed to satisfy constraint: Member must have length "
+                f"less than or equal to {MAX_GROUP_NAMES}"
+            )
+        return self._original("describe_auto_scaling_groups")(resp)
 
     def _api_describe_warm_pool(self, resp: AutoScalingResponse) -> ActionResult:
         backend = resp.autoscaling_backend
@@ -476,7 +688,11 @@ class LifecycleActions:
         """Groups with hooks (or with actions still running) are ours; others stay pure moto."""
         if self._key(group) in self._deleting:
             return False
-        return bool(self._hooks(group)) or any(t.group is group for t in self._transitions.values())
+        return (
+            bool(self._hooks(group))
+            or any(t.group is group for t in self._transitions.values())
+            or any(d.group is group for d in self._deregistering.values())
+        )
 
     @staticmethod
     def _put_hook(backend: AutoScalingBackend, group_name: str, spec: dict[str, Any]) -> None:
@@ -523,6 +739,7 @@ class LifecycleActions:
         for state in [s for s in warm if self._is_ready_warm(s)][:count]:
             warm.remove(state)
             group.instance_states.append(state)
+            self.warm_pools.leave_for_group(group, state)  # EC2 starts a stopped one first
             self._begin_launch(group, state, origin="WarmPool", destination="AutoScalingGroup")
             count -= 1
         if count > 0:
@@ -539,40 +756,18 @@ class LifecycleActions:
             for s in group.instance_states
             if s.lifecycle_state == "InService" and not s.protected_from_scale_in
         ][:count]
+        reuse = self.warm_pools.reuse_on_scale_in(group)
         for state in victims:
-            self._begin_termination(group, state)
+            if reuse:  # InstanceReusePolicy.ReuseOnScaleIn: back into the warm pool
+                self.warm_pools.return_to_pool(group, state)
+            else:
+                self._begin_termination(group, state)
 
     def _refill_warm_pool(self, group: FakeAutoScalingGroup) -> None:
-        """Keep max(MinSize, MaxGroupPreparedCapacity - DesiredCapacity) instances warm.
-
-        MaxGroupPreparedCapacity defaults to the group's MaxSize. New warm instances go through
-        the launch hooks with Origin EC2 and Destination WarmPool.
-        """
-        pool = getattr(group, "warm_pool", None)
-        if pool is None or not self._hooks(group):
-            return
-        prepared = pool.max_group_prepared_capacity
-        if prepared is None or int(prepared) < 0:
-            prepared = group.max_size or 0
-        target = max(int(pool.min_size or 0), int(prepared) - int(group.desired_capacity or 0))
-        warm = self._warm.setdefault(self._key(group), [])
-        missing = target - len(warm)
-        if missing <= 0:
-            return
-        before = {id(s) for s in group.instance_states}
-        self._original("replace_autoscaling_group_instances")(
-            group, missing, group.get_propagated_tags()
-        )
-        new = [s for s in group.instance_states if id(s) not in before]
-        group.instance_states = [s for s in group.instance_states if id(s) in before]
-        for state in new:
-            warm.append(state)
-            self._begin_launch(group, state, origin="EC2", destination="WarmPool")
-
-    @staticmethod
-    def _warmed_state(group: FakeAutoScalingGroup) -> str:
-        pool = getattr(group, "warm_pool", None)
-        return f"Warmed:{pool.pool_state if pool is not None else 'Stopped'}"
+        """Keep max(MinSize, MaxGroupPreparedCapacity - DesiredCapacity) instances warm: new
+        ones through the launch hooks (EC2 -> WarmPool), a surplus out through
+        Warmed:Terminating:Wait (warm_pool.py)."""
+        self.warm_pools.refill(group)
 
     def _is_ready_warm(self, state: InstanceState) -> bool:
         return state.lifecycle_state in {"Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"}
@@ -615,7 +810,10 @@ class LifecycleActions:
         into_pool = destination == "WarmPool"
         hooks = self._hooks(group, LAUNCHING)
         if not hooks:
-            state.lifecycle_state = self._warmed_state(group) if into_pool else "InService"
+            if into_pool:
+                self.warm_pools.enter_pool(group, state)
+            else:
+                state.lifecycle_state = "InService"
             return
         state.lifecycle_state = "Warmed:Pending:Wait" if into_pool else "Pending:Wait"
         self._start_transition(
@@ -623,6 +821,82 @@ class LifecycleActions:
         )
 
     def _begin_termination(self, group: FakeAutoScalingGroup, state: InstanceState) -> None:
+        """Deregister from the load balancers, wait out the delay, then the terminate hooks.
+
+        "How lifecycle hooks work": the terminating instance "is first deregistered from the load
+        balancer"; with connection draining (deregistration delay) it waits for the existing
+        connections to drain "before completing the deregistration process", and only then does
+        the lifecycle hook put it into ``Terminating:Wait``. Meanwhile it is ``Terminating`` (not
+        counted toward desired capacity). The delay is the longest of its target groups' (and
+        Classic Load Balancers' connection-draining timeouts), at most 3600 s.
+        """
+        delay = self._deregister(group, state.instance_id)
+        if delay <= 0:
+            self._enter_terminating_wait(group, state)
+            return
+        state.lifecycle_state = "Terminating"
+        instance_id = state.instance_id
+        until = self.clock.time() + delay
+        timer = self.clock.call_at(until, lambda: self._deregistered(instance_id))
+        self._deregistering[instance_id] = _Deregistering(group, state, until, timer)
+
+    def _deregistered(self, instance_id: str) -> None:
+        """The deregistration delay is over: the terminate hooks (or termination) come next."""
+        with self._lock:
+            leaving = self._deregistering.pop(instance_id, None)
+            if leaving is None:
+                return
+            group, state = leaving.group, leaving.state
+            backend = group.autoscaling_backend
+            if backend.autoscaling_groups.get(group.name) is not group:
+                return
+            if state not in group.instance_states:
+                return
+            self._enter_terminating_wait(group, state)
+            if self._manages(group):
+                self._reconcile(group)
+
+    def _deregister(self, group: FakeAutoScalingGroup, instance_id: str) -> float:
+        """Deregister the instance from the group's load balancers; returns the delay (s)."""
+        backend = group.autoscaling_backend
+        delays = [0.0]
+        if group.target_group_arns:
+            try:
+                target_groups = backend.elbv2_backend.describe_target_groups(
+                    target_group_arns=group.target_group_arns, load_balancer_arn=None, names=None
+                )
+            except Exception:  # a target group deleted before its Auto Scaling group
+                target_groups = []
+            for target_group in target_groups:
+                if instance_id in target_group.targets:
+                    delays.append(self._target_group_delay(target_group, instance_id))
+                    target_group.deregister([{"Id": instance_id}])
+        if group.load_balancer_names:
+            try:
+                elbs = backend.elb_backend.describe_load_balancers(names=group.load_balancer_names)
+            except Exception:
+                elbs = []
+            for elb in elbs:
+                if instance_id in elb.instance_ids:
+                    # moto keeps the attribute as given (Enabled/Timeout) or as its default
+                    draining = elb.attributes.get("connection_draining") or {}
+                    if draining.get("Enabled", draining.get("enabled")):
+                        delays.append(float(draining.get("Timeout", draining.get("timeout", 300))))
+                    backend.elb_backend.deregister_instances(
+                        elb.name, [instance_id], from_autoscaling=True
+                    )
+        return min(max(delays), MAX_DEREGISTRATION_DELAY)
+
+    @staticmethod
+    def _target_group_delay(target_group: Any, instance_id: str) -> float:
+        """The target group's deregistration delay (a Fleet may say how long a target drains)."""
+        per_target = getattr(target_group, "drain_seconds_for", None)
+        if per_target is not None:
+            return float(per_target(instance_id))
+        attributes = getattr(target_group, "attributes", {}) or {}
+        return float(attributes.get("deregistration_delay.timeout_seconds", 300))
+
+    def _enter_terminating_wait(self, group: FakeAutoScalingGroup, state: InstanceState) -> None:
         hooks = self._hooks(group, TERMINATING)
         if not hooks:
             self._terminate_now(group, state)
@@ -646,8 +920,12 @@ class LifecycleActions:
         origin: str,
         destination: str,
         hooks: list[LifecycleHook],
+        action: str | None = None,
+        on_done: Callable[[str | None], None] | None = None,
     ) -> None:
-        moving = _InstanceTransition(group, state, transition, origin, destination)
+        moving = _InstanceTransition(
+            group, state, transition, origin, destination, action=action, on_done=on_done
+        )
         self._transitions[state.instance_id] = moving
         for hook in hooks:
             moving.tokens.append(self._start_action(moving, hook).token)
@@ -669,6 +947,7 @@ class LifecycleActions:
             transition=moving.transition,
             origin=moving.origin,
             destination=moving.destination,
+            action=moving.action,
             heartbeat_timeout=heartbeat_timeout,
             default_result=hook.default_result,
             started_at=now,
@@ -725,13 +1004,43 @@ class LifecycleActions:
         """Move the instance on once all its actions for this transition have ended."""
         self._transitions.pop(moving.state.instance_id, None)
         group, state = moving.group, moving.state
-        if moving.transition == LAUNCHING and outcome == CONTINUE:
+        retained = moving.transition == TERMINATING and outcome == ABANDON and self._retains(group)
+        if moving.on_done is not None and not (retained and moving.action is None):
+            moving.on_done(outcome)  # warm_pool.py / instance_refresh.py move the instance on
+        elif moving.transition == LAUNCHING and outcome == CONTINUE:
             into_pool = moving.destination == "WarmPool"
-            state.lifecycle_state = self._warmed_state(group) if into_pool else "InService"
+            if into_pool:
+                self.warm_pools.enter_pool(group, state)
+            else:
+                state.lifecycle_state = "InService"
+            if not into_pool and not self._running(state):
+                # terminated through EC2 while it waited: unhealthy at once, replaced
+                state.health_status = "Unhealthy"
+                self._begin_termination(group, state)
+        elif retained:
+            # "Configure instance retention": an abandoned terminate action (CompleteLifecycle-
+            # Action ABANDON, or a timeout with DefaultResult ABANDON) leaves the instance
+            # retained: X:Wait -> X:Retained (Terminating:Retained, Warmed:Terminating:Retained,
+            # Warmed:Pending:Retained), not counted toward desired capacity.
+            wait = state.lifecycle_state
+            if wait.endswith(":Wait"):
+                state.lifecycle_state = wait[: -len(":Wait")] + ":Retained"
+            else:
+                self._terminate_now(group, state)
         else:  # any terminate result, or an abandoned launch: terminate (and replace)
             self._terminate_now(group, state)
         if group.name in group.autoscaling_backend.autoscaling_groups and self._manages(group):
             self._reconcile(group)
+
+    @staticmethod
+    def _retains(group: FakeAutoScalingGroup) -> bool:
+        policy = getattr(group, "instance_lifecycle_policy", None) or {}
+        triggers = policy.get("RetentionTriggers") or {}
+        return bool(triggers.get("TerminateHookAbandon") == RETAIN)
+
+    @staticmethod
+    def _running(state: InstanceState) -> bool:
+        return str(getattr(state.instance, "state", "running")) in ("pending", "running")
 
     def _terminate_now(self, group: FakeAutoScalingGroup, state: InstanceState) -> None:
         if state in group.instance_states:
@@ -744,6 +1053,9 @@ class LifecycleActions:
 
     def _end_transition_silently(self, instance_id: str, reason: str) -> None:
         """End an instance's actions without a result: the instance itself is going away."""
+        leaving = self._deregistering.pop(instance_id, None)
+        if leaving is not None:
+            VirtualClock.cancel(leaving.timer)
         moving = self._transitions.pop(instance_id, None)
         if moving is None:
             return
@@ -751,6 +1063,8 @@ class LifecycleActions:
             record = self._by_token[token]
             if record.active:
                 self._close(record, None, reason)
+        if moving.on_done is not None:
+            moving.on_done(None)
 
     # --- operations that end or skip actions ------------------------------------------------------
     def _terminate_instance(
@@ -775,15 +1089,25 @@ class LifecycleActions:
             ),
             None,
         )
-        if group is None or not self._manages(group) or not self._hooks(group, TERMINATING):
+        if group is None or not self._manages(group):
             self._end_transition_silently(instance_id, "instance-terminated")
             return self._original("terminate_instance")(backend, instance_id, should_decrement)
         state = next(s for s in group.instance_states if s.instance_id == instance_id)
         original_size = group.desired_capacity
+        activity = TerminateInstanceActivity(state.instance, original_size or 0)
+        if state.lifecycle_state.endswith(":Retained"):
+            # "Manage retained instances": a retained instance stays until you call
+            # TerminateInstanceInAutoScalingGroup, which terminates it. It has been through its
+            # terminate hooks already (Terminating:Wait -> Terminating:Proceed -> Retained), so
+            # they do not run again; it never counted toward desired capacity, so
+            # ShouldDecrementDesiredCapacity changes nothing.
+            self._terminate_now(group, state)
+            self._reconcile(group)
+            return activity
         if should_decrement:
             group.desired_capacity = (group.desired_capacity or 0) - 1
-        activity = TerminateInstanceActivity(state.instance, original_size or 0)
-        if state.lifecycle_state != "Terminating:Wait":  # a second request changes nothing
+        if state.lifecycle_state not in ("Terminating", "Terminating:Wait"):
+            # a second request for a terminating instance changes nothing
             self._end_transition_silently(instance_id, "instance-terminated")
             self._begin_termination(group, state)
         self._reconcile(group)
@@ -897,9 +1221,10 @@ class LifecycleActions:
             hook_name=record.hook_name,
             instance_id=record.instance_id,
             transition=record.transition,
-            origin=record.origin,
-            destination=record.destination,
+            origin=None if self.omit_path else record.origin,
+            destination=None if self.omit_path else record.destination,
             notification_metadata=notification_metadata,
+            action=record.action,
         )
         event = lifecycle_action_event(
             account_id=record.account_id,
@@ -943,21 +1268,29 @@ class LifecycleActions:
         """One target at a time, so a target moto cannot handle does not starve the others.
 
         Targets without an input transformer get the event untransformed: moto's default
-        template would drop ``account``.
+        template would drop ``account``. SQS and Lambda targets get it exactly as built, ``time``
+        with its milliseconds (moto would rewrite ``time`` in whole seconds: it does so for the
+        other targets and for transformed input).
         """
         assert record.event is not None
+        event = record.event
         transformed = bool(target.get("InputTransformer"))
-        internal = for_moto_rules(record.event, record.started_at, with_ingestion_time=transformed)
+        arn = str(target.get("Arn", ""))
+        internal = for_moto_rules(event, record.started_at, with_ingestion_time=transformed)
+        if not transformed and ":lambda:" in arn:
+            internal["time"] = event["time"]  # the local runtime hands a string time on as is
         single = copy.copy(rule)
         single.targets = [target]
-        self._guarded(
-            record,
-            rule.name,
-            target.get("Id"),
-            lambda: single.send_to_targets(
-                cast("EventMessageType", internal), transform_input=transformed
-            ),
-        )
+
+        def send() -> None:
+            if not transformed and ":sqs:" in arn:
+                _send_to_queue(arn, target, event)
+            else:
+                single.send_to_targets(
+                    cast("EventMessageType", internal), transform_input=transformed
+                )
+
+        self._guarded(record, rule.name, target.get("Id"), send)
 
     def _guarded(
         self, record: LifecycleActionRecord, rule: str, target_id: str | None, fn: Callable[[], Any]

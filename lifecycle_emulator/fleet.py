@@ -26,13 +26,15 @@ class InstanceBehaviour:
 
     ready_after: float | None = 90.0
     impaired: bool = False  # while not ready: ``impaired`` instead of ``initializing``
-    drain_seconds: float | None = None  # overrides the target group's deregistration delay
+    # overrides the target group's deregistration delay for this target (capped at 3600 s)
+    drain_seconds: float | None = None
     command_seconds: float = 20.0  # how long an SSM command runs on the instance
     command_exit: int = 0  # its exit code (non-zero: Failed)
     command_output: str = "ok"  # its standard output (standard error when it fails)
 
 
 HEALTHY = InstanceBehaviour()
+MAX_DRAIN_SECONDS = 3600.0  # ELB: deregistration_delay.timeout_seconds is 0-3600
 NEVER_READY = InstanceBehaviour(ready_after=None, impaired=True)
 
 
@@ -51,6 +53,9 @@ class Fleet:
             behaviours if callable(behaviours) else functools.partial(_next_of, behaviours)
         )
         self.launched_at: dict[str, float] = {}
+        # When EC2 last (re)started the instance: its launch, a start after a warm pool kept it
+        # stopped, a reboot (root volume replaced). Status checks start over from there.
+        self.booted_at: dict[str, float] = {}
         self.behaviour: dict[str, InstanceBehaviour] = {}
         self.deregistered_at: dict[tuple[str, str], float] = {}
         self._undo: list[Callable[[], None]] = []
@@ -59,6 +64,7 @@ class Fleet:
         """Record the instance's launch (now, on first sight) and its behaviour."""
         if instance_id not in self.behaviour:
             self.launched_at[instance_id] = self.clock.time()
+            self.booted_at[instance_id] = self.clock.time()
             self.behaviour[instance_id] = self._next(len(self.behaviour))
         return self.behaviour[instance_id]
 
@@ -70,7 +76,12 @@ class Fleet:
         behaviour = self.adopt(instance_id)
         if behaviour.ready_after is None:
             return False
-        return self.clock.time() >= self.launched_at[instance_id] + behaviour.ready_after
+        return self.clock.time() >= self.booted_at[instance_id] + behaviour.ready_after
+
+    def booted(self, instance_id: str) -> None:
+        """EC2 started or rebooted the instance: ``initializing`` again for ``ready_after``."""
+        self.adopt(instance_id)
+        self.booted_at[instance_id] = self.clock.time()
 
     # --- patches ------------------------------------------------------------------------------
     def install(self) -> None:
@@ -163,6 +174,7 @@ class Fleet:
 
         for owner, attr, value in (
             *self._ssm_patches(),
+            *self._boot_patches(),
             (ELBv2Backend, "describe_target_health", describe_target_health),
             (InstanceBackend, "run_instances", run_instances),
             (Instance, "instance_status", property(status)),
@@ -170,10 +182,36 @@ class Fleet:
             (FakeTargetGroup, "deregister", deregister),
             (FakeTargetGroup, "deregister_terminated_instances", deregister_terminated),
             (FakeTargetGroup, "health_for", health_for),
+            # How long a target drains here: Auto Scaling waits for it before Terminating:Wait.
+            (FakeTargetGroup, "drain_seconds_for", _drain_method(fleet)),
         ):
-            saved = owner.__dict__[attr]
-            setattr(owner, attr, value)
-            self._undo.append(functools.partial(setattr, owner, attr, saved))
+            self._patch(owner, attr, value)
+
+    def _patch(self, owner: Any, attr: str, value: Any) -> None:
+        if attr in owner.__dict__:
+            self._undo.append(functools.partial(setattr, owner, attr, owner.__dict__[attr]))
+        else:
+            self._undo.append(functools.partial(delattr, owner, attr))
+        setattr(owner, attr, value)
+
+    def _boot_patches(self) -> list[tuple[Any, str, Any]]:
+        """EC2 starting a stopped instance (leaving a Stopped warm pool) or rebooting it (its
+        root volume replaced): it boots again, status checks ``initializing`` until ready."""
+        from moto.ec2.models.instances import Instance  # noqa: PLC0415
+
+        original_start, original_reboot = Instance.start, Instance.reboot
+
+        def start(instance: Any) -> Any:
+            previous = original_start(instance)
+            if previous.code != 16:  # it was not running
+                self.booted(instance.id)
+            return previous
+
+        def reboot(instance: Any) -> None:
+            original_reboot(instance)
+            self.booted(instance.id)
+
+        return [(Instance, "start", start), (Instance, "reboot", reboot)]
 
     def _ssm_patches(self) -> list[tuple[Any, str, Any]]:
         """Run Command: the agent is online once the instance is ready; commands take time."""
@@ -242,11 +280,23 @@ class Fleet:
             self._undo.pop()()
 
     def drain_seconds(self, group: Any, instance_id: str) -> float:
+        """The target's drain: its behaviour's ``drain_seconds`` or the target group's
+        deregistration delay, at most 3600 s (the longest delay ELB allows)."""
         behaviour = self.behaviour.get(instance_id)
         if behaviour is not None and behaviour.drain_seconds is not None:
-            return behaviour.drain_seconds
+            return min(behaviour.drain_seconds, MAX_DRAIN_SECONDS)
         attributes = getattr(group, "attributes", {}) or {}
-        return float(attributes.get("deregistration_delay.timeout_seconds", 300))
+        delay = float(attributes.get("deregistration_delay.timeout_seconds", 300))
+        return min(delay, MAX_DRAIN_SECONDS)
+
+
+def _drain_method(fleet: Fleet) -> Callable[[Any, str], float]:
+    """``target_group.drain_seconds_for(instance_id)``: how long that target drains here."""
+
+    def drain_seconds_for(group: Any, instance_id: str) -> float:
+        return fleet.drain_seconds(group, instance_id)
+
+    return drain_seconds_for
 
 
 def _next_of(behaviours: Iterator[InstanceBehaviour], _index: int) -> InstanceBehaviour:

@@ -3,7 +3,7 @@
 Kept apart from the emulator so that the exact shape (the contract the project's Lambda parses) is
 in one short place. Source: AWS "Amazon EC2 Auto Scaling event reference" (lifecycle action events)
 and "Warm pool example events" (``Origin`` / ``Destination`` values ``EC2`` | ``AutoScalingGroup``
-| ``WarmPool``).
+| ``WarmPool``); "Instance refresh example events" (``Action``: ``ReplaceRootVolume``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,13 @@ DETAIL_TYPES = {
 
 
 def iso_time(epoch_seconds: float) -> str:
-    """Event ``time`` as AWS writes it: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, whole seconds)."""
-    return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Event ``time`` as AWS writes it: ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC, milliseconds).
+
+    AWS's example lifecycle events carry milliseconds (``"time": "2021-01-13T00:12:37.214Z"``,
+    "Amazon EC2 Auto Scaling event reference" / "Warm pool example events").
+    """
+    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def lifecycle_action_event(
@@ -55,11 +60,16 @@ def lifecycle_detail(
     hook_name: str,
     instance_id: str,
     transition: str,
-    origin: str,
-    destination: str,
+    origin: str | None,
+    destination: str | None,
     notification_metadata: str | None,
+    action: str | None = None,
 ) -> dict[str, str]:
-    """``detail`` of the event; ``NotificationMetadata`` appears only when the hook has some."""
+    """``detail`` of the event; ``NotificationMetadata`` appears only when the hook has some.
+
+    ``Action`` appears only for the actions that carry one: ``ReplaceRootVolume`` while an
+    instance refresh replaces the instance's root volume ("Instance refresh example events").
+    """
     detail = {
         "LifecycleActionToken": token,
         "AutoScalingGroupName": group_name,
@@ -69,8 +79,14 @@ def lifecycle_detail(
     }
     if notification_metadata is not None:
         detail["NotificationMetadata"] = notification_metadata
-    detail["Origin"] = origin
-    detail["Destination"] = destination
+    # Origin and Destination are in the event only "if that information is available" (event
+    # reference); None leaves them out.
+    if origin is not None:
+        detail["Origin"] = origin
+    if destination is not None:
+        detail["Destination"] = destination
+    if action is not None:
+        detail["Action"] = action
     return detail
 
 
