@@ -53,6 +53,7 @@ from asg_lifecycle_cli.views import (
     retained_json,
     seconds_until,
     timeline,
+    transition_words,
 )
 
 
@@ -199,7 +200,7 @@ def list_actions(session: Session, group: str | None, as_json: bool) -> None:
                 v.action.instance_id,
                 v.action.group_name,
                 v.action.hook_name,
-                v.action.transition.short,
+                transition_words(v.action),
                 duration(v.age_seconds(now)),
                 duration(seconds_until(v.hook_expires_at, now)),
                 duration(seconds_until(v.gives_up_at, now)),
@@ -493,7 +494,8 @@ def _check_target(what: str) -> None:
 def _header(view: ActionView, now: datetime) -> str:
     a = view.action
     lines = [
-        f"{a.instance_id}  {a.transition.short}  group {a.group_name}  hook {a.hook_name}",
+        f"{a.instance_id}  {transition_words(a)}  {a.path}  group {a.group_name}  "
+        f"hook {a.hook_name}",
         f"execution {without_token(view.execution_name)} ({view.status})",
         f"started {a.started_at.isoformat()}  phase {view.phase(now)}",
     ]

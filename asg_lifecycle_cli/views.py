@@ -137,6 +137,8 @@ class ActionView:
             "hook": self.action.hook_name,
             "instanceId": self.action.instance_id,
             "transition": self.action.transition.short,
+            "path": self.action.path,
+            "action": self.action.action_name,
             "startedAt": self.action.started_at.isoformat() if known else None,
             "ageSeconds": self.age_seconds(now),
             "hookExpiresInSeconds": seconds_until(self.hook_expires_at, now),
@@ -158,6 +160,13 @@ RELEASE_COMMAND = (
 )
 """How an operator releases a retained instance: it does not count toward desired capacity (a
 replacement already runs), so the capacity is not decremented."""
+
+
+def transition_words(action: LifecycleAction) -> str:
+    """``launch``, ``terminate``; ``terminate (root-volume replacement)`` for an instance refresh
+    that replaces the root volume (the instance stays)."""
+    kind = narrative.action_kind({"Action": action.action_name})
+    return f"{action.transition.short} ({kind})" if kind else action.transition.short
 
 
 def retained_json(instance: WaitingInstance) -> dict[str, Any]:
@@ -350,8 +359,10 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
                 entries.append(Entry(at, late))
         elif kind == "ExecutionStarted":
             doc = state_document(details.get("input")) or {}
-            how = "event" if "LifecycleActionToken" in _dict(doc.get("action")) else "reconcile run"
-            entries.append(Entry(at, f"workflow started (from the {how})"))
+            action = _dict(doc.get("action"))
+            how = "event" if "LifecycleActionToken" in action else "reconcile run"
+            what = narrative.action_words(action)
+            entries.append(Entry(at, f"workflow started (from the {how}): {what}"))
         elif kind in _TASK_FAILED:
             error, cause = str(details.get("error", kind)), _cause_text(details.get("cause"))
             if failures is not None and failures.error == error:

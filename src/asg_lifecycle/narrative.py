@@ -47,7 +47,8 @@ def describe(task: Task, before: Mapping[str, Any] | None, after: Mapping[str, A
     outcome = after.get("outcome")
     ended = isinstance(outcome, dict) and not (before or {}).get("outcome")
     if task is Task.READ_HOOK:
-        return outcome_text(outcome, "hook read: ") if ended else _hook_read(after)
+        label = _hook_read_label(after)
+        return outcome_text(outcome, label + ": ") if ended else _hook_read(after, label)
     if task is Task.CHECKS:
         return outcome_text(outcome, "round: ") if ended else _round(before, after)
     if task is Task.HEARTBEAT:
@@ -88,19 +89,64 @@ def decision_text(decision: Any) -> str:
     return texts.get(step, str(step)) if isinstance(step, str) else str(step)
 
 
-def _hook_read(after: Mapping[str, Any]) -> str:
+ROOT_VOLUME_REPLACEMENT = "root-volume replacement"
+"""What an instance refresh's ``Action`` ``ReplaceRootVolume`` is called in operator words: the
+instance stays, with a new root volume (its terminate hooks hold it in ReplacingRootVolume:Wait,
+its launch hooks in Pending:Wait after)."""
+
+_ACTIONS: Final[Mapping[str, str]] = {"ReplaceRootVolume": ROOT_VOLUME_REPLACEMENT}
+_TRANSITIONS: Final[Mapping[str, str]] = {
+    "autoscaling:EC2_INSTANCE_LAUNCHING": "launch",
+    "autoscaling:EC2_INSTANCE_TERMINATING": "terminate",
+}
+UNKNOWN = "unknown"
+
+
+def action_kind(action: Any) -> str | None:
+    """The event's ``Action`` in operator words (``root-volume replacement``), None when the
+    action carries none (a plain launch or termination); read from the action's JSON."""
+    name = _dict(action).get("Action")
+    if not isinstance(name, str) or not name:
+        return None
+    return _ACTIONS.get(name, f"action {name}")
+
+
+def action_path(action: Any) -> str:
+    """``Origin->Destination`` from the action's JSON, ``unknown`` for what was not given."""
+    data = _dict(action)
+    origin, destination = data.get("Origin") or UNKNOWN, data.get("Destination") or UNKNOWN
+    return f"{origin}->{destination}"
+
+
+def action_words(action: Any) -> str:
+    """``launch EC2->AutoScalingGroup``; ``terminate (root-volume replacement)
+    AutoScalingGroup->AutoScalingGroup``; ``launch unknown->AutoScalingGroup`` for a lost event
+    whose wait state does not say where the instance came from."""
+    data = _dict(action)
+    transition = _TRANSITIONS.get(str(data.get("LifecycleTransition")), "?")
+    kind = action_kind(data)
+    return f"{transition}{f' ({kind})' if kind else ''} {action_path(data)}"
+
+
+def _hook_read_label(after: Mapping[str, Any]) -> str:
+    """``hook read``, or ``hook read (root-volume replacement)`` for an action that is one."""
+    kind = action_kind(after.get("action"))
+    return f"hook read ({kind})" if kind else "hook read"
+
+
+def _hook_read(after: Mapping[str, Any], label: str = "hook read") -> str:
     plan = _dict(after.get("plan"))
     decision = _dict(after.get("decision"))
     if not plan:
-        return f"hook read: {decision_text(decision)} ({decision.get('reason', '')})"
+        return f"{label}: {decision_text(decision)} ({decision.get('reason', '')})"
     if after.get("configError"):  # the plan only carries the hook's deadlines: no check runs
         return (
-            f"hook read: HeartbeatTimeout {plan.get('heartbeatTimeout')} s; configuration "
+            f"{label}: HeartbeatTimeout {plan.get('heartbeatTimeout')} s; configuration "
             f"invalid ({after['configError']}): no check runs; {decision_text(decision)}"
         )
     checks = ", ".join(str(_dict(c).get("name")) for c in plan.get("checks", [])) or "none"
     text = (
-        f"hook read: HeartbeatTimeout {plan.get('heartbeatTimeout')} s, DefaultResult "
+        f"{label}: HeartbeatTimeout {plan.get('heartbeatTimeout')} s, DefaultResult "
         f"{plan.get('defaultResult')}, poll {plan.get('pollSeconds')} s, checks {checks}; gives "
         f"up at {plan.get('giveUpAt')} ({plan.get('onTimeout')})"
     )

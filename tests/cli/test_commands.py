@@ -73,6 +73,8 @@ def test_list_shows_an_action_left_waiting_with_no_workflow_running(fleet: Pause
         "hook": "web-launch",
         "instanceId": stopped,
         "transition": "launch",
+        "path": "unknown->AutoScalingGroup",
+        "action": None,
         "startedAt": None,
         "ageSeconds": None,
         "hookExpiresInSeconds": None,
@@ -208,12 +210,12 @@ def test_show_tells_an_actions_story_round_by_round(fleet: Paused) -> None:
     result = fleet.cli("show", instance)
     assert result.exit_code == 0, result.output
     header = result.output.split("\n\n")[0].splitlines()
-    assert header[0] == f"{instance}  launch  group web  hook web-launch"
+    assert header[0] == f"{instance}  launch  EC2->AutoScalingGroup  group web  hook web-launch"
     assert re.fullmatch(r"started 2026-01-01T00:00:00\+00:00  phase next round in \d+s", header[2])
     assert header[3] == "hook expires in 3m20s, gives up in 13m20s"
     story = _story(result)
     assert story[:2] == [
-        ("+0s", "workflow started (from the event)"),
+        ("+0s", "workflow started (from the event): launch EC2->AutoScalingGroup"),
         (
             "+0s",
             "hook read: HeartbeatTimeout 300 s, DefaultResult ABANDON, poll 30 s, checks "
@@ -294,7 +296,7 @@ def test_show_of_a_finished_action_gives_its_outcome(fleet: Paused) -> None:
     assert document["action"]["outcome"]["status"] == "completed"
     assert document["action"]["outcome"]["result"] == "CONTINUE"
     steps = [e["what"] for e in document["timeline"]]
-    assert steps[0] == "workflow started (from the event)"
+    assert steps[0] == "workflow started (from the event): launch EC2->AutoScalingGroup"
     assert steps[-1].startswith("workflow ended: completed CONTINUE")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from asg_lifecycle import narrative
 from asg_lifecycle.checks.base import CheckResult
 from asg_lifecycle.config import ActionConfig, CheckSpec
 from asg_lifecycle.decision import Decision, Next
@@ -33,6 +34,7 @@ from asg_lifecycle_cli.views import (
     latest_state,
     pending_retry,
     timeline,
+    transition_words,
     view_of,
 )
 from tests.conftest import ROOT
@@ -305,7 +307,7 @@ def test_the_timeline_tells_rounds_heartbeats_errors_and_the_end() -> None:
     ).succeeded(64)
     story = timeline(history.events)
     assert [(int((e.at - T).total_seconds()), e.what) for e in story] == [
-        (0, "workflow started (from the event)"),
+        (0, "workflow started (from the event): launch EC2->AutoScalingGroup"),
         (1, HOOK_READ),
         (2, ROUND_ONE),
         (33, "round 2: instance-status wait (initializing) -> "
@@ -430,7 +432,7 @@ def test_a_lost_events_workflow_that_could_not_confirm_the_action_fails_as_such(
 
     story = timeline(history.events)
     assert [e.what for e in story] == [
-        "workflow started (from the reconcile run)",
+        "workflow started (from the reconcile run): launch EC2->AutoScalingGroup",
         "waiting 75 s in case the event is late (its workflow goes first)",
         "Read lifecycle hook of a lost event failed 4 times in 35s: ClientError",
         "Read lifecycle hook of a lost event: no try left -> Lost event not confirmed",
@@ -450,7 +452,7 @@ def test_an_action_auto_scaling_does_not_hold_ends_at_the_hook_read() -> None:
     history = History({"action": ACTION}).task("Read lifecycle hook", 1, ended)
     history.state("Choice", "Is the action waiting?", 1).succeeded(1)
     assert [e.what for e in timeline(history.events)] == [
-        "workflow started (from the event)",
+        "workflow started (from the event): launch EC2->AutoScalingGroup",
         f"hook read: not-waiting - {why}",
         f"workflow ended: not-waiting - {why}",
     ]
@@ -477,7 +479,9 @@ def test_a_reconciled_start_and_an_operators_stop_are_told_as_such() -> None:
         ),
     ]
     entries = timeline(events)
-    assert entries[0].what == "workflow started (from the reconcile run)"
+    assert (
+        entries[0].what == "workflow started (from the reconcile run): launch EC2->AutoScalingGroup"
+    )
     assert entries[1].what == "workflow aborted: CompletedByOperator"
     assert entries[1].details == ["ABANDON by x: y"]
 
@@ -577,3 +581,62 @@ def test_the_served_groups_output_gives_names_or_the_serving_tag() -> None:
     # read only by the commands that need it: a malformed one does not stop the others
     assert from_outputs("odd", {**outputs, "ServedGroups": ","}).served_groups_output == ","
     assert served_groups("web") == ServedGroups(frozenset({"web"}), "")
+
+
+# --- what the action is: Origin -> Destination, the event's Action -------------------------------
+
+REFRESH = {
+    **ACTION,
+    "LifecycleHookName": "web-terminate",
+    "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+    "Origin": "AutoScalingGroup",
+    "Destination": "AutoScalingGroup",
+    "Action": "ReplaceRootVolume",
+}
+
+
+def test_a_root_volume_replacement_is_told_as_such_from_start_to_hook_read() -> None:
+    why = "instance i-0123456789abcdef0 is InService, not in a terminate wait state"
+    ended = {
+        "action": REFRESH,
+        "outcome": Outcome(Status.NOT_WAITING, why, at=_at(1)).to_json(),
+        "decision": Decision(Next.END, why).to_json(),
+    }
+    history = History({"action": REFRESH}).task("Read lifecycle hook", 1, ended)
+    history.state("Choice", "Is the action waiting?", 1).succeeded(1)
+    assert [e.what for e in timeline(history.events)][:2] == [
+        "workflow started (from the event): terminate (root-volume replacement) "
+        "AutoScalingGroup->AutoScalingGroup",
+        f"hook read (root-volume replacement): not-waiting - {why}",
+    ]
+    view = view_of(RUNNING, ended)
+    assert transition_words(view.action) == "terminate (root-volume replacement)"
+    document = view.to_json(_at(1))
+    assert (document["path"], document["action"]) == (
+        "AutoScalingGroup->AutoScalingGroup",
+        "ReplaceRootVolume",
+    )
+
+
+def test_what_the_event_left_out_is_told_unknown() -> None:
+    lost = {k: v for k, v in RECONCILED.items() if k not in ("Origin", "Destination")}
+    history = History({"action": lost}).state("Wait", "Wait for a late event", 0)
+    assert timeline(history.events)[0].what == (
+        "workflow started (from the reconcile run): launch unknown->unknown"
+    )
+    view = view_of(RUNNING, {"action": lost})
+    assert view.action.path == "unknown->unknown"
+    assert transition_words(view.action) == "launch"
+    assert narrative.action_kind({"Action": "SomethingNew"}) == "action SomethingNew"
+    assert narrative.action_words({}) == "? unknown->unknown", "a history read tolerantly"
+
+
+def test_show_heads_with_what_the_action_is() -> None:
+    from asg_lifecycle_cli.main import _header  # noqa: PLC0415
+
+    view = view_of(RUNNING, {"action": REFRESH})
+    first = _header(view, _at(1)).splitlines()[0]
+    assert first == (
+        "i-0123456789abcdef0  terminate (root-volume replacement)  "
+        "AutoScalingGroup->AutoScalingGroup  group web  hook web-terminate"
+    )
