@@ -7,6 +7,15 @@ Sources, most specific first:
 
 Metadata that is not JSON at all (plain text some other tool put there) is not ours and is ignored.
 
+One hook serves every action of its transition, and some actions are not what the hook's top-level
+keys were written for: a launch into the warm pool (the instance is stopped there, not put in
+service) and an instance refresh replacing root volumes (the instance is not going away). A
+``warmPool`` / ``replaceRootVolume`` block holds the keys that apply instead for those actions
+(:func:`block_for`), each key it leaves out inherited from the top level.
+
+What the safe result is (:func:`safe_result`) depends on the group's instance lifecycle policy:
+with ``TerminateHookAbandon: retain`` an ABANDONed termination keeps the instance for an operator.
+
 The keys, their bounds and where their defaults come from are data (:data:`METADATA_KEYS`): the
 reader validates against it and ``docs/CONFIGURATION.md`` is generated from it
 (``python -m docs_gen``), so the documented configuration is the enforced one.
@@ -15,12 +24,12 @@ reader validates against it and ``docs/CONFIGURATION.md`` is generated from it
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from asg_lifecycle.model import LifecycleResult, Transition
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
 from asg_lifecycle.params import InvalidParams
 
 ParamsValidator = Callable[[Mapping[str, Any]], dict[str, Any]]
@@ -43,6 +52,20 @@ class KeyKind(StrEnum):
     CHECKS = "checks"
     SECONDS = "seconds"
     RESULT = "result"
+    BLOCK = "block"
+
+
+class OnAbandon(StrEnum):
+    """The group's instance lifecycle policy, ``RetentionTriggers.TerminateHookAbandon``: what an
+    ABANDONed terminate action (or one timed out with DefaultResult ABANDON) does to the instance.
+
+    ``retain``: it stays, in ``Terminating:Retained`` (``Warmed:*:Retained`` from the warm pool),
+    out of the group's capacity, until someone calls TerminateInstanceInAutoScalingGroup.
+    ``terminate`` (AWS's default, and a group without a policy): it is terminated either way.
+    """
+
+    RETAIN = "retain"
+    TERMINATE = "terminate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +117,31 @@ ON_TIMEOUT = MetadataKey(
     KeyKind.RESULT,
     "the result sent when maxWaitSeconds is up, or the hook's global timeout is near",
 )
-METADATA_KEYS: tuple[MetadataKey, ...] = (
+WARM_POOL = MetadataKey(
+    "warmPool",
+    KeyKind.BLOCK,
+    "applies instead of the top-level keys to an action whose destination is the warm pool: a "
+    "launch into the pool (EC2 to WarmPool; the instance is stopped there, not put in service) "
+    "and a scale-in that returns an instance to it (ReuseOnScaleIn)",
+)
+REPLACE_ROOT_VOLUME = MetadataKey(
+    "replaceRootVolume",
+    KeyKind.BLOCK,
+    "applies instead of the top-level keys (and of warmPool) to an instance refresh replacing "
+    "root volumes (event Action ReplaceRootVolume): its terminate action is not a termination, "
+    "the instance comes back through the launch hooks",
+)
+LEAF_KEYS: tuple[MetadataKey, ...] = (
     CHECKS,
     POLL_SECONDS,
     MAX_WAIT_SECONDS,
     ON_FAILURE,
     ON_TIMEOUT,
 )
+BLOCK_KEYS: tuple[MetadataKey, ...] = (WARM_POOL, REPLACE_ROOT_VOLUME)
+METADATA_KEYS: tuple[MetadataKey, ...] = LEAF_KEYS + BLOCK_KEYS
 _KEYS = frozenset(key.name for key in METADATA_KEYS)
+_LEAF_KEYS = frozenset(key.name for key in LEAF_KEYS)
 
 
 class InvalidConfig(ValueError):
@@ -160,13 +200,15 @@ class Defaults:
 
 @dataclass(frozen=True, slots=True)
 class ActionConfig:
-    """The resolved configuration for one lifecycle action."""
+    """The resolved configuration for one lifecycle action; ``block``: the metadata block it was
+    read from (``warmPool``, ``replaceRootVolume``), None for the top level."""
 
     checks: tuple[CheckSpec, ...]
     poll_seconds: int
     max_wait_seconds: int
     on_failure: LifecycleResult
     on_timeout: LifecycleResult
+    block: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -178,15 +220,36 @@ class ActionConfig:
         }
 
 
-def safe_result(transition: Transition) -> LifecycleResult:
-    """The result when we cannot say the instance is fine.
+def safe_result(
+    transition: Transition,
+    on_abandon: OnAbandon = OnAbandon.TERMINATE,
+    *,
+    replaces_root_volume: bool = False,
+) -> LifecycleResult:
+    """The result when we cannot say the instance is fine: the default of ``onFailure`` and
+    ``onTimeout``, and what an invalid configuration holds.
 
-    Launch: ABANDON, never put an unverified instance in service. Terminate: CONTINUE, the instance
-    goes either way and CONTINUE lets the group's other terminate hooks still run.
+    Launch: ABANDON, never put an unverified instance in service.
+
+    Terminate, under the group's default policy (``terminate``): CONTINUE. The instance goes
+    either way, and CONTINUE lets the group's other terminate hooks still run.
+
+    Terminate under ``TerminateHookAbandon: retain``: ABANDON, so the instance is retained for an
+    operator. The group's owner chose retain because a shutdown that was not seen to finish needs
+    a human; a check that failed, a drain that did not end in time or a configuration that could
+    not be read is exactly that, and CONTINUE would terminate the instance the policy is there to
+    keep. The hook's DefaultResult does not change this: it is what Auto Scaling does when nobody
+    answers (it is often CONTINUE, set before the policy), not what the group's owner wants when
+    the answer is "not verified".
+
+    A root-volume replacement is not a termination (the instance comes back through the launch
+    hooks, which verify it after the new volume): CONTINUE under either policy.
     """
-    return (
-        LifecycleResult.ABANDON if transition is Transition.LAUNCHING else LifecycleResult.CONTINUE
-    )
+    if transition is Transition.LAUNCHING:
+        return LifecycleResult.ABANDON
+    if on_abandon is OnAbandon.RETAIN and not replaces_root_volume:
+        return LifecycleResult.ABANDON
+    return LifecycleResult.CONTINUE
 
 
 def allowed_results(transition: Transition) -> tuple[LifecycleResult, ...]:
@@ -200,41 +263,127 @@ def allowed_results(transition: Transition) -> tuple[LifecycleResult, ...]:
     return (LifecycleResult.CONTINUE, LifecycleResult.ABANDON)
 
 
+def block_for(action: LifecycleAction) -> str | None:
+    """The metadata block that applies to ``action`` instead of the top level, if any.
+
+    ``replaceRootVolume`` for an instance refresh replacing root volumes (first: what happens to
+    the instance matters more than where it is), ``warmPool`` for an action whose destination is
+    the warm pool; None otherwise, and for a destination nobody knows (the top level is the
+    configuration of the group's own instances: the one that checks the most).
+    """
+    if action.replaces_root_volume:
+        return REPLACE_ROOT_VOLUME.name
+    if action.into_warm_pool:
+        return WARM_POOL.name
+    return None
+
+
 def read_config(
     metadata: str | None,
     transition: Transition,
     defaults: Defaults,
     checks_allowed: Mapping[str, ParamsValidator],
+    *,
+    action: LifecycleAction | None = None,
+    on_abandon: OnAbandon = OnAbandon.TERMINATE,
+    not_for_warm_pool: Collection[str] = (),
 ) -> ActionConfig:
     """Resolve the action's configuration, or raise :class:`InvalidConfig`.
 
     ``checks_allowed`` names the checks that may run for this transition, each with its
     parameter validation: every check's parameters are checked here, before the first round.
+    ``action`` chooses the block that applies (:func:`block_for`; without it, the top level);
+    ``on_abandon`` (the group's policy) the safe result; ``not_for_warm_pool`` names the checks a
+    ``warmPool`` block may not name (they would put a pool instance in service: see
+    :attr:`asg_lifecycle.checks.base.Check.for_warm_pool`).
+
+    The whole metadata is validated, every block too, whichever applies to this action: a
+    hook's configuration is valid or not, not valid for some of its actions only.
     """
-    default_checks = (
-        defaults.launch_checks if transition is Transition.LAUNCHING else defaults.terminate_checks
-    )
     doc = _metadata_object(metadata)
     unknown = sorted(set(doc) - _KEYS)
     if unknown:
         raise InvalidConfig(f"unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
-    raw_checks = doc.get(CHECKS.name, list(default_checks))
-    checks = tuple(_check_spec(item, i, checks_allowed) for i, item in enumerate(_list(raw_checks)))
-    if not checks:
-        raise InvalidConfig("checks: at least one check is required")
-    safe = safe_result(transition)
-    max_wait_default = (
-        defaults.launch_max_wait
-        if transition is Transition.LAUNCHING
-        else defaults.terminate_max_wait
-    )
-    return ActionConfig(
-        checks=checks,
-        poll_seconds=_bounded(doc, POLL_SECONDS.name, defaults.poll_seconds, POLL_BOUNDS),
-        max_wait_seconds=_bounded(doc, MAX_WAIT_SECONDS.name, max_wait_default, MAX_WAIT_BOUNDS),
-        on_failure=_result(doc, ON_FAILURE.name, safe, transition),
-        on_timeout=_result(doc, ON_TIMEOUT.name, safe, transition),
-    )
+    top = {key: value for key, value in doc.items() if key in _LEAF_KEYS}
+    replaces_root_volume = action is not None and action.replaces_root_volume
+    safe = safe_result(transition, on_abandon, replaces_root_volume=replaces_root_volume)
+    resolve = _Resolver(transition, defaults, checks_allowed, safe)
+    config = resolve(top, None)
+    chosen = block_for(action) if action is not None else None
+    for key in BLOCK_KEYS:
+        if key.name not in doc:
+            continue
+        block = _block(doc[key.name], key.name)
+        if key is WARM_POOL:
+            _not_for_warm_pool(block, not_for_warm_pool)
+        resolved = resolve({**top, **block}, key.name)
+        if key.name == chosen:
+            config = resolved
+    return config
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolver:
+    """Resolves one layer (the top level, or a block over it) against the defaults."""
+
+    transition: Transition
+    defaults: Defaults
+    checks_allowed: Mapping[str, ParamsValidator]
+    safe: LifecycleResult
+
+    def __call__(self, layer: Mapping[str, Any], block: str | None) -> ActionConfig:
+        """``layer``: the keys in force (a block's over the top level's). The inherited keys
+        were read at the top level first, so an error here is the block's own: it is named."""
+        at = f"{block}." if block else ""
+        launching = self.transition is Transition.LAUNCHING
+        defaults = self.defaults
+        default_checks = defaults.launch_checks if launching else defaults.terminate_checks
+        raw_checks = layer.get(CHECKS.name, list(default_checks))
+        checks = tuple(
+            _check_spec(item, i, self.checks_allowed, at)
+            for i, item in enumerate(_list(raw_checks, at))
+        )
+        if not checks:
+            raise InvalidConfig(f"{at}checks: at least one check is required")
+        max_wait_default = defaults.launch_max_wait if launching else defaults.terminate_max_wait
+        return ActionConfig(
+            checks=checks,
+            poll_seconds=_bounded(layer, POLL_SECONDS.name, defaults.poll_seconds, POLL_BOUNDS, at),
+            max_wait_seconds=_bounded(
+                layer, MAX_WAIT_SECONDS.name, max_wait_default, MAX_WAIT_BOUNDS, at
+            ),
+            on_failure=_result(layer, ON_FAILURE.name, self.safe, self.transition, at),
+            on_timeout=_result(layer, ON_TIMEOUT.name, self.safe, self.transition, at),
+            block=block,
+        )
+
+
+def _block(value: Any, name: str) -> dict[str, Any]:
+    """A block's own keys: an object of top-level keys, no block in it."""
+    if not isinstance(value, dict):
+        raise InvalidConfig(f"{name} must be an object of the keys {sorted(_LEAF_KEYS)}")
+    unknown = sorted(set(value) - _LEAF_KEYS)
+    if unknown:
+        raise InvalidConfig(
+            f"{name}: unknown key(s) {unknown}; a block takes {sorted(_LEAF_KEYS)}"
+            " (no block inside a block)"
+        )
+    return value
+
+
+def _not_for_warm_pool(block: Mapping[str, Any], names: Collection[str]) -> None:
+    """A check a warmPool block names must be able to run for an instance going into the pool."""
+    items = block.get(CHECKS.name)
+    if not isinstance(items, list):
+        return  # not a list: the block's resolution says so
+    for index, item in enumerate(items):
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and name in names:
+            raise InvalidConfig(
+                f"{WARM_POOL.name}.checks[{index}]: {name} cannot run for an instance going into"
+                " the warm pool (it would put it in service); it runs when the instance leaves"
+                " the pool"
+            )
 
 
 def _metadata_object(metadata: str | None) -> dict[str, Any]:
@@ -256,13 +405,16 @@ def _metadata_object(metadata: str | None) -> dict[str, Any]:
     return doc
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: Any, at: str = "") -> list[Any]:
     if not isinstance(value, list):
-        raise InvalidConfig("checks must be a list of check names or {name, params} objects")
+        raise InvalidConfig(f"{at}checks must be a list of check names or {{name, params}} objects")
     return value
 
 
-def _check_spec(item: Any, index: int, allowed: Mapping[str, ParamsValidator]) -> CheckSpec:
+def _check_spec(
+    item: Any, index: int, allowed: Mapping[str, ParamsValidator], at: str = ""
+) -> CheckSpec:
+    where = f"{at}checks[{index}]"
     name: Any
     params: Any
     if isinstance(item, str):
@@ -270,46 +422,54 @@ def _check_spec(item: Any, index: int, allowed: Mapping[str, ParamsValidator]) -
     elif isinstance(item, dict):
         extra = sorted(set(item) - {"name", "params"})
         if extra:
-            raise InvalidConfig(f"checks[{index}]: unknown key(s) {extra}")
+            raise InvalidConfig(f"{where}: unknown key(s) {extra}")
         name, params = item.get("name"), item.get("params", {})
         if not isinstance(params, dict):
-            raise InvalidConfig(f"checks[{index}].params must be an object")
+            raise InvalidConfig(f"{where}.params must be an object")
     else:
-        raise InvalidConfig(f"checks[{index}] must be a name or an object")
+        raise InvalidConfig(f"{where} must be a name or an object")
     if not isinstance(name, str) or name not in allowed:
         raise InvalidConfig(
-            f"checks[{index}]: unknown check {str(name)[:64]!r} for this transition;"
+            f"{where}: unknown check {str(name)[:64]!r} for this transition;"
             f" known: {sorted(allowed)}"
         )
     try:
         resolved = allowed[name](params)
     except InvalidParams as exc:
-        raise InvalidConfig(f"checks[{index}] ({name}).params: {exc}") from exc
+        raise InvalidConfig(f"{where} ({name}).params: {exc}") from exc
     return CheckSpec(name, resolved)
 
 
-def _bounded(doc: Mapping[str, Any], key: str, default: int, bounds: tuple[int, int]) -> int:
+def _bounded(
+    doc: Mapping[str, Any], key: str, default: int, bounds: tuple[int, int], at: str = ""
+) -> int:
     value = doc.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidConfig(f"{key} must be a whole number of seconds")
+        raise InvalidConfig(f"{at}{key} must be a whole number of seconds")
     low, high = bounds
     if not low <= value <= high:
-        raise InvalidConfig(f"{key} must be between {low} and {high} seconds, got {value}")
+        raise InvalidConfig(f"{at}{key} must be between {low} and {high} seconds, got {value}")
     return value
 
 
 def _result(
-    doc: Mapping[str, Any], key: str, default: LifecycleResult, transition: Transition
+    doc: Mapping[str, Any],
+    key: str,
+    default: LifecycleResult,
+    transition: Transition,
+    at: str = "",
 ) -> LifecycleResult:
     value = doc.get(key, default.value)
     try:
         result = LifecycleResult(value)
     except ValueError as exc:
-        raise InvalidConfig(f"{key} must be CONTINUE or ABANDON, got {str(value)[:32]!r}") from exc
+        raise InvalidConfig(
+            f"{at}{key} must be CONTINUE or ABANDON, got {str(value)[:32]!r}"
+        ) from exc
     allowed = allowed_results(transition)
     if result not in allowed:
         names = " or ".join(r.value for r in allowed)
-        raise InvalidConfig(f"{key} must be {names} for a {transition.short} hook")
+        raise InvalidConfig(f"{at}{key} must be {names} for a {transition.short} hook")
     return result
 
 

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.config import ActionConfig, CheckSpec, OnAbandon
 from asg_lifecycle.decision import Decision, Next
 from asg_lifecycle.model import (
     LifecycleAction,
@@ -107,7 +107,12 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Everything fixed for the life of one action, computed once from the hook and its config."""
+    """Everything fixed for the life of one action, computed once from the hook and its config.
+
+    ``on_abandon``: the group's instance lifecycle policy (read for terminate actions only; a
+    plan without it, from before it was read, is ``terminate``): under ``retain`` an ABANDON
+    sent, or a DefaultResult ABANDON applied, keeps the instance for an operator.
+    """
 
     transition: Transition
     started_at: datetime
@@ -121,9 +126,10 @@ class Plan:
     on_timeout: LifecycleResult
     checks: tuple[CheckSpec, ...]
     jitter_key: str = ""
+    on_abandon: OnAbandon = OnAbandon.TERMINATE
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "transition": self.transition.value,
             "startedAt": format_time(self.started_at),
             "heartbeatTimeout": self.heartbeat_timeout,
@@ -137,6 +143,9 @@ class Plan:
             "checks": [c.to_json() for c in self.checks],
             "jitterKey": self.jitter_key,
         }
+        if self.transition is Transition.TERMINATING:
+            data["terminateHookAbandon"] = self.on_abandon.value
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
@@ -153,6 +162,7 @@ class Plan:
             on_timeout=LifecycleResult(data["onTimeout"]),
             checks=tuple(CheckSpec(c["name"], c.get("params", {})) for c in data["checks"]),
             jitter_key=str(data.get("jitterKey", "")),
+            on_abandon=OnAbandon(data.get("terminateHookAbandon", OnAbandon.TERMINATE.value)),
         )
 
 
@@ -186,6 +196,8 @@ def make_plan(
     default_result: LifecycleResult,
     config: ActionConfig,
     now: datetime,
+    *,
+    on_abandon: OnAbandon = OnAbandon.TERMINATE,
 ) -> tuple[Plan, Progress]:
     """Fix the action's deadlines. ``now`` bounds the start when the event's clock is ahead."""
     if not HEARTBEAT_TIMEOUT_MIN <= heartbeat_timeout <= HEARTBEAT_TIMEOUT_MAX:
@@ -210,6 +222,10 @@ def make_plan(
         on_timeout=config.on_timeout,
         checks=config.checks,
         jitter_key=action.execution_name,
+        # the policy is about terminate actions: a launch's plan does not carry it
+        on_abandon=on_abandon
+        if action.transition is Transition.TERMINATING
+        else OnAbandon.TERMINATE,
     )
     expires = min(started + timedelta(seconds=heartbeat_timeout), global_deadline)
     return plan, Progress(hook_expires_at=expires)

@@ -16,11 +16,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from asg_lifecycle.checks.base import CheckResult, combine
-from asg_lifecycle.config import POLL_BOUNDS, ActionConfig, safe_result
+from asg_lifecycle.config import POLL_BOUNDS, ActionConfig, OnAbandon, safe_result
 from asg_lifecycle.decision import Decision, Next
 from asg_lifecycle.document import Outcome, StateDocument, Status
 from asg_lifecycle.lifecycle_states import Instance, waits_for
-from asg_lifecycle.model import LifecycleAction, LifecycleResult
+from asg_lifecycle.model import REPLACE_ROOT_VOLUME, LifecycleAction, LifecycleResult, Transition
 from asg_lifecycle.policy import (
     after_heartbeat,
     after_round,
@@ -51,6 +51,47 @@ def not_waiting(action: LifecycleAction, instance: Instance | None) -> str | Non
     return None
 
 
+# Auto Scaling's own view of where an action takes the instance: a launch into the warm pool and
+# a scale-in back into it (ReuseOnScaleIn) both wait in this state, and nothing else does.
+INTO_WARM_POOL_STATE = "Warmed:Pending:Wait"
+REPLACING_ROOT_VOLUME_STATE = "ReplacingRootVolume:Wait"
+WARM_POOL = "WarmPool"
+
+
+def as_auto_scaling_sees_it(
+    action: LifecycleAction, lifecycle_state: str | None
+) -> LifecycleAction:
+    """``action`` with what its event said about the instance's way made to agree with Auto
+    Scaling's own view (the instance's LifecycleState, once :func:`not_waiting` has found it
+    waiting for the action's transition): that decides which checks run and what is sent.
+
+    * An instance in ``Warmed:Pending:Wait`` goes into the warm pool: its destination is
+      ``WarmPool``, whatever the event said or left out. One in any other wait state does not:
+      an event's ``WarmPool`` destination is dropped (unknown: the top-level configuration, which
+      checks the most), never trusted to pick a lighter ``warmPool`` block or skip a check.
+    * A terminate action of an instance in ``ReplacingRootVolume:Wait`` is a root-volume
+      replacement (``Action`` ``ReplaceRootVolume``); one in any other state is a real
+      termination, whatever the event said. (A launch after a replacement waits like any launch:
+      its ``Action`` is the event's word.)
+
+    Not guessing: Auto Scaling holds the instance in that state for that reason alone.
+    """
+    destination = action.destination
+    if lifecycle_state == INTO_WARM_POOL_STATE:
+        destination = WARM_POOL
+    elif destination == WARM_POOL:
+        destination = None
+    action_name = action.action_name
+    if action.transition is Transition.TERMINATING:
+        if lifecycle_state == REPLACING_ROOT_VOLUME_STATE:
+            action_name = REPLACE_ROOT_VOLUME
+        elif action_name == REPLACE_ROOT_VOLUME:
+            action_name = None
+    if (destination, action_name) == (action.destination, action.action_name):
+        return action
+    return replace(action, destination=destination, action_name=action_name)
+
+
 def settling(doc: StateDocument, seconds: int) -> StateDocument:
     """A reconciled action's first wait: ``seconds`` plus a jitter of up to half of it (a
     reconcile run's orphans do not all read at once), for a late event's workflow to start
@@ -64,24 +105,31 @@ def planned(
     default_result: LifecycleResult,
     config: ActionConfig | str,
     now: datetime,
+    *,
+    on_abandon: OnAbandon = OnAbandon.TERMINATE,
 ) -> StateDocument:
     """After the hook was read and the action found waiting: the plan, then the first round at
     once; a reconciled action first confirms with a heartbeat that this hook holds it.
 
     ``config`` str: the configuration is invalid. Then no check runs and nothing is guessed: the
-    safe result (ABANDON a launch, CONTINUE a termination) is held until just before the hook's
-    first HeartbeatTimeout ends (:func:`_hold`). Completing at once would, on a launch hook,
-    ABANDON every new instance the moment it starts, and the group would churn through
-    replacements as fast as EC2 launches them.
+    safe result (:func:`~asg_lifecycle.config.safe_result`: ABANDON a launch; CONTINUE a
+    termination, ABANDON it under the group's ``retain`` policy) is held until just before the
+    hook's first HeartbeatTimeout ends (:func:`_hold`). Completing at once would, on a launch
+    hook, ABANDON every new instance the moment it starts, and the group would churn through
+    replacements as fast as EC2 launches them. ``on_abandon``: the group's policy, in the plan.
     """
     action = doc.action
     config_error = config if isinstance(config, str) else None
     if isinstance(config, str):
-        safe = safe_result(action.transition)
+        safe = safe_result(
+            action.transition, on_abandon, replaces_root_volume=action.replaces_root_volume
+        )
         config = ActionConfig((), POLL_BOUNDS[1], heartbeat_timeout, safe, safe)
     if action.reconciled:  # the confirming heartbeat restarts the hook's timeout: count from now
         action = replace(action, started_at=now)
-    plan, progress = make_plan(action, heartbeat_timeout, default_result, config, now)
+    plan, progress = make_plan(
+        action, heartbeat_timeout, default_result, config, now, on_abandon=on_abandon
+    )
     doc = replace(doc, plan=plan, progress=progress, config_error=config_error)
     if doc.action.reconciled:
         return doc.deciding(Decision(Next.CONFIRM, "reconciled: confirm this hook holds it"))

@@ -6,23 +6,38 @@ Scaling agrees: the group is served (by name, or by its serving tag), the instan
 group and in a wait state AWS documents for the transition. Otherwise the action ends
 ``not-waiting`` before any check runs or any call is made (``ActionsNotWaiting``).
 
-Calls: DescribeTags (groups served by tag), DescribeAutoScalingInstances, DescribeLifecycleHooks;
-for a reconciled action (its event was lost) first ListExecutions: it steps aside for any other
-workflow of the action. Errors are raised: the definition retries the task.
+Where the instance goes is taken from Auto Scaling's view too: its wait state says whether it goes
+into the warm pool and whether a terminate action replaces its root volume
+(:func:`workflow.as_auto_scaling_sees_it`), which choose the hook's ``warmPool`` or
+``replaceRootVolume`` block. For a terminate action the group's instance lifecycle policy is read:
+under ``retain`` the safe result is ABANDON (:func:`asg_lifecycle.config.safe_result`).
+
+Calls: DescribeTags (groups served by tag), DescribeAutoScalingInstances, DescribeLifecycleHooks,
+DescribeAutoScalingGroups (terminate actions); for a reconciled action (its event was lost) first
+ListExecutions: it steps aside for any other workflow of the action. Errors are raised: the
+definition retries the task.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from datetime import datetime
 
 from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
-from asg_lifecycle.checks.catalogue import allowed_for
-from asg_lifecycle.config import ActionConfig, Defaults, InvalidConfig, read_config
+from asg_lifecycle.checks.catalogue import allowed_for, not_for_warm_pool
+from asg_lifecycle.config import (
+    ActionConfig,
+    Defaults,
+    InvalidConfig,
+    OnAbandon,
+    read_config,
+)
 from asg_lifecycle.document import StateDocument, Status
 from asg_lifecycle.lifecycle_states import may_still_wait
-from asg_lifecycle.model import without_token
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition, without_token
 from asg_lifecycle.served import SERVING_TAG, ServedGroups
 from handlers.observability import Metric, count, counted_ending, logger
 from handlers.task import InstanceNotWaitingYet, workflow_task
@@ -79,17 +94,56 @@ def read_hook(doc: StateDocument) -> StateDocument:
             logger.info("Instance not waiting yet: reading again", extra={"why": why_not})
             raise InstanceNotWaitingYet(f"{why_not} (the event is {int(age)} s old)")
         return _not_waiting(doc, why_not)
+    return _planned(doc, hook, instance.lifecycle_state if instance else None, now)
+
+
+def _planned(
+    doc: StateDocument, hook: autoscaling.HookInfo, state: str | None, now: datetime
+) -> StateDocument:
+    """The plan of an action Auto Scaling holds (in ``state``), made from the hook's settings and
+    configuration, the instance's way as Auto Scaling sees it and, for a termination, the
+    group's instance lifecycle policy."""
+    action = workflow.as_auto_scaling_sees_it(doc.action, state)
+    if action != doc.action:
+        logger.info(
+            "The action as Auto Scaling sees it",
+            extra={"state": state, "event": _way(doc.action), "seen": _way(action)},
+        )
+        doc = replace(doc, action=action)
+    on_abandon = OnAbandon.TERMINATE
+    if action.transition is Transition.TERMINATING:
+        on_abandon = autoscaling.on_abandon(client("autoscaling"), action.group_name)
+        if on_abandon is OnAbandon.RETAIN and hook.default_result is LifecycleResult.CONTINUE:
+            logger.warning(
+                "The group retains abandoned terminations but the hook's DefaultResult is "
+                "CONTINUE: an action the workflow cannot complete is terminated, not retained"
+            )
     config: ActionConfig | str
     try:
         defaults = Defaults.from_env(os.environ)
         config = read_config(
-            hook.metadata, action.transition, defaults, allowed_for(action.transition)
+            hook.metadata,
+            action.transition,
+            defaults,
+            allowed_for(action.transition),
+            action=action,
+            on_abandon=on_abandon,
+            not_for_warm_pool=not_for_warm_pool(),
         )
     except InvalidConfig as exc:
         logger.error("Invalid hook configuration", extra={"reason": str(exc)})
         count(Metric.INVALID_HOOK_CONFIGURATION)
         config = str(exc)
-    return workflow.planned(doc, hook.heartbeat_timeout, hook.default_result, config, now)
+    else:
+        if config.block is not None:
+            logger.info("Configuration from the hook's block", extra={"block": config.block})
+    return workflow.planned(
+        doc, hook.heartbeat_timeout, hook.default_result, config, now, on_abandon=on_abandon
+    )
+
+
+def _way(action: LifecycleAction) -> str:
+    return f"{action.path} {action.action_name or ''}".strip()
 
 
 def _other_workflow(doc: StateDocument) -> str | None:

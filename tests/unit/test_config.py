@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asg_lifecycle.checks.catalogue import CATALOGUE, allowed_for
+from asg_lifecycle.checks.catalogue import CATALOGUE, allowed_for, not_for_warm_pool
 from asg_lifecycle.config import (
+    LEAF_KEYS,
     METADATA_KEYS,
     METADATA_MAX,
     CheckSpec,
@@ -18,18 +20,64 @@ from asg_lifecycle.config import (
     InvalidConfig,
     KeyKind,
     MetadataKey,
+    OnAbandon,
     allowed_results,
+    block_for,
     read_config,
     safe_result,
 )
-from asg_lifecycle.model import LifecycleResult, Transition
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
 
 LAUNCH = Transition.LAUNCHING
 TERMINATE = Transition.TERMINATING
 
 
-def read(metadata: str | None, transition: Transition = LAUNCH, **defaults: Any) -> Any:
-    return read_config(metadata, transition, Defaults(**defaults), allowed_for(transition))
+def read(
+    metadata: str | None,
+    transition: Transition = LAUNCH,
+    *,
+    action: LifecycleAction | None = None,
+    on_abandon: OnAbandon = OnAbandon.TERMINATE,
+    **defaults: Any,
+) -> Any:
+    return read_config(
+        metadata,
+        transition,
+        Defaults(**defaults),
+        allowed_for(transition),
+        action=action,
+        on_abandon=on_abandon,
+        not_for_warm_pool=not_for_warm_pool(),
+    )
+
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def an_action(
+    transition: Transition = LAUNCH,
+    destination: str | None = None,
+    action_name: str | None = None,
+    origin: str | None = None,
+) -> LifecycleAction:
+    return LifecycleAction(
+        "web",
+        "hook",
+        "i-0123456789abcdef0",
+        None,
+        transition,
+        T0,
+        origin=origin,
+        destination=destination,
+        action_name=action_name,
+    )
+
+
+INTO_POOL = an_action(LAUNCH, "WarmPool", origin="EC2")
+OUT_OF_POOL = an_action(LAUNCH, "AutoScalingGroup", origin="WarmPool")
+WARM_IN = an_action(TERMINATE, "WarmPool", origin="AutoScalingGroup")  # ReuseOnScaleIn
+ROOT_VOLUME_OUT = an_action(TERMINATE, action_name="ReplaceRootVolume")
+ROOT_VOLUME_IN = an_action(LAUNCH, action_name="ReplaceRootVolume")
 
 
 def test_no_metadata_uses_stack_defaults_per_transition() -> None:
@@ -249,17 +297,29 @@ def key_id(key: MetadataKey) -> str:
 
 
 def test_the_declared_keys_are_the_ones_the_reader_accepts() -> None:
-    doc = {
+    doc: dict[str, Any] = {
         "checks": ["target-group-drain"],
         "pollSeconds": 10,
         "maxWaitSeconds": 60,
         "onFailure": "ABANDON",
         "onTimeout": "CONTINUE",
+        "warmPool": {"checks": ["target-group-drain"]},
+        "replaceRootVolume": {"maxWaitSeconds": 30},
     }
     assert set(doc) == {k.name for k in METADATA_KEYS}
     assert read(json.dumps(doc), TERMINATE).to_json()["onTimeout"] == "CONTINUE"
     with pytest.raises(InvalidConfig, match="unknown key"):
         read(json.dumps({**doc, "maxWait": 60}), TERMINATE)
+
+
+@pytest.mark.parametrize("key", LEAF_KEYS, ids=key_id)
+def test_every_key_a_block_takes_is_a_top_level_key_and_no_block(key: MetadataKey) -> None:
+    assert key.kind is not KeyKind.BLOCK
+    value: Any = {"checks": ["elb-drain"], "onFailure": "ABANDON", "onTimeout": "ABANDON"}.get(
+        key.name, 60
+    )
+    config = read(json.dumps({"warmPool": {key.name: value}}), TERMINATE, action=WARM_IN)
+    assert config.block == "warmPool"
 
 
 @pytest.mark.parametrize("key", SECONDS_KEYS, ids=key_id)
@@ -309,3 +369,179 @@ def test_result_keys_take_the_allowed_results_and_default_to_the_safe_one(
         else:
             with pytest.raises(InvalidConfig, match=f"{key.name} must be"):
                 read(metadata, transition)
+
+
+# --- blocks per destination and per action (issue 18) --------------------------------------------
+BLOCKS = json.dumps(
+    {
+        "checks": ["instance-status", "target-group-health"],
+        "maxWaitSeconds": 900,
+        "warmPool": {"checks": ["instance-status"], "maxWaitSeconds": 600},
+        "replaceRootVolume": {"pollSeconds": 10},
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("action", "block", "checks", "max_wait", "poll"),
+    [
+        (None, None, ["instance-status", "target-group-health"], 900, 30),
+        (an_action(), None, ["instance-status", "target-group-health"], 900, 30),
+        (OUT_OF_POOL, None, ["instance-status", "target-group-health"], 900, 30),
+        (INTO_POOL, "warmPool", ["instance-status"], 600, 30),
+        (ROOT_VOLUME_IN, "replaceRootVolume", ["instance-status", "target-group-health"], 900, 10),
+        (
+            an_action(LAUNCH, "WarmPool", "ReplaceRootVolume"),
+            "replaceRootVolume",
+            ["instance-status", "target-group-health"],
+            900,
+            10,
+        ),
+    ],
+)
+def test_the_block_for_the_action_applies_its_missing_keys_from_the_top_level(
+    action: LifecycleAction | None,
+    block: str | None,
+    checks: list[str],
+    max_wait: int,
+    poll: int,
+) -> None:
+    config = read(BLOCKS, action=action)
+    assert config.block == block
+    assert [c.name for c in config.checks] == checks
+    assert (config.max_wait_seconds, config.poll_seconds) == (max_wait, poll)
+
+
+def test_an_action_without_its_block_takes_the_top_level_and_the_stack_defaults() -> None:
+    assert read(None, action=INTO_POOL) == read(None)
+    assert read('{"maxWaitSeconds": 60}', action=INTO_POOL).max_wait_seconds == 60
+    assert read(None, TERMINATE, action=ROOT_VOLUME_OUT).checks == (
+        CheckSpec("target-group-drain"),
+    )
+
+
+def test_a_warm_pool_terminate_takes_the_warm_pool_block() -> None:
+    """ReuseOnScaleIn: the instance goes back to the pool (Destination WarmPool)."""
+    metadata = '{"checks": ["target-group-drain"], "warmPool": {"checks": ["elb-drain"]}}'
+    assert read(metadata, TERMINATE, action=WARM_IN).block == "warmPool"
+    assert block_for(WARM_IN) == "warmPool"
+    assert block_for(ROOT_VOLUME_OUT) == "replaceRootVolume"
+    assert block_for(an_action(TERMINATE)) is None
+
+
+def test_an_unknown_destination_takes_the_top_level() -> None:
+    assert block_for(an_action(LAUNCH, None, None, origin="EC2")) is None
+    assert read(BLOCKS, action=an_action(LAUNCH, None)).block is None
+
+
+@pytest.mark.parametrize(
+    ("metadata", "transition", "message"),
+    [
+        ('{"warmPool": []}', LAUNCH, "warmPool must be an object"),
+        ('{"warmPool": {"pollSecs": 10}}', LAUNCH, r"warmPool: unknown key\(s\) \['pollSecs'\]"),
+        (
+            '{"warmPool": {"replaceRootVolume": {}}}',
+            LAUNCH,
+            "warmPool: unknown key.*no block inside a block",
+        ),
+        ('{"warmPool": {"checks": [7]}}', LAUNCH, r"warmPool\.checks\[0\] must be a name"),
+        ('{"warmPool": {"checks": []}}', LAUNCH, "warmPool.checks: at least one check"),
+        ('{"warmPool": {"checks": "x"}}', LAUNCH, "warmPool.checks must be a list"),
+        (
+            '{"warmPool": {"checks": ["elb-drain"]}}',
+            LAUNCH,
+            r"warmPool\.checks\[0\]: unknown check 'elb-drain'",
+        ),
+        (
+            '{"replaceRootVolume": {"checks": [{"name": "lambda"}]}}',
+            TERMINATE,
+            r"replaceRootVolume\.checks\[0\] \(lambda\)\.params: function is required",
+        ),
+        ('{"warmPool": {"pollSeconds": 1}}', LAUNCH, "warmPool.pollSeconds must be between"),
+        ('{"replaceRootVolume": {"maxWaitSeconds": "1"}}', LAUNCH, "replaceRootVolume.maxWait"),
+        ('{"warmPool": {"onTimeout": "CONTINUE"}}', LAUNCH, "warmPool.onTimeout must be ABANDON"),
+        ('{"replaceRootVolume": {"onFailure": "RETRY"}}', TERMINATE, "replaceRootVolume.onFail"),
+        (
+            '{"warmPool": {"checks": ["instance-status", "target-group-health"]}}',
+            LAUNCH,
+            r"warmPool\.checks\[1\]: target-group-health cannot run for an instance going into"
+            " the warm pool",
+        ),
+        (
+            '{"warmPool": {"checks": [{"name": "target-group-health"}]}}',
+            LAUNCH,
+            "target-group-health cannot run",
+        ),
+    ],
+)
+@pytest.mark.parametrize("action", [None, an_action(), INTO_POOL, ROOT_VOLUME_IN])
+def test_each_bad_block_gets_a_clear_error_naming_the_block_whatever_the_action(
+    metadata: str, transition: Transition, message: str, action: LifecycleAction | None
+) -> None:
+    """A hook's configuration is valid or not, not valid for some of its actions only."""
+    if action is not None:
+        action = an_action(transition, action.destination, action.action_name)
+    with pytest.raises(InvalidConfig, match=message):
+        read(metadata, transition, action=action)
+
+
+def test_target_group_health_inherited_by_a_warm_pool_launch_is_not_an_error() -> None:
+    """Top-level checks written before the group had a warm pool stay valid: the check is not
+    run for a launch into the pool (tests/unit/checks), and is for the launch out of it."""
+    config = read('{"checks": ["target-group-health"]}', action=INTO_POOL)
+    assert config.checks[0].name == "target-group-health"
+    assert (
+        read(
+            '{"checks": ["target-group-health"], "warmPool": {"pollSeconds": 10}}', action=INTO_POOL
+        ).block
+        == "warmPool"
+    )
+
+
+def test_blocks_fit_in_the_notification_metadata() -> None:
+    """Both blocks and the top level, each with checks and every other key, in 1023 characters."""
+    keys = {
+        "pollSeconds": 30,
+        "maxWaitSeconds": 900,
+        "onFailure": "ABANDON",
+        "onTimeout": "ABANDON",
+    }
+    layer = {"checks": ["instance-status", {"name": "instance-tag", "params": {"key": "ready"}}]}
+    doc = {**layer, **keys, "warmPool": {**layer, **keys}, "replaceRootVolume": {**layer, **keys}}
+    text = json.dumps(doc)
+    assert len(text) <= METADATA_MAX
+    assert read(text, action=INTO_POOL).block == "warmPool"
+
+
+# --- the safe result under the group's instance lifecycle policy ---------------------------------
+@pytest.mark.parametrize(
+    ("transition", "on_abandon", "root_volume", "safe"),
+    [
+        (LAUNCH, OnAbandon.TERMINATE, False, LifecycleResult.ABANDON),
+        (LAUNCH, OnAbandon.RETAIN, False, LifecycleResult.ABANDON),
+        (LAUNCH, OnAbandon.RETAIN, True, LifecycleResult.ABANDON),
+        (TERMINATE, OnAbandon.TERMINATE, False, LifecycleResult.CONTINUE),
+        (TERMINATE, OnAbandon.RETAIN, False, LifecycleResult.ABANDON),
+        (TERMINATE, OnAbandon.TERMINATE, True, LifecycleResult.CONTINUE),
+        (TERMINATE, OnAbandon.RETAIN, True, LifecycleResult.CONTINUE),
+    ],
+)
+def test_the_safe_result_per_transition_policy_and_root_volume_replacement(
+    transition: Transition, on_abandon: OnAbandon, root_volume: bool, safe: LifecycleResult
+) -> None:
+    assert safe_result(transition, on_abandon, replaces_root_volume=root_volume) is safe
+
+
+def test_under_retain_a_terminate_hook_defaults_to_abandon_and_may_still_choose_continue() -> None:
+    retained = read(None, TERMINATE, action=an_action(TERMINATE), on_abandon=OnAbandon.RETAIN)
+    assert (retained.on_failure, retained.on_timeout) == (LifecycleResult.ABANDON,) * 2
+    warm = read(None, TERMINATE, action=WARM_IN, on_abandon=OnAbandon.RETAIN)
+    assert warm.on_timeout is LifecycleResult.ABANDON  # back to the pool: still a shutdown
+    chosen = read('{"onTimeout": "CONTINUE"}', TERMINATE, on_abandon=OnAbandon.RETAIN)
+    assert (chosen.on_failure, chosen.on_timeout) == (
+        LifecycleResult.ABANDON,
+        LifecycleResult.CONTINUE,
+    )
+    root = read(None, TERMINATE, action=ROOT_VOLUME_OUT, on_abandon=OnAbandon.RETAIN)
+    assert (root.on_failure, root.on_timeout) == (LifecycleResult.CONTINUE,) * 2
+    assert read(None, TERMINATE).on_timeout is LifecycleResult.CONTINUE  # no policy: as before

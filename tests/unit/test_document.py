@@ -21,6 +21,34 @@ ACTION = {
 }
 
 
+PLAN = {
+    "transition": "autoscaling:EC2_INSTANCE_TERMINATING",
+    "startedAt": "2026-01-01T00:00:00Z",
+    "heartbeatTimeout": 300,
+    "defaultResult": "ABANDON",
+    "globalDeadline": "2026-01-01T08:20:00Z",
+    "giveUpAt": "2026-01-01T00:10:00Z",
+    "pollSeconds": 30,
+    "margin": 30,
+    "onFailure": "CONTINUE",
+    "onTimeout": "CONTINUE",
+    "checks": [{"name": "target-group-drain", "params": {}}],
+    "jitterKey": "k",
+}
+
+
+def test_a_plan_written_before_the_groups_policy_was_read_decodes_as_terminate() -> None:
+    old = StateDocument.from_json({"action": ACTION, "plan": PLAN})
+    assert old.plan is not None
+    assert old.plan.on_abandon.value == "terminate"
+    retained = StateDocument.from_json(
+        {"action": ACTION, "plan": {**PLAN, "terminateHookAbandon": "retain"}}
+    )
+    assert retained.plan is not None
+    assert retained.plan.on_abandon.value == "retain"
+    assert StateDocument.from_json(retained.to_json()) == retained
+
+
 def test_the_execution_input_decodes_to_an_action_and_nothing_else() -> None:
     doc = StateDocument.from_json({"action": ACTION})
     assert doc.action.instance_id == "i-0123456789abcdef0"
@@ -40,6 +68,7 @@ def test_the_execution_input_decodes_to_an_action_and_nothing_else() -> None:
         ({"action": ACTION, "decision": {"next": "complete"}}, "needs a result"),
         ({"action": ACTION, "decision": {"next": "complete", "result": "MAYBE"}}, "decision"),
         ({"action": ACTION, "plan": {"transition": "x"}}, "plan"),
+        ({"action": ACTION, "plan": {**PLAN, "terminateHookAbandon": "keep"}}, "plan.*keep"),
         ({"action": ACTION, "progress": []}, "progress must be a JSON object"),
         ({"action": ACTION, "checks": {"a": 1}}, "must be lists"),
         ({"action": ACTION, "checks": [{"status": "pass"}]}, "a check result"),

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.config import ActionConfig, CheckSpec, OnAbandon
 from asg_lifecycle.decision import Next
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
 from asg_lifecycle.policy import (
@@ -335,3 +335,22 @@ def test_a_round_as_long_as_one_and_a_half_margins_never_costs_the_hook(hb: int)
     run = simulate(hb, 30, 4 * hb, ready_at=None, round_cost=cost)  # asserts on every lapse
     assert not run["result"], "never ready: the give-up result"
     assert run["heartbeats"] >= minimum_heartbeats(hb, 4 * hb)
+
+
+def test_a_plan_carries_the_groups_policy_and_one_without_it_is_terminate() -> None:
+    """Plans written before the policy was read decode as AWS's default, ``terminate``."""
+    plan, _ = make_plan(
+        action(Transition.TERMINATING),
+        300,
+        LifecycleResult.ABANDON,
+        config(),
+        T0,
+        on_abandon=OnAbandon.RETAIN,
+    )
+    data = plan.to_json()
+    assert data["terminateHookAbandon"] == "retain"
+    assert Plan.from_json(data) == plan
+    older = {k: v for k, v in data.items() if k != "terminateHookAbandon"}
+    assert Plan.from_json(older).on_abandon is OnAbandon.TERMINATE
+    with pytest.raises(ValueError, match="keep"):
+        Plan.from_json({**data, "terminateHookAbandon": "keep"})

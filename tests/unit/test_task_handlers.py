@@ -4,6 +4,7 @@ it returns, what it raises for the definition to retry (tests/flow runs them on 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -13,7 +14,7 @@ from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.autoscaling import ActionGone, HookInfo
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
-from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.config import ActionConfig, CheckSpec, OnAbandon
 from asg_lifecycle.decision import Decision, Next
 from asg_lifecycle.document import InvalidDocument, StateDocument
 from asg_lifecycle.lifecycle_states import Instance
@@ -37,6 +38,7 @@ class FakeAutoScaling:
         self.hook: HookInfo | None = HookInfo(300, LifecycleResult.ABANDON, None)
         self.tag: str | None = "enabled"
         self.no_active = False
+        self.on_abandon = OnAbandon.TERMINATE
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         def call(name: str, answer: Any = None) -> Any:
@@ -55,6 +57,9 @@ class FakeAutoScaling:
             autoscaling, "describe_hook", lambda c, g, h: call("describe-hook", self.hook)
         )
         monkeypatch.setattr(autoscaling, "group_tag", lambda c, g, k: call("tag", self.tag))
+        monkeypatch.setattr(
+            autoscaling, "on_abandon", lambda c, g: call("lifecycle-policy", self.on_abandon)
+        )
         monkeypatch.setattr(autoscaling, "record_heartbeat", lambda c, a: gone_or("heartbeat"))
         monkeypatch.setattr(autoscaling, "complete", lambda c, a, r: gone_or(f"complete {r}"))
 
@@ -245,6 +250,93 @@ def test_an_invalid_configuration_holds_the_safe_result(aws: FakeAutoScaling) ->
     assert doc["decision"]["next"] == "hold"
     assert doc["decision"]["result"] == "ABANDON"
     assert "pollSeconds" in doc["configError"]
+
+
+def terminating(**fields: Any) -> LifecycleAction:
+    return replace(action(), hook_name="web-terminate", transition=Transition.TERMINATING, **fields)
+
+
+@pytest.mark.parametrize(
+    ("on_abandon", "safe"),
+    [(OnAbandon.TERMINATE, "CONTINUE"), (OnAbandon.RETAIN, "ABANDON")],
+)
+def test_a_terminate_hook_read_takes_the_groups_policy_into_the_plan_and_its_safe_result(
+    aws: FakeAutoScaling, on_abandon: OnAbandon, safe: str
+) -> None:
+    aws.instance = Instance("web", "Terminating:Wait")
+    aws.on_abandon = on_abandon
+    aws.hook = HookInfo(300, LifecycleResult.ABANDON, '{"checks": ["target-group-drain"]}')
+    doc = run(read_hook, StateDocument(terminating()))
+    assert aws.calls == ["tag", "describe-instance", "describe-hook", "lifecycle-policy"]
+    assert doc["plan"]["terminateHookAbandon"] == on_abandon.value
+    assert (doc["plan"]["onFailure"], doc["plan"]["onTimeout"]) == (safe, safe)
+    aws.hook = HookInfo(300, LifecycleResult.CONTINUE, '{"pollSeconds": 1}')
+    held = run(read_hook, StateDocument(terminating()))
+    assert held["decision"]["next"] == "hold"
+    assert held["decision"]["result"] == safe, "an unreadable configuration: the policy's choice"
+
+
+def test_a_root_volume_replacement_is_not_a_termination_even_under_retain(
+    aws: FakeAutoScaling,
+) -> None:
+    """Auto Scaling holds it in ReplacingRootVolume:Wait (the event's Action need not say)."""
+    aws.instance = Instance("web", "ReplacingRootVolume:Wait")
+    aws.on_abandon = OnAbandon.RETAIN
+    aws.hook = HookInfo(
+        300,
+        LifecycleResult.ABANDON,
+        '{"checks": [{"name": "ecs-drain", "params": {"cluster": "web"}}],'
+        ' "replaceRootVolume": {"checks": ["target-group-drain"]}}',
+    )
+    doc = run(read_hook, StateDocument(terminating()))
+    assert doc["action"]["Action"] == "ReplaceRootVolume"
+    assert [c["name"] for c in doc["plan"]["checks"]] == ["target-group-drain"]
+    assert (doc["plan"]["onFailure"], doc["plan"]["onTimeout"]) == ("CONTINUE", "CONTINUE")
+    aws.instance = Instance("web", "Terminating:Wait")  # an event claiming a replacement: not one
+    real = run(read_hook, StateDocument(terminating(action_name="ReplaceRootVolume")))
+    assert "Action" not in real["action"]
+    assert [c["name"] for c in real["plan"]["checks"]] == ["ecs-drain"]
+    assert real["plan"]["onTimeout"] == "ABANDON"
+
+
+WARM_METADATA = (
+    '{"checks": ["instance-status", "target-group-health"],'
+    ' "warmPool": {"checks": ["instance-status"], "maxWaitSeconds": 600}}'
+)
+
+
+@pytest.mark.parametrize(
+    ("destination", "state", "seen", "checks"),
+    [
+        (None, "Warmed:Pending:Wait", "WarmPool", ["instance-status"]),
+        ("WarmPool", "Warmed:Pending:Wait", "WarmPool", ["instance-status"]),
+        ("WarmPool", "Pending:Wait", None, ["instance-status", "target-group-health"]),
+        (None, "Pending:Wait", None, ["instance-status", "target-group-health"]),
+        ("AutoScalingGroup", "Pending:Wait", "AutoScalingGroup", None),
+    ],
+)
+def test_a_launch_into_the_warm_pool_is_known_from_auto_scalings_view_and_takes_its_block(
+    aws: FakeAutoScaling, destination: str | None, state: str, seen: str | None, checks: Any
+) -> None:
+    aws.instance = Instance("web", state)
+    aws.hook = HookInfo(300, LifecycleResult.ABANDON, WARM_METADATA)
+    doc = run(read_hook, StateDocument(replace(action(), destination=destination)))
+    assert doc["action"].get("Destination") == seen
+    expected = checks or ["instance-status", "target-group-health"]
+    assert [c["name"] for c in doc["plan"]["checks"]] == expected
+    assert "lifecycle-policy" not in aws.calls, "a launch needs no retention policy"
+
+
+def test_a_warm_pool_block_naming_target_group_health_is_an_invalid_configuration(
+    aws: FakeAutoScaling,
+) -> None:
+    aws.hook = HookInfo(
+        300, LifecycleResult.ABANDON, '{"warmPool": {"checks": ["target-group-health"]}}'
+    )
+    doc = run(read_hook, StateDocument(action()))  # even for a launch into the group
+    assert doc["decision"]["next"] == "hold"
+    assert doc["decision"]["result"] == "ABANDON"
+    assert doc["configError"].startswith("warmPool.checks[0]: target-group-health cannot run")
 
 
 def test_a_lost_events_action_steps_aside_for_another_workflow(

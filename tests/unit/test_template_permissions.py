@@ -108,6 +108,7 @@ def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
                 "autoscaling:DescribeTags",
                 "autoscaling:DescribeAutoScalingInstances",
                 "autoscaling:DescribeLifecycleHooks",
+                "autoscaling:DescribeAutoScalingGroups",  # a terminate hook's group's policy
                 "states:ListExecutions",
             },
         ),

@@ -11,7 +11,7 @@ import pytest
 
 from asg_lifecycle import workflow
 from asg_lifecycle.checks.base import CheckResult
-from asg_lifecycle.config import ActionConfig, CheckSpec
+from asg_lifecycle.config import ActionConfig, CheckSpec, OnAbandon
 from asg_lifecycle.decision import Decision, Next
 from asg_lifecycle.document import StateDocument, Status
 from asg_lifecycle.lifecycle_states import Instance
@@ -283,3 +283,120 @@ def test_an_ending_keeps_the_decision_end_for_the_choice_states() -> None:
         ended = workflow.ended(planned(), status, "why", at(1))
         assert ended.next is Next.END
         assert roundtrip(ended).outcome == ended.outcome
+
+
+# --- the action as Auto Scaling sees it; the group's instance lifecycle policy (issue 18) ------
+
+
+def _action(
+    transition: Transition = Transition.LAUNCHING,
+    destination: str | None = None,
+    action_name: str | None = None,
+) -> LifecycleAction:
+    return LifecycleAction(
+        "web",
+        "web-hook",
+        INSTANCE,
+        TOKEN,
+        transition,
+        T0,
+        origin="EC2" if destination else None,
+        destination=destination,
+        action_name=action_name,
+    )
+
+
+LAUNCH = Transition.LAUNCHING
+TERMINATE = Transition.TERMINATING
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "destination", "action_name"),
+    [
+        # a launch into the warm pool waits in Warmed:Pending:Wait: its destination, if unsaid
+        (_action(LAUNCH), "Warmed:Pending:Wait", "WarmPool", None),
+        (_action(LAUNCH, "WarmPool"), "Warmed:Pending:Wait", "WarmPool", None),
+        (_action(LAUNCH, "AutoScalingGroup"), "Warmed:Pending:Wait", "WarmPool", None),
+        # an event saying WarmPool for an instance Auto Scaling launches into the group: unknown
+        (_action(LAUNCH, "WarmPool"), "Pending:Wait", None, None),
+        (_action(LAUNCH, "AutoScalingGroup"), "Pending:Wait", "AutoScalingGroup", None),
+        (_action(LAUNCH), "Pending:Wait", None, None),
+        # a launch's Action cannot be told from its state: the event's word
+        (_action(LAUNCH, None, "ReplaceRootVolume"), "Pending:Wait", None, "ReplaceRootVolume"),
+        # ReuseOnScaleIn: a terminate action back into the pool
+        (_action(TERMINATE), "Warmed:Pending:Wait", "WarmPool", None),
+        (_action(TERMINATE, "WarmPool"), "Terminating:Wait", None, None),
+        # a root-volume replacement waits in ReplacingRootVolume:Wait, a termination does not
+        (_action(TERMINATE), "ReplacingRootVolume:Wait", None, "ReplaceRootVolume"),
+        (_action(TERMINATE, None, "ReplaceRootVolume"), "Terminating:Wait", None, None),
+        (
+            _action(TERMINATE, None, "ReplaceRootVolume"),
+            "ReplacingRootVolume:Wait",
+            None,
+            "ReplaceRootVolume",
+        ),
+    ],
+)
+def test_where_the_instance_goes_is_what_auto_scaling_holds_it_for(
+    action: LifecycleAction, state: str, destination: str | None, action_name: str | None
+) -> None:
+    seen = workflow.as_auto_scaling_sees_it(action, state)
+    assert (seen.destination, seen.action_name) == (destination, action_name)
+    assert (seen.origin, seen.token, seen.execution_name) == (
+        action.origin,
+        action.token,
+        action.execution_name,
+    )
+    if (destination, action_name) == (action.destination, action.action_name):
+        assert seen is action
+
+
+@pytest.mark.parametrize(
+    ("action", "on_abandon", "held"),
+    [
+        (_action(TERMINATE), OnAbandon.TERMINATE, LifecycleResult.CONTINUE),
+        (_action(TERMINATE), OnAbandon.RETAIN, LifecycleResult.ABANDON),
+        (_action(TERMINATE, "WarmPool"), OnAbandon.RETAIN, LifecycleResult.ABANDON),
+        (_action(TERMINATE, None, "ReplaceRootVolume"), OnAbandon.RETAIN, LifecycleResult.CONTINUE),
+        (_action(LAUNCH), OnAbandon.RETAIN, LifecycleResult.ABANDON),
+    ],
+)
+def test_an_invalid_configuration_holds_the_safe_result_of_the_groups_policy(
+    action: LifecycleAction, on_abandon: OnAbandon, held: LifecycleResult
+) -> None:
+    """Under retain, a termination nobody could check is kept for an operator, whatever the
+    hook's DefaultResult; a root-volume replacement is not a termination."""
+    for default in LifecycleResult:
+        doc = workflow.planned(
+            StateDocument(action), 300, default, "bad", T0, on_abandon=on_abandon
+        )
+        assert doc.decision is not None
+        assert doc.decision.next is Next.HOLD
+        assert doc.decision.result is held
+        assert doc.plan is not None
+        assert roundtrip(doc).plan == doc.plan
+
+
+def test_the_plan_carries_the_groups_policy_for_a_termination() -> None:
+    config = ActionConfig(
+        (CheckSpec("target-group-drain"),),
+        30,
+        600,
+        LifecycleResult.ABANDON,
+        LifecycleResult.ABANDON,
+    )
+    doc = workflow.planned(
+        StateDocument(_action(TERMINATE)),
+        300,
+        LifecycleResult.ABANDON,
+        config,
+        T0,
+        on_abandon=OnAbandon.RETAIN,
+    )
+    assert doc.to_json()["plan"]["terminateHookAbandon"] == "retain"
+    assert roundtrip(doc).plan == doc.plan
+    failed = workflow.checked(doc, [result(Verdict.FAIL, "drain script exited 1")], at(5))
+    assert failed.decision is not None
+    assert failed.decision.result is LifecycleResult.ABANDON
+    launch = workflow.planned(StateDocument(_action()), 300, LifecycleResult.ABANDON, CONFIG, T0)
+    assert "terminateHookAbandon" not in launch.to_json()["plan"]

@@ -1,4 +1,5 @@
-"""Auto Scaling calls: read a hook and an instance, heartbeat an action, complete an action.
+"""Auto Scaling calls: read a hook, an instance and a group's instance lifecycle policy, heartbeat
+an action, complete an action.
 
 The one error the workflow must understand is Auto Scaling's answer for an action it does not
 find: ``ValidationError`` "No active Lifecycle Action found with ...", reported as
@@ -17,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from asg_lifecycle.config import OnAbandon
 from asg_lifecycle.lifecycle_states import Instance
 from asg_lifecycle.model import LifecycleAction, LifecycleResult
 
@@ -89,6 +91,17 @@ def describe_instance(client: Any, instance_id: str) -> Instance | None:
     if not instances:
         return None
     return Instance(str(instances[0]["AutoScalingGroupName"]), str(instances[0]["LifecycleState"]))
+
+
+def on_abandon(client: Any, group_name: str) -> OnAbandon:
+    """The group's instance lifecycle policy (``InstanceLifecyclePolicy.RetentionTriggers.
+    TerminateHookAbandon``): ``retain`` keeps an ABANDONed terminating instance. A group without
+    one, or no longer there, terminates (AWS's default)."""
+    groups = client.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name])
+    found = groups["AutoScalingGroups"]
+    policy = found[0].get("InstanceLifecyclePolicy", {}) if found else {}
+    value = str(policy.get("RetentionTriggers", {}).get("TerminateHookAbandon", "")).lower()
+    return OnAbandon.RETAIN if value == OnAbandon.RETAIN.value else OnAbandon.TERMINATE
 
 
 def record_heartbeat(client: Any, action: LifecycleAction) -> None:

@@ -24,6 +24,11 @@ from asg_lifecycle.model import LifecycleAction, Transition
 from asg_lifecycle.params import Param, validate
 from asg_lifecycle.policy import Verdict
 
+NOT_FOR_WARM_POOL = (
+    "not run: the instance goes into the warm pool, not into service; this check runs when a"
+    " launch takes it out of the pool into the group"
+)
+
 ClientFactory = Callable[[str], Any]
 """Returns a boto3 client for a service name; clients are created once per container."""
 
@@ -90,6 +95,13 @@ class Check(ABC):
     docs/CONFIGURATION.md), ``params`` (what NotificationMetadata may pass, validated before the
     first round), ``example`` (a ``checks`` entry for the reference) and ``permissions`` (the IAM
     actions it calls), and implement ``evaluate``.
+
+    ``for_warm_pool`` False: the check is about an instance going into service (it registers it
+    with a load balancer and waits for traffic health), which an instance going into the warm pool
+    is not: it is stopped there, and the launch that takes it out of the pool into the group runs
+    the hook's checks again. For an action whose destination is the warm pool the round does not
+    run it (:func:`run_round`: it passes, saying so), and a ``warmPool`` block may not name it
+    (an invalid configuration).
     """
 
     name: ClassVar[str]
@@ -98,6 +110,7 @@ class Check(ABC):
     params: ClassVar[tuple[Param, ...]] = ()
     example: ClassVar[dict[str, Any]]
     permissions: ClassVar[tuple[str, ...]] = ()
+    for_warm_pool: ClassVar[bool] = True
 
     @classmethod
     def validate_params(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -125,16 +138,21 @@ def run_round(  # noqa: PLR0917 - the round's whole input, all required
     """Run the checks in order, stopping at the first that does not pass (the rest can't matter,
     and a later check may have side effects, like a command, that only make sense after it).
 
-    ``memos[i]`` is what check ``i`` returned as memo last round.
+    ``memos[i]`` is what check ``i`` returned as memo last round. A check that is not
+    :attr:`~Check.for_warm_pool` is not evaluated for an action whose destination is the warm
+    pool: it passes with the reason (it was inherited from the hook's top-level checks; a
+    ``warmPool`` block cannot name it).
     """
     results: list[CheckResult] = []
     for index, spec in enumerate(specs):
         memo = memos[index] if index < len(memos) else None
         started = time.monotonic()
+        check = catalogue[spec.name]
         try:
-            answer = catalogue[spec.name]().evaluate(
-                CheckContext(action, spec.params, client, memo, now)
-            )
+            if action.into_warm_pool and not check.for_warm_pool:
+                answer = passed(NOT_FOR_WARM_POOL, skipped="warm pool")
+            else:
+                answer = check().evaluate(CheckContext(action, spec.params, client, memo, now))
         except Exception as exc:  # a transient problem, or a bug: never a reason to give up early
             if on_error is not None:
                 on_error(spec.name, exc)

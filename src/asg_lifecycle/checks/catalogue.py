@@ -46,3 +46,8 @@ def allowed_for(transition: Transition) -> dict[str, ParamsValidator]:
         for name, check in CATALOGUE.items()
         if transition in check.transitions
     }
+
+
+def not_for_warm_pool() -> frozenset[str]:
+    """The checks a ``warmPool`` block may not name (:attr:`Check.for_warm_pool`)."""
+    return frozenset(name for name, check in CATALOGUE.items() if not check.for_warm_pool)

@@ -24,13 +24,32 @@ What an operator should know:
   (named in ``details.missing``), so a stale ARN left in the group does not block every launch.
 - Every registration of the instance counts (a target group read whole, filtered by instance id):
   all of them must be healthy.
+- An instance going into the warm pool is never registered (``for_warm_pool`` is False): it is
+  stopped in the pool, and a healthy target there would take traffic until it stops. Named in
+  the hook's ``warmPool`` block, the check is an invalid configuration (a definitive, early
+  answer to a configuration that asks for the impossible). Inherited from the top-level checks
+  (a group that gained a warm pool after its hook was configured, or a ``warmPool`` block without
+  ``checks``), it is not run and passes, saying why: rejecting it would make every launch into
+  the pool an invalid configuration, ABANDONed (the pool never fills, and the group churns
+  through instances), while what the check asks (healthy behind the load balancer) is asked
+  again, and is the question that matters, when a launch takes the instance out of the pool into
+  the group. Auto Scaling's own view decides where the instance goes: an instance waiting in
+  ``Warmed:Pending:Wait`` goes into the pool, whatever its event said (the hook read fills in,
+  or corrects, the action's destination).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
+from asg_lifecycle.checks.base import (
+    NOT_FOR_WARM_POOL,
+    Answer,
+    Check,
+    CheckContext,
+    passed,
+    waiting,
+)
 from asg_lifecycle.checks.load_balancers import non_empty, of_group, target_group_name
 from asg_lifecycle.model import Transition
 from asg_lifecycle.params import Kind, Param
@@ -63,8 +82,11 @@ class TargetGroupHealthCheck(Check):
         "elasticloadbalancing:DescribeTargetHealth",
         "elasticloadbalancing:RegisterTargets",
     )
+    for_warm_pool: ClassVar[bool] = False
 
     def evaluate(self, ctx: CheckContext) -> Answer:
+        if ctx.action.into_warm_pool:  # a round does not run it (for_warm_pool); nor does this
+            return passed(NOT_FOR_WARM_POOL, skipped="warm pool")
         group = of_group(ctx)
         if group is None:
             return waiting("Auto Scaling does not report the group")

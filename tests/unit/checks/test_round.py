@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -141,3 +142,29 @@ def test_memos_travel_in_the_state_and_skipped_checks_keep_theirs() -> None:
         "status": "wait",
         "reason": "not yet",
     }
+
+
+class _Serving(Check):
+    name: ClassVar[str] = "serving"
+    transitions: ClassVar[frozenset[Transition]] = frozenset(Transition)
+    summary: ClassVar[str] = "test double: puts the instance in service"
+    example: ClassVar[dict[str, Any]] = {}
+    for_warm_pool: ClassVar[bool] = False
+
+    def evaluate(self, ctx: CheckContext) -> Answer:
+        SEEN.append(("serving", ctx.action.destination))
+        return waiting("registered")
+
+
+def test_a_check_not_for_the_warm_pool_is_not_run_for_an_instance_going_there() -> None:
+    SEEN.clear()
+    into_pool = replace(ACTION, origin="EC2", destination="WarmPool")
+    (skipped,) = run_round([CheckSpec("serving")], {"serving": _Serving}, into_pool, lambda s: s)
+    assert skipped.status is Verdict.PASS
+    assert skipped.details == {"skipped": "warm pool"}
+    assert SEEN == []
+    for destination in ("AutoScalingGroup", None):
+        action = replace(ACTION, destination=destination)
+        (ran,) = run_round([CheckSpec("serving")], {"serving": _Serving}, action, lambda s: s)
+        assert ran.status is Verdict.WAIT
+    assert SEEN == [("serving", "AutoScalingGroup"), ("serving", None)]

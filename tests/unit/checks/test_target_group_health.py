@@ -9,13 +9,16 @@ instance are patched in where a test needs them (each such test says so).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 from unittest import mock
 
 import pytest
 from botocore.exceptions import ClientError
 
+from asg_lifecycle.checks.base import CheckContext, run_round
 from asg_lifecycle.checks.target_group_health import TargetGroupHealthCheck
+from asg_lifecycle.config import CheckSpec
 from asg_lifecycle.params import InvalidParams
 from asg_lifecycle.policy import Verdict
 from tests.unit.checks.conftest import Account, Ask
@@ -258,3 +261,45 @@ def test_register_defaults_to_true_and_the_example_is_valid_metadata() -> None:
     assert example["name"] == TargetGroupHealthCheck.name
     assert TargetGroupHealthCheck.validate_params(example["params"]) == {"register": True}
     assert len(json.dumps({"checks": [example]})) < 200
+
+
+def test_an_instance_going_into_the_warm_pool_is_never_registered(aws: Account) -> None:
+    """Stopped in the pool, a registered instance would take traffic until it stops: neither a
+    round (for_warm_pool) nor the check itself registers it, and the pass says why."""
+
+    arn = _target_group(aws, "web")
+    aws.group(target_groups=[arn])
+    into_pool = replace(aws.action(), origin="EC2", destination="WarmPool")
+    params = TargetGroupHealthCheck.validate_params({})
+    answer = TargetGroupHealthCheck().evaluate(CheckContext(into_pool, params, aws.client))
+    assert answer.status is Verdict.PASS
+    assert "warm pool" in answer.reason
+    assert answer.details == {"skipped": "warm pool"}
+    (result,) = run_round(
+        [CheckSpec("target-group-health", params)],
+        {"target-group-health": TargetGroupHealthCheck},
+        into_pool,
+        aws.client,
+    )
+    assert result.status is Verdict.PASS
+    assert "not run: the instance goes into the warm pool" in result.reason
+    assert _targets(aws, arn) == []
+    out_of_pool = replace(aws.action(), origin="WarmPool", destination="AutoScalingGroup")
+    assert (
+        TargetGroupHealthCheck().evaluate(CheckContext(out_of_pool, params, aws.client)).status
+        is Verdict.WAIT
+    )
+    assert [t["Id"] for t in _targets(aws, arn)] == [aws.instance_id]
+
+
+def test_an_unknown_destination_is_a_launch_into_the_group(aws: Account) -> None:
+    """None (the event did not say, and the instance does not wait in Warmed:Pending:Wait, which
+    the hook read turns into WarmPool) is checked as a launch into service."""
+
+    arn = _target_group(aws, "web")
+    aws.group(target_groups=[arn])
+    unknown = replace(aws.action(), origin=None, destination=None)
+    params = TargetGroupHealthCheck.validate_params({})
+    answer = TargetGroupHealthCheck().evaluate(CheckContext(unknown, params, aws.client))
+    assert answer.status is Verdict.WAIT
+    assert answer.details == {"registered": ["web"]}
