@@ -12,7 +12,7 @@ from asg_lifecycle import narrative
 from asg_lifecycle.model import Transition, execution_prefix, parse_time
 from asg_lifecycle.served import SERVING_TAG
 from lifecycle_emulator.local_aws import REGION, LocalAws
-from lifecycle_emulator.scenarios import Scenario
+from lifecycle_emulator.scenarios import InvalidScenario, Scenario, Step
 
 AMI = "ami-12c6146b"  # an image moto knows
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -45,6 +45,7 @@ class ActionReport:
     # Every workflow that handled the action: the event's, a duplicate's or the reconciler's.
     workflows: list[str] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)  # each finished workflow's
+    action: str | None = None  # the event's "Action" (ReplaceRootVolume), else None
 
     @property
     def duration(self) -> float | None:
@@ -132,9 +133,20 @@ def _create_group(aws: LocalAws, scenario: Scenario) -> None:
             Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": str(delay)}],
         )
         target_groups.append(arn)
+    policy: dict[str, Any] = {"LaunchConfigurationName": f"{scenario.group_name}-lc"}
+    if scenario.replaces_root_volumes:  # "Replace root volumes": a mixed instances policy
+        ec2.create_launch_template(
+            LaunchTemplateName=f"{scenario.group_name}-lt",
+            LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro"},
+        )
+        policy = {"MixedInstancesPolicy": _mixed_instances_policy(scenario)}
+    if scenario.lifecycle_policy is not None:
+        policy["InstanceLifecyclePolicy"] = {
+            "RetentionTriggers": {"TerminateHookAbandon": scenario.lifecycle_policy}
+        }
     asg.create_auto_scaling_group(
+        **policy,
         AutoScalingGroupName=scenario.group_name,
-        LaunchConfigurationName=f"{scenario.group_name}-lc",
         MinSize=0,
         MaxSize=scenario.max_size,
         DesiredCapacity=0,
@@ -166,16 +178,56 @@ def _create_group(aws: LocalAws, scenario: Scenario) -> None:
         asg.put_warm_pool(AutoScalingGroupName=scenario.group_name, **scenario.warm_pool)
 
 
-def _apply(aws: LocalAws, asg: Any, scenario: Scenario, step: Any) -> None:
+def _mixed_instances_policy(scenario: Scenario) -> dict[str, Any]:
+    """Its overrides give an ImageId, as a ReplaceRootVolume refresh requires."""
+    spec = {"LaunchTemplateName": f"{scenario.group_name}-lt", "Version": "1"}
+    overrides = [{"InstanceType": "t3.micro", "ImageId": AMI}]
+    return {"LaunchTemplate": {"LaunchTemplateSpecification": spec, "Overrides": overrides}}
+
+
+def _apply_pool_steps(asg: Any, scenario: Scenario, step: Step) -> None:
+    """PutWarmPool, DeleteWarmPool, StartInstanceRefresh."""
+    name = scenario.group_name
+    if step.warm_pool is not None:
+        asg.put_warm_pool(AutoScalingGroupName=name, **step.warm_pool)
+    if step.delete_warm_pool is not None:
+        asg.delete_warm_pool(
+            AutoScalingGroupName=name, ForceDelete=step.delete_warm_pool == "force"
+        )
+    if step.instance_refresh is not None:
+        asg.start_instance_refresh(
+            AutoScalingGroupName=name,
+            Strategy=step.instance_refresh["strategy"],
+            DesiredConfiguration={"MixedInstancesPolicy": _mixed_instances_policy(scenario)},
+            Preferences=step.instance_refresh.get("preferences", {}),
+        )
+
+
+def _apply(aws: LocalAws, asg: Any, scenario: Scenario, step: Step) -> None:
     if step.desired is not None:
         asg.set_desired_capacity(
             AutoScalingGroupName=scenario.group_name, DesiredCapacity=step.desired
         )
     launched = list(aws.fleet.behaviour)
+
+    def instance(index: int, key: str) -> str:
+        if index >= len(launched):
+            raise InvalidScenario(
+                f"step at {step.at:g} s: {key} names instance {index}, but only "
+                f"{len(launched)} had launched by then"
+            )
+        return launched[index]
+
     for index in step.terminate:
         asg.terminate_instance_in_auto_scaling_group(
-            InstanceId=launched[index], ShouldDecrementDesiredCapacity=True
+            InstanceId=instance(index, "terminate"), ShouldDecrementDesiredCapacity=True
         )
+    if step.ec2_terminate:
+        ids = [instance(i, "ec2Terminate") for i in step.ec2_terminate]
+        aws.client("ec2").terminate_instances(InstanceIds=ids)
+    for index in step.unhealthy:
+        asg.set_instance_health(InstanceId=instance(index, "unhealthy"), HealthStatus="Unhealthy")
+    _apply_pool_steps(asg, scenario, step)
 
 
 def _outcome_of(execution: dict[str, Any]) -> dict[str, Any] | None:
@@ -229,6 +281,7 @@ def build_report(aws: LocalAws, name: str, t0: float) -> Report:
                 token=record.token,
                 origin=record.origin,
                 destination=record.destination,
+                action=record.action,
                 started_at=record.started_at - t0,
                 ended_at=None if record.ended_at is None else record.ended_at - t0,
                 end_reason=record.end_reason,
@@ -272,7 +325,7 @@ def _timeline(aws: LocalAws, t0: float) -> list[tuple[float, str, str]]:
     lines: list[tuple[float, int, str, str]] = []
     for record in aws.autoscaling.records:
         short = _SHORT[record.transition]
-        wait = "Pending:Wait" if short == "launch" else "Terminating:Wait"
+        wait = _wait_state(record)
         where = f"{record.origin}->{record.destination}"
         sent = "event lost" if record.event_dropped else "event sent"
         lines.append(
@@ -300,6 +353,18 @@ def _timeline(aws: LocalAws, t0: float) -> list[tuple[float, str, str]]:
             lines.append((inv.at.timestamp() - t0, 1, instance, text))
     lines.sort(key=lambda line: (line[0], line[1]))
     return [(at, instance, text) for at, _, instance, text in lines]
+
+
+def _wait_state(record: Any) -> str:
+    """The state the action holds its instance in ("Use lifecycle hooks with a warm pool",
+    "Use lifecycle hooks with replace root volume")."""
+    if record.transition == "autoscaling:EC2_INSTANCE_LAUNCHING":
+        return "Warmed:Pending:Wait" if record.destination == "WarmPool" else "Pending:Wait"
+    if record.action == "ReplaceRootVolume":
+        return "ReplacingRootVolume:Wait"
+    if record.destination == "WarmPool":
+        return "Warmed:Pending:Wait"
+    return "Warmed:Terminating:Wait" if record.origin == "WarmPool" else "Terminating:Wait"
 
 
 def _describe_invocation(
