@@ -36,6 +36,8 @@ def render() -> str:
             for t in (Transition.LAUNCHING, Transition.TERMINATING)
             if t in check.transitions
         )
+        if not check.for_warm_pool:
+            transitions += "; not run for the warm pool"
         lines += [f"#### `{name}` ({transitions})", "", check.summary, ""]
         if check.params:
             lines += ["| parameter | type | default | meaning |", "|---|---|---|---|"]

@@ -17,10 +17,12 @@ from typing import Any
 from cfnlint.decode import decode_str
 
 from asg_lifecycle.config import (
+    LEAF_KEYS,
     METADATA_KEYS,
     METADATA_MAX,
     KeyKind,
     MetadataKey,
+    OnAbandon,
     allowed_results,
     safe_result,
 )
@@ -117,6 +119,9 @@ def _key_type(key: MetadataKey) -> str:
         if key.bounds is None:
             raise ValueError(f"{key.name} has no bounds")
         return f"whole seconds, {key.bounds[0]}{DASH}{key.bounds[1]}"
+    if key.kind is KeyKind.BLOCK:
+        names = ", ".join(f"`{k.name}`" for k in LEAF_KEYS)
+        return f"object: any of {names} (no block inside a block)"
     return "; ".join(
         f"{t.short}: " + " or ".join(f"`{r.value}`" for r in allowed_results(t))
         for t in TRANSITIONS
@@ -124,8 +129,17 @@ def _key_type(key: MetadataKey) -> str:
 
 
 def _key_default(template: Mapping[str, Any], key: MetadataKey, transition: Transition) -> str:
+    if key.kind is KeyKind.BLOCK:
+        return "none: each key left out is the top level's (or its default)"
     if key.kind is KeyKind.RESULT:
-        return f"`{safe_result(transition).value}`"
+        default = f"`{safe_result(transition).value}`"
+        retained = safe_result(transition, OnAbandon.RETAIN)
+        if retained is not safe_result(transition):
+            default += (
+                f"; `{retained.value}` when the group's instance lifecycle policy retains"
+                " (`TerminateHookAbandon: retain`), except for a root-volume replacement"
+            )
+        return default
     name = parameter_for_env(template, key.default_env[transition])
     default = template["Parameters"][name].get("Default", "")
     return f"stack parameter `{name}` (`{default}`)"
@@ -157,6 +171,8 @@ def example_metadata() -> str:
         "maxWaitSeconds": 900,
         "onFailure": "ABANDON",
         "onTimeout": "ABANDON",
+        "warmPool": {"maxWaitSeconds": 600},
+        "replaceRootVolume": {"pollSeconds": 15},
     }
     missing = {k.name for k in METADATA_KEYS} - set(doc)
     if missing:
