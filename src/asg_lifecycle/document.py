@@ -44,7 +44,9 @@ class Status(StrEnum):
     """How an action ended, for the workflow (``outcome.status``)."""
 
     COMPLETED = "completed"
-    """This workflow sent CompleteLifecycleAction with ``result``, and Auto Scaling took it."""
+    """This workflow sent CompleteLifecycleAction with ``result``, and Auto Scaling took it (or,
+    when the answer to an earlier try was lost, no longer holds the action and shows the instance
+    where ``result`` takes it: the reason then says so)."""
     ALREADY_FINISHED = "already-finished"
     """Auto Scaling had no active action any more: completed elsewhere, or the instance left."""
     TIMED_OUT = "timed-out"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from asg_lifecycle.model import Transition
+from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
 
 WAIT_STATES: Final[dict[Transition, frozenset[str]]] = {
     Transition.LAUNCHING: frozenset({"Pending:Wait", "Warmed:Pending:Wait"}),
@@ -61,6 +61,53 @@ def may_still_wait(transition: Transition, lifecycle_state: str | None) -> bool:
     """Whether ``lifecycle_state`` may be a stale view of an instance waiting for ``transition``:
     a wait state itself, or one on the way to it."""
     return waits_for(transition, lifecycle_state) or lifecycle_state in BEFORE_WAIT[transition]
+
+
+_INTO_THE_POOL = frozenset(
+    {"Warmed:Pending:Proceed", "Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"}
+)
+_INTO_SERVICE = frozenset({"Pending:Proceed", "InService"}) | _INTO_THE_POOL
+_GOING_AWAY: frozenset[str | None] = frozenset(
+    {
+        None,
+        "Terminating",
+        "Terminating:Wait",
+        "Terminating:Proceed",
+        "Terminated",
+        "Warmed:Terminating",
+        "Warmed:Terminating:Wait",
+        "Warmed:Terminating:Proceed",
+        "Warmed:Terminated",
+    }
+)
+_RETAINED = frozenset(
+    {"Terminating:Retained", "Warmed:Terminating:Retained", "Warmed:Pending:Retained"}
+)
+_VOLUME_REPLACED = frozenset(
+    {
+        "ReplacingRootVolume:Proceed",
+        "ReplacingRootVolume",
+        "RootVolumeReplaced",
+        "Pending",
+        "Pending:Wait",
+        "Pending:Proceed",
+        "InService",
+    }
+)
+
+
+def where_result_takes(action: LifecycleAction, result: LifecycleResult) -> frozenset[str | None]:
+    """The states (None: in no group) an instance can show once ``result`` completed ``action``
+    (User Guide, "How lifecycle hooks work", "Warm pool instance lifecycle", "Control instance
+    retention with instance lifecycle policies", "Instance refresh example events"). Empty where
+    the state would not tell this result from another one's."""
+    if action.transition is Transition.LAUNCHING:
+        return frozenset(_INTO_SERVICE) if result is LifecycleResult.CONTINUE else _GOING_AWAY
+    if action.replaces_root_volume:
+        return frozenset(_VOLUME_REPLACED) if result is LifecycleResult.CONTINUE else frozenset()
+    if action.into_warm_pool and result is LifecycleResult.CONTINUE:
+        return frozenset(_INTO_THE_POOL)
+    return _GOING_AWAY | _RETAINED if result is LifecycleResult.ABANDON else _GOING_AWAY
 
 
 @dataclass(frozen=True, slots=True)

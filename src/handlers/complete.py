@@ -4,7 +4,9 @@ hold for an invalid configuration).
 
 Never sent past the hook's expiry (the action is then recorded as timed out). "No active
 Lifecycle Action found" is believed only once Auto Scaling agrees the instance no longer waits
-(:func:`handlers.task.after_not_found`).
+(:func:`handlers.task.after_not_found`); when the instance is where the result takes it, an
+earlier try of this completion (its function timed out after the call) was accepted: the action
+ends ``completed``.
 
 Calls: CompleteLifecycleAction; DescribeAutoScalingInstances after "No active".
 """
@@ -31,7 +33,7 @@ def complete(doc: StateDocument) -> StateDocument:
     try:
         autoscaling.complete(client("autoscaling"), doc.action, result)
     except autoscaling.ActionGone as exc:
-        return after_not_found(doc, "the completion", str(exc))
+        return after_not_found(doc, "the completion", str(exc), sent=result)
     logger.info("Completed", extra={"result": result.value, "reason": decision.reason})
     count_completion(doc.action, result)
     return workflow.completed(doc, clock.now())

@@ -16,8 +16,15 @@ from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.adapters.clients import client
 from asg_lifecycle.document import StateDocument, Status
-from asg_lifecycle.lifecycle_states import may_still_wait
-from handlers.observability import correlation_keys, counted_ending, logger, metrics
+from asg_lifecycle.lifecycle_states import may_still_wait, where_result_takes
+from asg_lifecycle.model import LifecycleResult
+from handlers.observability import (
+    correlation_keys,
+    count_completion,
+    counted_ending,
+    logger,
+    metrics,
+)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -54,10 +61,16 @@ def workflow_task(step: Step) -> Handler:
     return handler
 
 
-def after_not_found(doc: StateDocument, during: str, answer: str) -> StateDocument:
+def after_not_found(
+    doc: StateDocument, during: str, answer: str, sent: LifecycleResult | None = None
+) -> StateDocument:
     """Auto Scaling found no active action for ``during`` (the heartbeat, the completion):
     believe it only once DescribeAutoScalingInstances agrees the instance no longer waits;
-    otherwise raise :class:`LifecycleActionNotFound` so that the call is made again."""
+    otherwise raise :class:`LifecycleActionNotFound` so that the call is made again.
+
+    A completion (``sent``: its result) tried again after its function timed out finds its own
+    earlier try accepted: when the instance is where ``sent`` takes it, the action ends
+    ``completed`` with that result, and the reason says how it was known."""
     now = clock.now()
     if workflow.lapsed(doc, now):
         logger.info("No active action: the hook had expired", extra={"during": during})
@@ -77,6 +90,19 @@ def after_not_found(doc: StateDocument, during: str, answer: str) -> StateDocume
             f"{state}: the answer may be stale"
         )
     where = state or "in no group"
+    if sent is not None and state in where_result_takes(doc.action, sent):
+        logger.info(
+            "No active action: an earlier try of this completion was accepted",
+            extra={"result": sent.value, "instance_now": where},
+        )
+        count_completion(doc.action, sent)
+        decided = doc.decision.reason if doc.decision else ""
+        reason = (
+            f"{decided}; CompleteLifecycleAction {sent.value} was accepted on an earlier try "
+            f"whose answer was lost (or the action was completed the same way elsewhere): "
+            f"Auto Scaling no longer holds the action and the instance is {where}"
+        )
+        return workflow.ended(doc, Status.COMPLETED, reason, now, sent)
     logger.info("Action already finished", extra={"during": during, "instance_now": where})
     reason = f"Auto Scaling has no active lifecycle action any more ({during}); instance {where}"
     return workflow.ended(doc, Status.ALREADY_FINISHED, reason, now)

@@ -428,6 +428,33 @@ def test_no_active_action_for_an_instance_that_moved_on_is_believed(
     assert "InService" in doc["outcome"]["reason"]
 
 
+@pytest.mark.parametrize(
+    ("state", "status", "result"),
+    [
+        ("InService", "completed", "CONTINUE"),  # where CONTINUE takes a launch
+        ("Pending:Proceed", "completed", "CONTINUE"),
+        ("Standby", "already-finished", None),  # someone moved it elsewhere
+        ("Terminating:Proceed", "already-finished", None),  # abandoned by someone else
+    ],
+)
+def test_no_active_action_for_a_completion_whose_earlier_try_was_accepted(
+    aws: FakeAutoScaling, state: str, status: str, result: str | None
+) -> None:
+    """CompleteFunction timed out after Auto Scaling accepted its CONTINUE; Step Functions runs
+    it again and Auto Scaling answers "No active Lifecycle Action found": the instance where
+    CONTINUE takes it says the action was completed with CONTINUE (the reason says how it is
+    known); anywhere else, it was finished by someone else."""
+    _Ready.ready = True
+    decided = StateDocument.from_json(run(run_checks, planned()))
+    aws.no_active = True
+    aws.instance = Instance("web", state)
+    doc = run(complete, decided)
+    assert aws.calls == ["complete CONTINUE", "describe-instance"]
+    assert (doc["outcome"]["status"], doc["outcome"]["result"]) == (status, result)
+    if status == "completed":
+        assert "accepted on an earlier try" in doc["outcome"]["reason"]
+
+
 def test_nothing_is_sent_once_the_hook_has_expired(aws: FakeAutoScaling) -> None:
     NOW[0] = T0 + timedelta(seconds=61)
     assert run(heartbeat, _deciding_heartbeat())["outcome"]["status"] == "timed-out"
