@@ -162,7 +162,7 @@ def test_event_matches_aws_shape_on_the_rule_target_and_the_observer(
         "detail-type": "EC2 Instance-launch Lifecycle Action",
         "source": "aws.autoscaling",
         "account": "123456789012",
-        "time": "2026-01-01T00:01:30Z",
+        "time": "2026-01-01T00:01:30.000Z",  # AWS's example events carry milliseconds
         "region": REGION,
         "resources": [group_arn],
         "detail": {
@@ -630,11 +630,12 @@ def test_target_groups_hold_only_in_service_instances(
 
     asg.set_desired_capacity(AutoScalingGroupName="g", DesiredCapacity=1)
     clock.advance(0)
-    leaving = next(i for i, s in states(asg).items() if s == "Terminating:Wait")
+    leaving = next(i for i, s in states(asg).items() if s == "Terminating")
     staying = first if leaving == second else second
-    elbv2.deregister_targets(TargetGroupArn=tg_arn, Targets=[{"Id": leaving}])
+    assert leaving not in registered(), "Auto Scaling deregistered it before its wait"
     asg.set_desired_capacity(AutoScalingGroupName="g", DesiredCapacity=2)
-    clock.advance(0)
+    clock.advance(300)  # the deregistration delay: now in Terminating:Wait
+    assert states(asg)[leaving] == "Terminating:Wait"
     newcomer = next(i for i, s in states(asg).items() if s == "Pending:Wait")
     complete(asg, "up", InstanceId=newcomer)
 

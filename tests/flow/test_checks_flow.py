@@ -322,8 +322,10 @@ def test_ecs_drain_sets_draining_and_waits_for_the_last_task() -> None:
     action = only(report, "terminate")
     assert action.result == "CONTINUE"
     assert_completed_once_by_the_workflow(action)
-    assert action.started_at == 100
-    # Rounds every 30 s (+ jitter) from 100; the first after the last task stops (400) passes.
+    # Scale-in at 100 s; AWS deregisters first and waits out the 60 s deregistration delay
+    # before Terminating:Wait ("How lifecycle hooks work").
+    assert action.started_at == 160
+    # Rounds every 30 s (+ jitter) from 160; the first after the last task stops (400) passes.
     assert action.ended_at is not None
     assert 400 <= action.ended_at <= 400 + 30 + poll_jitter_span(30)
     assert status == "DRAINING"

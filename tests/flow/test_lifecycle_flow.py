@@ -95,9 +95,11 @@ def test_terminate_is_continued_once_drained_from_the_target_group() -> None:
 
     action = only(report, "terminate")
     assert action.result == "CONTINUE"
-    # Draining until 100 s; rounds from 0 every 15 s (+ jitter): the first after 100 sees it gone.
+    # AWS ("How lifecycle hooks work"): deregistered at 600 s, the instance drains for its 100 s
+    # in Terminating; Terminating:Wait (and the event) come after, so the first round passes.
+    assert action.started_at == 600 + 100
     assert action.duration is not None
-    assert 100 <= action.duration <= 100 + 15 + poll_jitter_span(15)
+    assert action.duration <= poll_jitter_span(15)
     assert_completed_once_by_the_workflow(action)
     assert action.outcome is not None
     assert action.outcome["reason"] == "all checks passed: target-group-drain"
