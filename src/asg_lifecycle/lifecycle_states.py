@@ -33,7 +33,19 @@ WAIT_STATES: Final[dict[Transition, frozenset[str]]] = {
 
 
 BEFORE_WAIT: Final[dict[Transition, frozenset[str | None]]] = {
-    Transition.LAUNCHING: frozenset({None, "Pending", "Warmed:Pending"}),
+    # an instance leaving a warm pool is started (Warmed:*) before Pending:Wait; one whose root
+    # volume was replaced shows RootVolumeReplaced first ("Instance refresh example events")
+    Transition.LAUNCHING: frozenset(
+        {
+            None,
+            "Pending",
+            "Warmed:Pending",
+            "Warmed:Stopped",
+            "Warmed:Running",
+            "Warmed:Hibernated",
+            "RootVolumeReplaced",
+        }
+    ),
     Transition.TERMINATING: frozenset(
         {
             "InService",

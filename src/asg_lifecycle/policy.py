@@ -53,6 +53,14 @@ LATE_ROUND_SECONDS = 10
 # (Run checks' MaxDelaySeconds, 60) after a try that ran to the check function's timeout (90 s,
 # template.yaml). tests/unit/test_definition.py ties the three together.
 RETRY_SPAN_SECONDS = 150
+# The longest one try of a heartbeat or a completion can take: HeartbeatFunction's and
+# CompleteFunction's Timeout (template.yaml; tests/unit/test_definition.py ties them). A try that
+# runs into it fails as Lambda.Unknown and is tried again within 2 s ("Record lifecycle action
+# heartbeat"'s first retry interval, full jitter).
+LIFECYCLE_CALL_TRY_SECONDS = 20
+# The least safety margin: one try that times out, the retry's delay (at most 2 s) and the retried
+# call (3 s).
+MARGIN_FLOOR = LIFECYCLE_CALL_TRY_SECONDS + 5
 # The state machine's TimeoutSeconds: the longest an action can wait (the global timeout cap) and
 # an hour for the last round, retries and completion. A backstop: nothing should ever reach it.
 EXECUTION_TIMEOUT = GLOBAL_TIMEOUT_CAP + 3600
@@ -81,9 +89,12 @@ def minimum_heartbeats(heartbeat_timeout: int, held_seconds: float) -> int:
 def safety_margin(heartbeat_timeout: int) -> int:
     """Seconds kept in hand before any deadline, for a round's checks and the API call after them.
 
-    10 % of the heartbeat timeout, at least 10 s, at most 120 s (and always under half the timeout).
+    10 % of the heartbeat timeout, at least :data:`MARGIN_FLOOR` (a heartbeat whose function
+    times out is tried again in time), at most 120 s, and never over a third of the timeout (a
+    heartbeat buys two thirds of it at least): a hook under 75 s cannot outlast a timed-out
+    heartbeat.
     """
-    return min(max(10, heartbeat_timeout // 10), 120, heartbeat_timeout // 2)
+    return min(max(MARGIN_FLOOR, heartbeat_timeout // 10), 120, heartbeat_timeout // 3)
 
 
 def jitter(key: str, salt: int, span: int) -> int:

@@ -305,3 +305,31 @@ def test_a_late_round_is_judged_by_the_longest_gap_between_two_tries() -> None:
     timeout = template["Resources"]["CheckFunction"]["Properties"]["Timeout"]
     delay = _retrier(TASKS["Run checks"], "States.ALL")["MaxDelaySeconds"]
     assert delay + timeout == RETRY_SPAN_SECONDS
+
+
+def test_the_safety_margin_outlasts_a_heartbeat_or_completion_that_times_out() -> None:
+    """A try of "Record lifecycle action heartbeat" or "Complete lifecycle action" that runs into
+    its function's Timeout fails as ``Lambda.Unknown`` (Step Functions Developer Guide, "Handle
+    transient Lambda service exceptions") and is tried again after the first retry interval: the
+    least safety margin leaves room for that try, the delay and the retried call."""
+    from cfnlint.decode import decode_str  # noqa: PLC0415
+
+    from asg_lifecycle.policy import (  # noqa: PLC0415
+        LIFECYCLE_CALL_TRY_SECONDS,
+        MARGIN_FLOOR,
+        safety_margin,
+    )
+
+    template, _ = decode_str((ROOT / "template.yaml").read_text())
+    assert template is not None
+    for function, task in (
+        ("HeartbeatFunction", "Record lifecycle action heartbeat"),
+        ("CompleteFunction", "Complete lifecycle action"),
+    ):
+        assert template["Resources"][function]["Properties"]["Timeout"] == (
+            LIFECYCLE_CALL_TRY_SECONDS
+        )
+        first_retry = _retrier(TASKS[task], "States.ALL")["IntervalSeconds"]
+        assert LIFECYCLE_CALL_TRY_SECONDS + first_retry + 3 <= MARGIN_FLOOR
+    assert safety_margin(120) == MARGIN_FLOOR
+    assert safety_margin(60) == 20  # a third of a short hook: it cannot outlast a timeout
