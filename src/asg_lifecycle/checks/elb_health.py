@@ -22,6 +22,8 @@ What an operator should know:
 The instance's state is read from the load balancer's whole list (``DescribeInstanceHealth``
 without an instance list): naming an unregistered instance is an ``InvalidInstance`` error on AWS,
 while the whole list simply does not contain it.
+- An instance going into the warm pool is never registered (``for_warm_pool`` is False), for the
+  reasons target-group-health gives: it is checked on its way out of the pool into the group.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from asg_lifecycle.checks.base import Answer, Check, CheckContext, passed, waiting
+from asg_lifecycle.checks.base import (
+    NOT_FOR_WARM_POOL,
+    Answer,
+    Check,
+    CheckContext,
+    passed,
+    waiting,
+)
 from asg_lifecycle.checks.load_balancers import non_empty, of_group
 from asg_lifecycle.model import Transition
 from asg_lifecycle.params import Kind, Param
@@ -63,8 +72,11 @@ class ElbHealthCheck(Check):
         "elasticloadbalancing:DescribeInstanceHealth",
         "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
     )
+    for_warm_pool: ClassVar[bool] = False
 
     def evaluate(self, ctx: CheckContext) -> Answer:
+        if ctx.action.into_warm_pool:  # a round does not run it (for_warm_pool); nor does this
+            return passed(NOT_FOR_WARM_POOL, skipped="warm pool")
         group = of_group(ctx)
         if group is None:
             return waiting("Auto Scaling does not report the group")

@@ -236,3 +236,21 @@ def test_register_defaults_to_true_and_the_example_is_valid_metadata() -> None:
     assert example["name"] == ElbHealthCheck.name
     assert ElbHealthCheck.validate_params(example["params"]) == {"register": True}
     assert len(json.dumps({"checks": [example]})) < 200
+
+
+def test_an_instance_going_into_the_warm_pool_is_never_registered(aws: Account) -> None:
+    """As target-group-health: stopped in the pool, a registered instance would take traffic
+    until it stops; the check is checked on the way out of the pool instead."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from asg_lifecycle.checks.base import CheckContext  # noqa: PLC0415
+
+    clb = aws.load_balancer("web-clb")
+    aws.group(load_balancers=[clb])
+    into_pool = replace(aws.action(), origin="EC2", destination="WarmPool")
+    params = ElbHealthCheck.validate_params({})
+    answer = ElbHealthCheck().evaluate(CheckContext(into_pool, params, aws.client))
+    assert answer.status is Verdict.PASS
+    assert answer.details == {"skipped": "warm pool"}
+    assert _registered(aws, clb) == []
+    assert ElbHealthCheck.for_warm_pool is False
