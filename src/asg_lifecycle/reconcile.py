@@ -45,6 +45,9 @@ class Holder:
     origin: str | None
     destination: str | None
     action_name: str | None = None
+    # Only with the warm pool's InstanceReusePolicy ReuseOnScaleIn does a scale-in return an
+    # instance to the pool ("Warm pool instance lifecycle"): otherwise no terminate hook holds it.
+    needs_reuse_on_scale_in: bool = False
 
 
 # LifecycleState of an instance held by a hook -> the actions that can hold it there (EC2 Auto
@@ -58,7 +61,7 @@ WAIT_STATES: Final[Mapping[str, tuple[Holder, ...]]] = {
     # (a terminate action returning the instance from the group).
     "Warmed:Pending:Wait": (
         Holder(Transition.LAUNCHING, "EC2", "WarmPool"),
-        Holder(Transition.TERMINATING, "AutoScalingGroup", "WarmPool"),
+        Holder(Transition.TERMINATING, "AutoScalingGroup", "WarmPool", None, True),
     ),
     "Terminating:Wait": (Holder(Transition.TERMINATING, "AutoScalingGroup", "EC2"),),
     "Warmed:Terminating:Wait": (Holder(Transition.TERMINATING, "WarmPool", "EC2"),),
@@ -81,6 +84,7 @@ class WaitingInstance:
     group_name: str
     instance_id: str
     lifecycle_state: str
+    reuse_on_scale_in: bool = False  # the group's warm pool returns instances on scale-in
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +109,20 @@ def orphans(
     busy = set(running)  # names
     found: list[LifecycleAction] = []
     for instance in waiting:
-        for holder in WAIT_STATES.get(instance.lifecycle_state, ()):
+        holders = [
+            h
+            for h in WAIT_STATES.get(instance.lifecycle_state, ())
+            if instance.reuse_on_scale_in or not h.needs_reuse_on_scale_in
+        ]
+        if len(holders) > 1:  # one transition holds an instance at a time: a running workflow
+            # of one of them names it
+            handled = [
+                h
+                for h in holders
+                if any(n.startswith(f"{h.transition.short}-{instance.instance_id}-") for n in busy)
+            ]
+            holders = handled or holders
+        for holder in holders:
             for hook in hooks.get(instance.group_name, ()):
                 if hook.transition is not holder.transition:
                     continue

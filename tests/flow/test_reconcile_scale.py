@@ -90,19 +90,26 @@ def test_a_lost_event_in_the_57th_of_60_named_groups_is_recovered_once(
     assert names_per_call.count(10) >= len(reconciles)
 
 
-def test_warm_pool_instances_waiting_are_recovered_for_the_hook_that_holds_them_only() -> None:
-    """Warmed:Pending:Wait is held by a launch hook (EC2 -> WarmPool) or by a terminate hook (a
-    scale-in returning the instance to the pool): the state does not say which. Every event is
-    lost while ten instances warm up; the reconciler starts a workflow for each hook of both
-    transitions. The launch hook's completes each action once; the terminate hook's ends
-    already-finished having completed nothing: its hook read finds the instance gone on into the
-    pool, or its confirming heartbeat is refused ("No active Lifecycle Action found") for 30 s."""
+@pytest.mark.parametrize("reuse_on_scale_in", [False, True])
+def test_warm_pool_instances_waiting_are_recovered_for_the_hook_that_holds_them_only(
+    reuse_on_scale_in: bool,
+) -> None:
+    """Warmed:Pending:Wait is held by a launch hook (EC2 -> WarmPool) or, only in a warm pool
+    with ReuseOnScaleIn, by a terminate hook (a scale-in returning the instance to the pool:
+    User Guide, "Warm pool instance lifecycle"); the state does not say which. Every event is
+    lost while ten instances warm up. Without ReuseOnScaleIn the reconciler starts the launch
+    hook's workflow only. With it, a workflow for each hook of both transitions: the launch
+    hook's completes each action once; the terminate hook's ends already-finished having
+    completed nothing (its hook read finds the instance gone on into the pool, or its confirming
+    heartbeat is refused, "No active Lifecycle Action found", for 30 s)."""
     document = doc(
         [launch_hook(heartbeat=600, pollSeconds=30), terminate_hook(heartbeat=600)],
         instances=[{"readyAfter": 60}],
         steps=[{"at": 0, "desired": 0}],
     )
     document["group"]["warmPool"] = {"MinSize": 1, "PoolState": "Stopped"}
+    if reuse_on_scale_in:
+        document["group"]["warmPool"]["InstanceReusePolicy"] = {"ReuseOnScaleIn": True}
     with emulated(document) as (aws, scenario):
         aws.autoscaling.drop_event = lambda event: True
         report = play(scenario, aws)
@@ -110,20 +117,27 @@ def test_warm_pool_instances_waiting_are_recovered_for_the_hook_that_holds_them_
         calls = list(aws.autoscaling.calls)
 
     assert len(report.actions) == 10, "the warm pool filled to the group's maximum"
+    sent = [c for c in calls if c.hook_name == "web-terminate"]
     for warming in report.actions:
         assert (warming.transition, warming.destination) == ("launch", "WarmPool")
         assert_completed_once_by_the_workflow(warming)
         (name,) = warming.workflows
         assert executions[name]["input"]["action"]["Origin"] == "EC2"
         # the terminate hook's workflow for the same instance, started by the same run
-        (other,) = [n for n in executions if n.startswith(f"terminate-{warming.instance_id}-")]
+        others = [n for n in executions if n.startswith(f"terminate-{warming.instance_id}-")]
+        if not reuse_on_scale_in:
+            assert others == [], "no terminate hook can hold an instance going into the pool"
+            continue
+        (other,) = others
         assert other.endswith(name.rsplit("-", 1)[-1])
         ended = executions[other]
         assert ended["status"] == "SUCCEEDED"
         assert ended["input"]["action"]["Origin"] == "AutoScalingGroup"
         assert ended["input"]["action"]["Destination"] == "WarmPool"
         assert ended["output"]["outcome"]["status"] == "already-finished"
-    sent = [c for c in calls if c.hook_name == "web-terminate"]
+    if not reuse_on_scale_in:
+        assert sent == []
+        return
     assert {c.operation for c in sent} == {"RecordLifecycleActionHeartbeat"}, "never completed"
     assert all(c.outcome == "rejected" for c in sent), "no hook of the other transition held one"
     refused = [

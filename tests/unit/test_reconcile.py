@@ -77,7 +77,7 @@ def test_an_instance_with_a_running_workflow_for_its_hook_is_left_alone() -> Non
 def test_each_wait_state_gets_a_workflow_per_hook_of_each_transition_that_can_hold_it(
     state: str, held_by: list[tuple[Transition, str | None, str | None, str | None]]
 ) -> None:
-    found = orphans([WaitingInstance("web", I1, state)], HOOKS, [], RUN)
+    found = orphans([WaitingInstance("web", I1, state, reuse_on_scale_in=True)], HOOKS, [], RUN)
     assert [(a.transition, a.origin, a.destination, a.action_name) for a in found] == held_by
     assert [a.hook_name for a in found] == [
         {Transition.LAUNCHING: "web-launch", Transition.TERMINATING: "web-terminate"}[t]
@@ -94,12 +94,29 @@ def test_the_reconciler_knows_every_wait_state_the_hook_read_accepts_and_no_othe
     assert reconciled == read
 
 
-def test_a_state_two_transitions_can_hold_skips_only_the_hook_with_a_running_workflow() -> None:
-    waiting = [WaitingInstance("web", I1, "Warmed:Pending:Wait")]
-    running = [execution_prefix(Transition.LAUNCHING, I1, "web-launch") + "-c3f1e4a2-token"]
-    (action,) = orphans(waiting, HOOKS, running, RUN)
-    assert (action.hook_name, action.transition) == ("web-terminate", Transition.TERMINATING)
-    assert action.path == "AutoScalingGroup->WarmPool"
+def test_without_reuse_on_scale_in_no_terminate_hook_holds_an_instance_going_into_the_pool() -> (
+    None
+):
+    """User Guide, "Warm pool instance lifecycle": only a warm pool with ReuseOnScaleIn returns
+    a scaled-in instance to the pool (a terminate action in Warmed:Pending:Wait); otherwise that
+    state is a launch into the pool, and a terminate workflow would only be refused."""
+    (action,) = orphans([WaitingInstance("web", I1, "Warmed:Pending:Wait")], HOOKS, [], RUN)
+    assert (action.hook_name, action.path) == ("web-launch", "EC2->WarmPool")
+
+
+def test_a_state_two_transitions_can_hold_follows_the_transition_a_workflow_already_runs_for() -> (
+    None
+):
+    """One transition holds an instance at a time: a running workflow of one of them (its event
+    arrived, for another of its hooks) names it, and the other transition's hooks get none."""
+    waiting = [WaitingInstance("web", I1, "Warmed:Pending:Wait", reuse_on_scale_in=True)]
+    launching = [execution_prefix(Transition.LAUNCHING, I1, "other-launch") + "-c3f1e4a2-token"]
+    (action,) = orphans(waiting, HOOKS, launching, RUN)
+    assert (action.hook_name, action.transition) == ("web-launch", Transition.LAUNCHING)
+    terminating = [execution_prefix(Transition.TERMINATING, I1, "web-terminate") + "-c3f1e4a2"]
+    assert orphans(waiting, HOOKS, terminating, RUN) == [], "its one terminate hook runs"
+    (both,) = {a.transition for a in orphans(waiting, HOOKS, [], RUN)} - {Transition.LAUNCHING}
+    assert both is Transition.TERMINATING, "with nothing running, each transition's hooks"
 
 
 @pytest.mark.parametrize("state", sorted(RETAINED_STATES))
@@ -274,7 +291,10 @@ class _FleetClient:
 def test_the_warm_pools_waiting_and_retained_instances_are_read_too() -> None:
     group = {
         "AutoScalingGroupName": "web",
-        "WarmPoolConfiguration": {"PoolState": "Stopped"},
+        "WarmPoolConfiguration": {
+            "PoolState": "Stopped",
+            "InstanceReusePolicy": {"ReuseOnScaleIn": True},
+        },
         "Instances": [
             {"InstanceId": I1, "LifecycleState": "ReplacingRootVolume:Wait"},
             {"InstanceId": "i-0000000000000000a", "LifecycleState": "InService"},
@@ -291,6 +311,7 @@ def test_the_warm_pools_waiting_and_retained_instances_are_read_too() -> None:
         (I1, "ReplacingRootVolume:Wait"),
         (I2, "Warmed:Pending:Wait"),
     ]
+    assert all(w.reuse_on_scale_in for w in found.waiting), "the group's InstanceReusePolicy"
     assert [w.lifecycle_state for w in found.retained] == [
         "Warmed:Terminating:Retained",
         "Warmed:Pending:Retained",

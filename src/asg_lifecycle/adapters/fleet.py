@@ -33,12 +33,14 @@ def read_fleet(client: Any, served: ServedGroups) -> Fleet:
     for group in _served_groups(client, served):
         name = group["AutoScalingGroupName"]
         instances = list(group.get("Instances", []))
-        if group.get("WarmPoolConfiguration"):
+        pool = group.get("WarmPoolConfiguration") or {}
+        reuse = bool((pool.get("InstanceReusePolicy") or {}).get("ReuseOnScaleIn"))
+        if pool:
             instances += _warm_pool_instances(client, name)
         for i in instances:
             state = i.get("LifecycleState")
             if state in WAIT_STATES:
-                found.waiting.append(WaitingInstance(name, i["InstanceId"], state))
+                found.waiting.append(WaitingInstance(name, i["InstanceId"], state, reuse))
             elif state in RETAINED_STATES:
                 found.retained.append(WaitingInstance(name, i["InstanceId"], state))
     return found
