@@ -237,6 +237,17 @@ class _InstanceTransition:
 
 
 @dataclass
+class Deregistration:
+    """A terminating instance deregistered from its load balancers before its terminate hooks
+    (for the timeline: AWS's order is deregister, drain, then ``Terminating:Wait``)."""
+
+    at: float
+    group_name: str
+    instance_id: str
+    delay: float  # the deregistration delay waited out in ``Terminating`` (0: none)
+
+
+@dataclass
 class _Deregistering:
     """A terminating instance waiting out its load balancers' deregistration delay."""
 
@@ -310,6 +321,7 @@ class LifecycleActions:
         self.records: list[LifecycleActionRecord] = []
         self.calls: list[ApiCallRecord] = []
         self.delivery_errors: list[DeliveryError] = []
+        self.deregistrations: list[Deregistration] = []
         self._by_token: dict[str, LifecycleActionRecord] = {}
         self._timers: dict[str, Any] = {}
         self._transitions: dict[str, _InstanceTransition] = {}
@@ -831,6 +843,10 @@ class LifecycleActions:
         Classic Load Balancers' connection-draining timeouts), at most 3600 s.
         """
         delay = self._deregister(group, state.instance_id)
+        if group.target_group_arns or group.load_balancer_names:
+            self.deregistrations.append(
+                Deregistration(self.clock.time(), group.name, state.instance_id, delay)
+            )
         if delay <= 0:
             self._enter_terminating_wait(group, state)
             return

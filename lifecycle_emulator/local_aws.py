@@ -114,9 +114,7 @@ class LocalAws:
         self._patches = Patches(self.runtime)
         self._patches.install()
         self.fleet.install()
-        self.autoscaling = LifecycleActions(
-            self.clock, account_id=ACCOUNT, region=REGION, on_event=self._on_event
-        )
+        self.autoscaling = LifecycleActions(self.clock, account_id=ACCOUNT, region=REGION)
         self.autoscaling.install()
         self._deploy()
 
@@ -137,33 +135,6 @@ class LocalAws:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-    def _on_event(self, event: dict[str, Any]) -> None:
-        """A terminating instance leaves its group's target groups (see :meth:`_deregister`).
-
-        (Instances get their scenario behaviour from :class:`Fleet` as EC2 launches them.)"""
-        detail = event.get("detail", {})
-        if detail.get("LifecycleTransition") == "autoscaling:EC2_INSTANCE_TERMINATING":
-            self._deregister(
-                str(detail.get("AutoScalingGroupName")), str(detail.get("EC2InstanceId"))
-            )
-
-    def _deregister(self, group_name: str, instance_id: str) -> None:
-        """Auto Scaling deregisters a terminating instance from the group's target groups.
-
-        AWS deregisters first and waits for the deregistration delay before Terminating:Wait, so
-        there the drain check usually finds the instance drained at once. Here the drain overlaps
-        the wait, so that the check's waiting (and the heartbeats it needs) is exercised too.
-        """
-        from moto.autoscaling.models import autoscaling_backends  # noqa: PLC0415
-        from moto.elbv2.models import elbv2_backends  # noqa: PLC0415
-
-        group = autoscaling_backends[ACCOUNT][REGION].autoscaling_groups.get(group_name)
-        elbv2 = elbv2_backends[ACCOUNT][REGION]
-        for arn in getattr(group, "target_group_arns", []):
-            target_group = elbv2.target_groups.get(arn)
-            if target_group is not None and instance_id in target_group.targets:
-                target_group.deregister([{"Id": instance_id}])
 
     # --- deploying template.yaml into moto ---------------------------------------------
     def _deploy(self) -> None:

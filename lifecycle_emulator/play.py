@@ -347,6 +347,17 @@ def _timeline(aws: LocalAws, t0: float) -> list[tuple[float, str, str]]:
                     f"{short:9} Auto Scaling: action {how}, result {record.result or '-'}",
                 )
             )
+    for leaving in aws.autoscaling.deregistrations:
+        drain = f"draining {int(leaving.delay)} s" if leaving.delay else "no draining"
+        lines.append(
+            (
+                leaving.at - t0,
+                0,
+                leaving.instance_id,
+                f"{'terminate':9} Terminating: deregistered from its load balancers, {drain} "
+                "before the terminate hooks",
+            )
+        )
     for inv in aws.runtime.invocations:
         described = _describe_invocation(inv.function, inv.payload, inv.result, inv.error)
         for instance, text in described:

@@ -281,21 +281,21 @@ def test_hook_deleted_before_the_workflow_reads_it() -> None:
 def test_invalid_hook_configuration_gets_the_safe_result_without_churn() -> None:
     """No checks are guessed; ABANDON is sent just before the hook's first timeout, so a
     typo on a launch hook costs one instance per HeartbeatTimeout, not a launch storm."""
-    document = doc([launch_hook(heartbeat=120, pollSeconds=1)], horizon=200)
+    document = doc([launch_hook(heartbeat=120, pollSeconds=1)], horizon=150)
     with emulated(document) as (aws, scenario):
         report = play(scenario, aws)
         rounds = [i for i in aws.runtime.invocations if i.function == "CheckFunction"]
 
     first, replacement = report.actions
     assert first.result == "ABANDON", "the safe result for a launch"
-    assert first.ended_at == 108, "HeartbeatTimeout 120 s less the 12 s safety margin"
+    assert first.ended_at == 95, "HeartbeatTimeout 120 s less the 25 s safety margin (its floor)"
     assert_completed_once_by_the_workflow(first)
     assert first.outcome is not None
     assert "pollSeconds" in first.outcome["configError"]
     assert first.outcome["reason"].startswith("invalid configuration")
     assert rounds == [], "no checks run on a configuration that cannot be read"
-    assert replacement.started_at == 108
-    assert replacement.ended_at is None, "the replacement waits its own 108 s (past the horizon)"
+    assert replacement.started_at == 95
+    assert replacement.ended_at is None, "the replacement waits its own 95 s (past the horizon)"
 
 
 def test_invalid_hook_configuration_on_terminate_lets_the_instance_go() -> None:

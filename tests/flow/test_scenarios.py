@@ -90,6 +90,17 @@ def test_scale_in_drains_before_the_wait_so_the_drain_check_passes_at_once() -> 
     assert leaving.heartbeats == []
     assert leaving.duration is not None
     assert leaving.duration < 30, "completed at the first round"
+    # the timeline (make run) tells it in AWS's order: deregistered and drained, then the wait
+    said = [(at, text) for at, instance, text in report.timeline if instance == leaving.instance_id]
+    drained = next(i for i, (_, t) in enumerate(said) if "deregistered" in t)
+    waited = next(i for i, (_, t) in enumerate(said) if "Terminating:Wait hook" in t)
+    passed = next(i for i, (_, t) in enumerate(said) if "target-group-drain pass" in t)
+    assert drained < waited < passed
+    assert said[drained] == (
+        600,
+        "terminate Terminating: deregistered from its load balancers, draining 120 s before the "
+        "terminate hooks",
+    )
 
 
 @pytest.mark.parametrize(
