@@ -113,6 +113,20 @@ def test_unregistered_instance_waits_without_memo(aws: Account, ask: Ask) -> Non
     assert "not manage the instance yet" in answer.reason
 
 
+def test_an_instance_terminated_in_ec2_fails_instead_of_waiting(aws: Account, ask: Ask) -> None:
+    """Patched InvalidInstanceId as above; the instance is terminated in moto's EC2. A terminate
+    hook also holds an instance terminated through EC2 or replaced after failing its health checks
+    (User Guide, "Health checks for instances in an Auto Scaling group"): SSM can never run the
+    command on it, so the check fails at once rather than hold the hook until maxWaitSeconds."""
+    ssm = aws.client("ssm")
+    aws.client("ec2").terminate_instances(InstanceIds=[aws.instance_id])
+    error = _client_error(ssm, "InvalidInstanceId", "SendCommand")
+    with mock.patch.object(ssm, "send_command", side_effect=error):
+        answer = ask(SsmCommandCheck, SHELL)
+    assert answer.status is Verdict.FAIL
+    assert answer.reason == "the instance is terminated in EC2: the command can never run on it"
+
+
 @pytest.mark.parametrize("code", ["InvalidDocument", "InvalidParameters"])
 def test_document_or_parameters_refused_by_ssm_fail(aws: Account, ask: Ask, code: str) -> None:
     """Patched: moto accepts any document name and any parameters."""
