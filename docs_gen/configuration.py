@@ -164,13 +164,14 @@ def metadata_table(template: Mapping[str, Any]) -> str:
 
 
 def example_metadata() -> str:
-    """A metadata document naming every key, valid for a launch hook (the docs test reads it)."""
+    """A metadata document naming every key, valid for a terminate hook (only it may hold every
+    block; the docs test reads it)."""
     doc = {
-        "checks": ["instance-status"],
+        "checks": ["target-group-drain"],
         "pollSeconds": 30,
         "maxWaitSeconds": 900,
-        "onFailure": "ABANDON",
-        "onTimeout": "ABANDON",
+        "onFailure": "CONTINUE",
+        "onTimeout": "CONTINUE",
         "warmPool": {"maxWaitSeconds": 600},
         "replaceRootVolume": {"pollSeconds": 15},
     }

@@ -136,7 +136,8 @@ ABANDON = "ABANDON"
 MAX_GLOBAL_TIMEOUT = 172_800  # 48 hours
 DEFAULT_HEARTBEAT_TIMEOUT = 3600
 MAX_DEREGISTRATION_DELAY = 3600.0  # ELB's deregistration delay / connection draining: 0-3600 s
-MAX_GROUP_NAMES = 50  # DescribeAutoScalingGroups AutoScalingGroupNames: at most 50 items
+MAX_GROUP_NAMES = 50  # DescribeAutoScalingGroups AutoScalingGroupNames: 50 by default
+MAX_RECORDS = 100  # ... or up to MaxRecords (at most 100)
 RETAIN, TERMINATE = "retain", "terminate"  # RetentionTriggers.TerminateHookAbandon
 
 # States that count toward desired capacity (Standby, Terminating* and Warmed* do not; an
@@ -656,13 +657,17 @@ class LifecycleActions:
         return {"RetentionTriggers": dict(triggers)} if triggers else {}
 
     def _api_describe_auto_scaling_groups(self, resp: AutoScalingResponse) -> Any:
-        """AutoScalingGroupNames: "Array Members: Maximum number of 50 items" (API Reference)."""
+        """AutoScalingGroupNames: "By default, you can only specify up to 50 names. You can
+        optionally increase this limit using the MaxRecords property" (API Reference, and
+        botocore's model of it; MaxRecords is at most 100)."""
         names = resp._get_param("AutoScalingGroupNames", []) or []
-        if len(names) > MAX_GROUP_NAMES:
+        max_records = resp._get_int_param("MaxRecords") or 0
+        limit = max(MAX_GROUP_NAMES, min(max_records, MAX_RECORDS))
+        if len(names) > limit:
             raise ValidationError(
                 f"1 validation error detected: Value '[{', '.join(names)}]' at "
                 "'autoScalingGroupNames' failed to satisfy constraint: Member must have length "
-                f"less than or equal to {MAX_GROUP_NAMES}"
+                f"less than or equal to {limit}"
             )
         return self._original("describe_auto_scaling_groups")(resp)
 

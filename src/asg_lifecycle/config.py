@@ -127,9 +127,10 @@ WARM_POOL = MetadataKey(
 REPLACE_ROOT_VOLUME = MetadataKey(
     "replaceRootVolume",
     KeyKind.BLOCK,
-    "applies instead of the top-level keys (and of warmPool) to an instance refresh replacing "
-    "root volumes (event Action ReplaceRootVolume): its terminate action is not a termination, "
-    "the instance comes back through the launch hooks",
+    "applies instead of the top-level keys (and of warmPool) to the terminate action of an "
+    "instance refresh replacing root volumes (the instance waits in ReplacingRootVolume:Wait): "
+    "it is not a termination, the instance comes back through the launch hooks, which run the "
+    "top-level launch checks as for any launch",
 )
 LEAF_KEYS: tuple[MetadataKey, ...] = (
     CHECKS,
@@ -266,12 +267,14 @@ def allowed_results(transition: Transition) -> tuple[LifecycleResult, ...]:
 def block_for(action: LifecycleAction) -> str | None:
     """The metadata block that applies to ``action`` instead of the top level, if any.
 
-    ``replaceRootVolume`` for an instance refresh replacing root volumes (first: what happens to
-    the instance matters more than where it is), ``warmPool`` for an action whose destination is
-    the warm pool; None otherwise, and for a destination nobody knows (the top level is the
-    configuration of the group's own instances: the one that checks the most).
+    ``replaceRootVolume`` for the terminate action of an instance refresh replacing root volumes
+    (first: what happens to the instance matters more than where it is; only Auto Scaling's view,
+    ``ReplacingRootVolume:Wait``, says so, while a launch's ``Action`` is the event's word alone,
+    so a launch after a replacement is checked as any launch), ``warmPool`` for an action whose
+    destination is the warm pool; None otherwise, and for a destination nobody knows (the top
+    level is the configuration of the group's own instances: the one that checks the most).
     """
-    if action.replaces_root_volume:
+    if action.replaces_root_volume and action.transition is Transition.TERMINATING:
         return REPLACE_ROOT_VOLUME.name
     if action.into_warm_pool:
         return WARM_POOL.name
@@ -304,6 +307,11 @@ def read_config(
     unknown = sorted(set(doc) - _KEYS)
     if unknown:
         raise InvalidConfig(f"unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
+    if transition is Transition.LAUNCHING and REPLACE_ROOT_VOLUME.name in doc:
+        raise InvalidConfig(
+            f"{REPLACE_ROOT_VOLUME.name} applies to terminate hooks only: the launch after a "
+            "root-volume replacement runs the launch hook's top-level checks"
+        )
     top = {key: value for key, value in doc.items() if key in _LEAF_KEYS}
     replaces_root_volume = action is not None and action.replaces_root_volume
     safe = safe_result(transition, on_abandon, replaces_root_volume=replaces_root_volume)

@@ -75,10 +75,12 @@ def may_still_wait(transition: Transition, lifecycle_state: str | None) -> bool:
     return waits_for(transition, lifecycle_state) or lifecycle_state in BEFORE_WAIT[transition]
 
 
+# What an instance shows once a result has taken it on ("How lifecycle hooks work", "Warm pool
+# instance lifecycle", "Manage retained instances": X:Wait -> X:Proceed -> the next state).
 _INTO_THE_POOL = frozenset(
     {"Warmed:Pending:Proceed", "Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"}
 )
-_INTO_SERVICE = frozenset({"Pending:Proceed", "InService"}) | _INTO_THE_POOL
+_INTO_SERVICE = frozenset({"Pending:Proceed", "InService"})
 _GOING_AWAY: frozenset[str | None] = frozenset(
     {
         None,
@@ -92,9 +94,7 @@ _GOING_AWAY: frozenset[str | None] = frozenset(
         "Warmed:Terminated",
     }
 )
-_RETAINED = frozenset(
-    {"Terminating:Retained", "Warmed:Terminating:Retained", "Warmed:Pending:Retained"}
-)
+_RETAINED = frozenset({"Terminating:Retained", "Warmed:Terminating:Retained"})
 _VOLUME_REPLACED = frozenset(
     {
         "ReplacingRootVolume:Proceed",
@@ -110,15 +110,22 @@ _VOLUME_REPLACED = frozenset(
 
 def where_result_takes(action: LifecycleAction, result: LifecycleResult) -> frozenset[str | None]:
     """The states (None: in no group) an instance can show once ``result`` completed ``action``
-    (User Guide, "How lifecycle hooks work", "Warm pool instance lifecycle", "Control instance
-    retention with instance lifecycle policies", "Instance refresh example events"). Empty where
-    the state would not tell this result from another one's."""
+    (User Guide, "How lifecycle hooks work", "Warm pool instance lifecycle", "Manage retained
+    instances", "Instance refresh example events"). Empty where the state would not tell this
+    result from another one's."""
+    into_pool = action.into_warm_pool
     if action.transition is Transition.LAUNCHING:
-        return frozenset(_INTO_SERVICE) if result is LifecycleResult.CONTINUE else _GOING_AWAY
+        if result is LifecycleResult.ABANDON:
+            return _GOING_AWAY
+        if action.destination is None:
+            return frozenset(_INTO_SERVICE | _INTO_THE_POOL)
+        return frozenset(_INTO_THE_POOL if into_pool else _INTO_SERVICE)
     if action.replaces_root_volume:
         return frozenset(_VOLUME_REPLACED) if result is LifecycleResult.CONTINUE else frozenset()
-    if action.into_warm_pool and result is LifecycleResult.CONTINUE:
-        return frozenset(_INTO_THE_POOL)
+    if into_pool:  # a scale-in returning the instance to the pool (ReuseOnScaleIn)
+        if result is LifecycleResult.CONTINUE:
+            return frozenset(_INTO_THE_POOL)
+        return frozenset(_INTO_THE_POOL | {"Warmed:Pending:Retained"}) | _GOING_AWAY
     return _GOING_AWAY | _RETAINED if result is LifecycleResult.ABANDON else _GOING_AWAY
 
 

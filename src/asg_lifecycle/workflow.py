@@ -92,6 +92,18 @@ def as_auto_scaling_sees_it(
     return replace(action, destination=destination, action_name=action_name)
 
 
+def disagreement(action: LifecycleAction, lifecycle_state: str | None) -> str | None:
+    """Why the event's explicit Destination and the instance's wait state disagree on the warm
+    pool, if they do. Right after the event that may be a stale read of either side (the hook
+    read reads again); later, Auto Scaling's view is taken (:func:`as_auto_scaling_sees_it`)."""
+    if action.destination is None:
+        return None
+    into_pool = lifecycle_state == INTO_WARM_POOL_STATE
+    if (action.destination == WARM_POOL) == into_pool:
+        return None
+    return f"the event says Destination {action.destination}, the instance is {lifecycle_state}"
+
+
 def settling(doc: StateDocument, seconds: int) -> StateDocument:
     """A reconciled action's first wait: ``seconds`` plus a jitter of up to half of it (a
     reconcile run's orphans do not all read at once), for a late event's workflow to start

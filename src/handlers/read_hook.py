@@ -94,7 +94,13 @@ def read_hook(doc: StateDocument) -> StateDocument:
             logger.info("Instance not waiting yet: reading again", extra={"why": why_not})
             raise InstanceNotWaitingYet(f"{why_not} (the event is {int(age)} s old)")
         return _not_waiting(doc, why_not)
-    return _planned(doc, hook, instance.lifecycle_state if instance else None, now)
+    state = instance.lifecycle_state if instance else None
+    conflict = workflow.disagreement(action, state)
+    age = (now - action.started_at).total_seconds()
+    if conflict and age < CONFIRM_NOT_WAITING_SECONDS:  # a stale read of one side: read again
+        logger.info("Event and instance disagree: reading again", extra={"why": conflict})
+        raise InstanceNotWaitingYet(f"{conflict} (the event is {int(age)} s old)")
+    return _planned(doc, hook, state, now)
 
 
 def _planned(

@@ -466,9 +466,11 @@ def test_an_instance_is_retained_only_for_abandon_under_retain(
 
 # --- 4. DescribeAutoScalingGroups -----------------------------------------------------------------
 def test_describe_auto_scaling_groups_takes_at_most_50_names(emulator: Any, asg: Any) -> None:
-    """Rule: AutoScalingGroupNames "Array Members: Maximum number of 50 items" (API Reference,
-    DescribeAutoScalingGroups); more is a ValidationError. botocore's paginator passes the names
-    through unchanged, so a caller with more groups must ask in chunks."""
+    """Rule: AutoScalingGroupNames "By default, you can only specify up to 50 names. You can
+    optionally increase this limit using the MaxRecords property" (API Reference,
+    DescribeAutoScalingGroups; MaxRecords at most 100); more is a ValidationError. botocore's
+    paginator passes the names through unchanged, so a caller with more groups must ask in
+    chunks."""
     names = [f"g{i:02d}" for i in range(51)]
     for name in names[:3]:
         create_group(asg, 0, [], name=name)
@@ -482,6 +484,10 @@ def test_describe_auto_scaling_groups_takes_at_most_50_names(emulator: Any, asg:
     pages = asg.get_paginator("describe_auto_scaling_groups").paginate(AutoScalingGroupNames=names)
     with pytest.raises(ClientError):
         list(pages)
+    raised = asg.describe_auto_scaling_groups(AutoScalingGroupNames=names, MaxRecords=100)
+    assert len(raised["AutoScalingGroups"]) == 3, "MaxRecords raises the limit"
+    with pytest.raises(ClientError):
+        asg.describe_auto_scaling_groups(AutoScalingGroupNames=names * 2, MaxRecords=100)
 
 
 # --- 5. event time -------------------------------------------------------------------------------

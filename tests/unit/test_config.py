@@ -377,7 +377,6 @@ BLOCKS = json.dumps(
         "checks": ["instance-status", "target-group-health"],
         "maxWaitSeconds": 900,
         "warmPool": {"checks": ["instance-status"], "maxWaitSeconds": 600},
-        "replaceRootVolume": {"pollSeconds": 10},
     }
 )
 
@@ -389,13 +388,14 @@ BLOCKS = json.dumps(
         (an_action(), None, ["instance-status", "target-group-health"], 900, 30),
         (OUT_OF_POOL, None, ["instance-status", "target-group-health"], 900, 30),
         (INTO_POOL, "warmPool", ["instance-status"], 600, 30),
-        (ROOT_VOLUME_IN, "replaceRootVolume", ["instance-status", "target-group-health"], 900, 10),
+        # a launch's Action is the event's word alone: checked as any launch (or into the pool)
+        (ROOT_VOLUME_IN, None, ["instance-status", "target-group-health"], 900, 30),
         (
             an_action(LAUNCH, "WarmPool", "ReplaceRootVolume"),
-            "replaceRootVolume",
-            ["instance-status", "target-group-health"],
-            900,
-            10,
+            "warmPool",
+            ["instance-status"],
+            600,
+            30,
         ),
     ],
 )
@@ -410,6 +410,21 @@ def test_the_block_for_the_action_applies_its_missing_keys_from_the_top_level(
     assert config.block == block
     assert [c.name for c in config.checks] == checks
     assert (config.max_wait_seconds, config.poll_seconds) == (max_wait, poll)
+
+
+def test_a_root_volume_replacements_terminate_action_takes_its_block() -> None:
+    metadata = '{"checks": ["target-group-drain"], "replaceRootVolume": {"pollSeconds": 10}}'
+    config = read(metadata, TERMINATE, action=ROOT_VOLUME_OUT)
+    assert (config.block, config.poll_seconds) == ("replaceRootVolume", 10)
+    assert [c.name for c in config.checks] == ["target-group-drain"]
+    assert read(metadata, TERMINATE, action=an_action(TERMINATE)).block is None
+
+
+def test_a_replace_root_volume_block_on_a_launch_hook_is_an_invalid_configuration() -> None:
+    """It would never apply (a launch's Action is the event's word alone): rejected rather than
+    silently ignored, as an unknown key is."""
+    with pytest.raises(InvalidConfig, match="replaceRootVolume applies to terminate hooks only"):
+        read('{"replaceRootVolume": {"pollSeconds": 10}}', LAUNCH, action=ROOT_VOLUME_IN)
 
 
 def test_an_action_without_its_block_takes_the_top_level_and_the_stack_defaults() -> None:
@@ -458,7 +473,7 @@ def test_an_unknown_destination_takes_the_top_level() -> None:
             r"replaceRootVolume\.checks\[0\] \(lambda\)\.params: function is required",
         ),
         ('{"warmPool": {"pollSeconds": 1}}', LAUNCH, "warmPool.pollSeconds must be between"),
-        ('{"replaceRootVolume": {"maxWaitSeconds": "1"}}', LAUNCH, "replaceRootVolume.maxWait"),
+        ('{"replaceRootVolume": {"maxWaitSeconds": "1"}}', TERMINATE, "replaceRootVolume.maxWait"),
         ('{"warmPool": {"onTimeout": "CONTINUE"}}', LAUNCH, "warmPool.onTimeout must be ABANDON"),
         ('{"replaceRootVolume": {"onFailure": "RETRY"}}', TERMINATE, "replaceRootVolume.onFail"),
         (
@@ -499,18 +514,20 @@ def test_target_group_health_inherited_by_a_warm_pool_launch_is_not_an_error() -
 
 
 def test_blocks_fit_in_the_notification_metadata() -> None:
-    """Both blocks and the top level, each with checks and every other key, in 1023 characters."""
+    """Both blocks and the top level, each with checks and every other key, in 1023 characters
+    (a terminate hook's: only it may hold both)."""
     keys = {
         "pollSeconds": 30,
         "maxWaitSeconds": 900,
         "onFailure": "ABANDON",
         "onTimeout": "ABANDON",
     }
-    layer = {"checks": ["instance-status", {"name": "instance-tag", "params": {"key": "ready"}}]}
+    keys["onFailure"] = keys["onTimeout"] = "CONTINUE"
+    layer = {"checks": ["target-group-drain", {"name": "ecs-drain", "params": {"cluster": "web"}}]}
     doc = {**layer, **keys, "warmPool": {**layer, **keys}, "replaceRootVolume": {**layer, **keys}}
     text = json.dumps(doc)
     assert len(text) <= METADATA_MAX
-    assert read(text, action=INTO_POOL).block == "warmPool"
+    assert read(text, TERMINATE, action=WARM_IN).block == "warmPool"
 
 
 # --- the safe result under the group's instance lifecycle policy ---------------------------------

@@ -320,11 +320,28 @@ def test_a_launch_into_the_warm_pool_is_known_from_auto_scalings_view_and_takes_
 ) -> None:
     aws.instance = Instance("web", state)
     aws.hook = HookInfo(300, LifecycleResult.ABANDON, WARM_METADATA)
+    NOW[0] = T0 + timedelta(seconds=31)  # past the reading again of a fresh disagreement
     doc = run(read_hook, StateDocument(replace(action(), destination=destination)))
     assert doc["action"].get("Destination") == seen
     expected = checks or ["instance-status", "target-group-health"]
     assert [c["name"] for c in doc["plan"]["checks"]] == expected
     assert "lifecycle-policy" not in aws.calls, "a launch needs no retention policy"
+
+
+@pytest.mark.parametrize(
+    ("destination", "state"),
+    [("WarmPool", "Pending:Wait"), ("AutoScalingGroup", "Warmed:Pending:Wait")],
+)
+def test_an_event_and_an_instance_that_disagree_on_the_warm_pool_are_read_again(
+    aws: FakeAutoScaling, destination: str, state: str
+) -> None:
+    """Right after the event either side may be stale (DescribeAutoScalingInstances is eventually
+    consistent; the event is untrusted): the hook read is tried again (InstanceNotWaitingYet)
+    before Auto Scaling's view decides which checks run."""
+    aws.instance = Instance("web", state)
+    aws.hook = HookInfo(300, LifecycleResult.ABANDON, WARM_METADATA)
+    with pytest.raises(InstanceNotWaitingYet, match=f"Destination {destination}"):
+        run(read_hook, StateDocument(replace(action(), destination=destination)))
 
 
 def test_a_warm_pool_block_naming_target_group_health_is_an_invalid_configuration(

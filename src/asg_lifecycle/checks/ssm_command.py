@@ -12,9 +12,10 @@ What SSM reports maps onto WAIT / PASS / FAIL like this:
 * never delivered (``Undeliverable``, ``Delivery Timed Out`` before it started; common at launch
   while the SSM agent comes up): WAIT, and the memo is dropped so the next round sends it again;
 * ``SendCommand`` refused with ``InvalidInstanceId`` (the agent has not registered the instance
-  yet): WAIT; but FAIL when EC2 says the instance is shutting down or terminated (a terminate hook
-  also holds an instance terminated through EC2 or replaced after failing its health checks: the
-  command can never run on it, and waiting would hold the hook until maxWaitSeconds);
+  yet): WAIT; but for a terminate action FAIL when EC2 says the instance is shutting down or
+  terminated (a terminate hook also holds an instance terminated through EC2 or replaced after
+  failing its health checks: the command can never run on it, and waiting would hold the hook
+  until maxWaitSeconds);
 * ``Success``: PASS; ``Failed`` (the command exited non-zero), ``TimedOut``, ``Cancelled``: FAIL,
   and so is a document or parameters SSM rejects (a configuration error that retrying won't fix).
 
@@ -136,17 +137,18 @@ _ENDED = frozenset({"shutting-down", "terminated"})
 
 
 def _ended_in_ec2(ctx: CheckContext) -> str | None:
-    """The instance's EC2 state when it is shutting down or terminated (None otherwise, or when
-    EC2 cannot say now: the round then waits, as for an agent not registered yet)."""
+    """The instance's EC2 state when EC2 says it is shutting down or terminated; None otherwise,
+    also when EC2 does not list it (its API is eventually consistent: a new instance can be
+    missing for a moment) or cannot answer now: the round then waits, as for an agent not
+    registered yet. Asked for terminate actions only: a launching instance is never ended."""
     ec2 = ctx.client("ec2")
     try:
         statuses = ec2.describe_instance_status(
             InstanceIds=[ctx.action.instance_id], IncludeAllInstances=True
         )["InstanceStatuses"]
-    except ec2.exceptions.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
-        return "terminated" if code == "InvalidInstanceID.NotFound" else None
-    state = str(statuses[0].get("InstanceState", {}).get("Name")) if statuses else "terminated"
+    except ec2.exceptions.ClientError:
+        return None
+    state = str(statuses[0].get("InstanceState", {}).get("Name")) if statuses else ""
     return state if state in _ENDED else None
 
 
@@ -168,7 +170,7 @@ def _send(ctx: CheckContext, now: datetime) -> Answer:
             Comment=comment[:_COMMENT_MAX],
         )
     except ssm.exceptions.InvalidInstanceId:
-        gone = _ended_in_ec2(ctx)
+        gone = _ended_in_ec2(ctx) if action.transition is Transition.TERMINATING else None
         if gone:
             return failed(f"the instance is {gone} in EC2: the command can never run on it")
         return waiting("SSM does not manage the instance yet (agent not registered)")

@@ -122,9 +122,34 @@ def test_an_instance_terminated_in_ec2_fails_instead_of_waiting(aws: Account, as
     aws.client("ec2").terminate_instances(InstanceIds=[aws.instance_id])
     error = _client_error(ssm, "InvalidInstanceId", "SendCommand")
     with mock.patch.object(ssm, "send_command", side_effect=error):
-        answer = ask(SsmCommandCheck, SHELL)
+        answer = ask(SsmCommandCheck, SHELL, transition=Transition.TERMINATING)
+        launching = ask(SsmCommandCheck, SHELL)
     assert answer.status is Verdict.FAIL
     assert answer.reason == "the instance is terminated in EC2: the command can never run on it"
+    assert launching.status is Verdict.WAIT, "a launching instance is never taken for ended"
+
+
+def test_an_instance_ec2_does_not_list_yet_waits(aws: Account, ask: Ask) -> None:
+    """EC2's API is eventually consistent: an instance missing from DescribeInstanceStatus (or
+    InvalidInstanceID.NotFound) is not taken for terminated; the round waits."""
+    ssm, ec2 = aws.client("ssm"), aws.client("ec2")
+    error = _client_error(ssm, "InvalidInstanceId", "SendCommand")
+    not_found = ClientError(
+        {"Error": {"Code": "InvalidInstanceID.NotFound", "Message": "not found"}},
+        "DescribeInstanceStatus",
+    )
+    with (
+        mock.patch.object(ssm, "send_command", side_effect=error),
+        mock.patch.object(ec2, "describe_instance_status", side_effect=not_found),
+    ):
+        answer = ask(SsmCommandCheck, SHELL, transition=Transition.TERMINATING)
+    assert answer.status is Verdict.WAIT
+    with (
+        mock.patch.object(ssm, "send_command", side_effect=error),
+        mock.patch.object(ec2, "describe_instance_status", return_value={"InstanceStatuses": []}),
+    ):
+        answer = ask(SsmCommandCheck, SHELL, transition=Transition.TERMINATING)
+    assert answer.status is Verdict.WAIT
 
 
 @pytest.mark.parametrize("code", ["InvalidDocument", "InvalidParameters"])
