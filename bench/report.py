@@ -523,8 +523,11 @@ def scale(data: dict[str, Any], previous: dict[str, Any]) -> list[str]:
         "here, and every one terminates in another, so the busiest second carries "
         f"{bucket['peak'] / data['instances']:g} calls per instance: each action's start (in "
         "tag mode a `DescribeTags`), its hook read (`DescribeTags`, "
-        "`DescribeAutoScalingInstances`, `DescribeLifecycleHooks`) and, for a termination, the "
-        "drain check's first `DescribeAutoScalingGroups`. In AWS that burst meets the "
+        "`DescribeAutoScalingInstances`, `DescribeLifecycleHooks`, and for a termination the "
+        "group's instance lifecycle policy, `DescribeAutoScalingGroups`) and, for a termination, "
+        "the drain check's first `DescribeAutoScalingGroups` and, since Auto Scaling drained the "
+        "instance before its wait, the `CompleteLifecycleAction` that follows in the same second. "
+        "In AWS that burst meets the "
         "account's Auto Scaling rate limit and is spread by botocore's and Step Functions' "
         "jittered retries (see the fault-injection suite), while later heartbeats and rounds "
         "are spread by the workflow's own jitter.",
