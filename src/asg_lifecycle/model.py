@@ -34,30 +34,42 @@ class InvalidAction(ValueError):
 
 
 # AWS constraints (PutLifecycleHook, EC2 instance ids, token = UUID). Checked here because every
-# field arrives from an event and is untrusted.
-_HOOK_NAME = re.compile(r"^[A-Za-z0-9\-_/]{1,255}$")
-INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+# field arrives from an event and is untrusted. Each pattern describes a whole value: test it with
+# ``fullmatch``. The patterns end in ``\Z``, not ``$`` (which also matches before a final newline:
+# ``"i-0123456789abcdef0\n"`` would pass and fail later, at StartExecution), so that a caller using
+# ``match`` is anchored too.
+_HOOK_NAME = re.compile(r"[A-Za-z0-9\-_/]{1,255}\Z")
+INSTANCE_ID = re.compile(r"i-[0-9a-f]{8,17}\Z")
 _TOKEN = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 )
 _GROUP_NAME_MAX = 255  # Auto Scaling group names are at most 255 characters
 _ORIGINS = frozenset({"EC2", "AutoScalingGroup", "WarmPool"})
 # The event's "Action" names what an instance refresh does to the instance ("ReplaceRootVolume");
 # kept as a word so that an Action AWS adds later is carried, not rejected.
-_ACTION = re.compile(r"^[A-Za-z]{1,64}$")
+_ACTION = re.compile(r"[A-Za-z]{1,64}\Z")
 REPLACE_ROOT_VOLUME = "ReplaceRootVolume"
 UNKNOWN = "unknown"
 
 
 def _require(
-    value: Any, field: str, pattern: re.Pattern[str] | None = None, max_len: int = 0
+    value: Any,
+    field: str,
+    pattern: re.Pattern[str] | None = None,
+    max_len: int = 0,
+    *,
+    secret: bool = False,
 ) -> str:
+    """``value`` if it is a non-empty string that ``pattern`` matches whole; else InvalidAction
+    naming ``field``. A ``secret`` value (the token, a capability) is not quoted in the error,
+    which is logged: a token with one character too many is still the token."""
     if not isinstance(value, str) or not value:
         raise InvalidAction(f"{field} is missing or not a string")
     if max_len and len(value) > max_len:
         raise InvalidAction(f"{field} is longer than {max_len} characters")
-    if pattern is not None and not pattern.match(value):
-        raise InvalidAction(f"{field} {value[:64]!r} is not a valid value")
+    if pattern is not None and not pattern.fullmatch(value):
+        shown = f"({len(value)} characters)" if secret else repr(value[:64])
+        raise InvalidAction(f"{field} {shown} is not a valid value")
     return value
 
 
@@ -187,7 +199,9 @@ class LifecycleAction:
             token=(
                 None
                 if data.get("Reconciled") == "true" and "LifecycleActionToken" not in data
-                else _require(data.get("LifecycleActionToken"), "LifecycleActionToken", _TOKEN)
+                else _require(
+                    data.get("LifecycleActionToken"), "LifecycleActionToken", _TOKEN, secret=True
+                )
             ),
             transition=Transition(transition),
             started_at=parse_time(data.get("StartedAt"), "StartedAt"),

@@ -131,6 +131,21 @@ def _mutate(event: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[st
         (("detail", "Origin"), "Mars", "Origin"),
         (("time",), "yesterday", "time"),
         (("time",), KeyError, "time"),
+        # A trailing newline: "$" matches before it, "fullmatch" does not (issue 19, item 6).
+        (("detail", "EC2InstanceId"), "i-0123456789abcdef0\n", "EC2InstanceId"),
+        (
+            ("detail", "LifecycleActionToken"),
+            "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f\n",
+            "LifecycleActionToken",
+        ),
+        (("detail", "LifecycleHookName"), "web-launch\n", "LifecycleHookName"),
+        (("detail", "Action"), "ReplaceRootVolume\n", "Action"),
+        (("detail", "Origin"), "EC2\n", "Origin"),
+        (("detail", "Destination"), "AutoScalingGroup\n", "Destination"),
+        (("detail", "LifecycleTransition"), "autoscaling:EC2_INSTANCE_LAUNCHING\n", "does not"),
+        (("detail-type",), "EC2 Instance-launch Lifecycle Action\n", "detail-type"),
+        (("source",), "aws.autoscaling\n", "source"),
+        (("time",), "2026-11-24T12:00:00Z\n", "time"),
     ],
 )
 def test_each_malformed_field_gets_a_clear_error(
@@ -196,3 +211,58 @@ def test_an_origin_or_destination_that_is_not_a_string_is_rejected(field: str, v
     event["detail"][field] = value
     with pytest.raises(InvalidEvent, match=field):
         parse_event(event)
+
+
+# Every field that becomes part of an execution's name or is checked against a fixed set, with the
+# value the real event has: a valid value followed by any line ending or whitespace is rejected
+# naming the field (before, "i-0123456789abcdef0\n" passed, failed at StartExecution with
+# InvalidName, was retried and landed in the dead-letter queue).
+VALID_FIELDS = {
+    "EC2InstanceId": "i-0123456789abcdef0",
+    "LifecycleActionToken": "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f",
+    "LifecycleHookName": "web-launch",
+    "Action": "ReplaceRootVolume",
+    "Origin": "EC2",
+    "Destination": "AutoScalingGroup",
+}
+
+
+@given(
+    field=st.sampled_from(sorted(VALID_FIELDS)),
+    suffix=st.text(alphabet="\n\r\t \x0b\x0c\x85\u2028\u2029", min_size=1, max_size=3),
+)
+def test_a_valid_field_with_a_trailing_newline_is_rejected_naming_it(
+    field: str, suffix: str
+) -> None:
+    event = load_event("launch.json")
+    event["detail"][field] = VALID_FIELDS[field] + suffix
+    with pytest.raises(InvalidEvent, match=field):
+        parse_event(event)
+
+
+@given(field=st.sampled_from(sorted(VALID_FIELDS)), prefix=st.sampled_from(["\n", " ", "\t"]))
+def test_a_valid_field_with_a_leading_newline_is_rejected_naming_it(
+    field: str, prefix: str
+) -> None:
+    event = load_event("launch.json")
+    event["detail"][field] = prefix + VALID_FIELDS[field]
+    with pytest.raises(InvalidEvent, match=field):
+        parse_event(event)
+
+
+def test_the_valid_fields_alone_parse() -> None:
+    """The values the two tests above extend are valid on their own."""
+    event = load_event("launch.json")
+    event["detail"].update(VALID_FIELDS)
+    assert isinstance(parse_event(event), LifecycleAction)
+
+
+def test_a_rejected_token_is_not_quoted_in_the_error() -> None:
+    """The reason is logged: a token with a newline is still the token, a capability."""
+    event = load_event("launch.json")
+    token = event["detail"]["LifecycleActionToken"]
+    event["detail"]["LifecycleActionToken"] = token + "\n"
+    with pytest.raises(InvalidEvent, match="LifecycleActionToken") as caught:
+        parse_event(event)
+    assert token not in str(caught.value)
+    assert token[:8] not in str(caught.value)

@@ -90,3 +90,39 @@ def test_a_bad_field_of_a_real_event_is_rejected_naming_it(
     assert answer["status"] == "rejected"
     assert field in answer["reason"]
     assert token not in logs.getvalue(), "the whole token is a capability: never logged"
+
+
+NEWLINE_FIELDS = {
+    "EC2InstanceId": "i-0123456789abcdef0\n",
+    "LifecycleActionToken": "c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f\n",
+    "LifecycleHookName": "web-launch\n",
+}
+
+
+@pytest.mark.parametrize(("field", "value"), sorted(NEWLINE_FIELDS.items()))
+def test_a_field_with_a_trailing_newline_is_rejected_before_step_functions(
+    handler: Any, monkeypatch: pytest.MonkeyPatch, logs: io.StringIO, field: str, value: str
+) -> None:
+    """Issue 19, item 6: such an event once passed validation, failed at StartExecution
+    (InvalidName: the value is part of the execution's name), was retried by Lambda and landed in
+    the dead-letter queue. Now it is answered "rejected" naming the field, logged once, and no
+    AWS client is made."""
+    from handlers import start  # noqa: PLC0415
+
+    def no_aws(*_: Any, **__: Any) -> Any:
+        raise AssertionError("a rejected event must not reach AWS")
+
+    monkeypatch.setattr(start, "start_workflow", no_aws)
+    monkeypatch.setattr(start, "client", no_aws)
+    logs.seek(0)
+    logs.truncate()
+    event = load_event("launch.json")
+    token = event["detail"]["LifecycleActionToken"]
+    event["detail"][field] = value
+    answer = handler(event, Context())
+    assert answer["status"] == "rejected"
+    assert field in answer["reason"]
+    (error,) = [line for line in _log_lines(logs.getvalue()) if line["level"] == "ERROR"]
+    assert error["message"] == "Rejected event"
+    assert field in error["reason"]
+    assert token not in logs.getvalue(), "the whole token is a capability: never logged"
