@@ -394,23 +394,62 @@ def _not_for_warm_pool(block: Mapping[str, Any], names: Collection[str]) -> None
             )
 
 
+_BOM = "\ufeff"
+
+
 def _metadata_object(metadata: str | None) -> dict[str, Any]:
+    """The metadata's JSON object; ``{}`` for no metadata or plain text (someone else's).
+
+    Read strictly, since what the JSON parser would let pass changes behaviour silently: a key
+    given twice (the parser keeps the last: ``{"pollSeconds": 3600, "pollSeconds": 5}`` polls
+    every 5 s), at any level, is refused naming the key; so are a byte-order mark before the
+    object (an editor's, on an object its author meant as configuration: skipping it as plain
+    text would drop every setting) and NaN / Infinity (not JSON; no key takes them).
+    """
     if metadata is None or not metadata.strip():
         return {}
     if len(metadata) > METADATA_MAX:
         raise InvalidConfig(f"NotificationMetadata is longer than {METADATA_MAX} characters")
     text = metadata.strip()
+    if text.startswith(_BOM):
+        if text.lstrip(_BOM).lstrip().startswith("{"):
+            raise InvalidConfig(
+                "NotificationMetadata starts with a byte-order mark (U+FEFF) before its JSON"
+                " object: save it without the BOM"
+            )
+        return {}  # plain text after a BOM is still someone else's
     if not text.startswith("{"):
         return {}  # plain-text metadata belongs to someone else
     try:
-        doc = json.loads(text)
+        doc = json.loads(
+            text, object_pairs_hook=_object_without_duplicates, parse_constant=_no_constant
+        )
     except json.JSONDecodeError as exc:
         raise InvalidConfig(
             f"NotificationMetadata is not valid JSON: {exc.msg} at {exc.pos}"
         ) from exc
+    except RecursionError as exc:
+        raise InvalidConfig("NotificationMetadata is nested too deeply") from exc
     if not isinstance(doc, dict):
         raise InvalidConfig("NotificationMetadata must be a JSON object")
     return doc
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """One JSON object (any level: the top, a block, a check's params), each key once."""
+    doc: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise InvalidConfig(
+                f"NotificationMetadata: duplicate key {key[:64]!r} in one object (JSON readers"
+                " disagree on which value wins): give it once"
+            )
+        doc[key] = value
+    return doc
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidConfig(f"NotificationMetadata: {name} is not a JSON value")
 
 
 def _list(value: Any, at: str = "") -> list[Any]:

@@ -187,6 +187,92 @@ def test_any_json_object_gives_a_config_or_a_clear_error(doc: dict[str, Any]) ->
     assert 5 <= config.poll_seconds <= 3600
 
 
+# --- strict reading (issue 19, item 7) ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("metadata", "key"),
+    [
+        ('{"pollSeconds": 3600, "pollSeconds": 5}', "pollSeconds"),
+        ('{"onTimeout": "ABANDON", "onTimeout": "CONTINUE"}', "onTimeout"),
+        ('{"warmPool": {"pollSeconds": 60, "pollSeconds": 5}}', "pollSeconds"),
+        ('{"warmPool": {"pollSeconds": 60}, "warmPool": {}}', "warmPool"),
+        (
+            '{"checks": [{"name": "instance-status", "name": "ssm-command", "params": {}}]}',
+            "name",
+        ),
+        (
+            '{"checks": [{"name": "ssm-parameter",'
+            ' "params": {"name": "/a/", "name": "/b/", "expect": "x"}}]}',
+            "name",
+        ),
+        ('{"checks": [{"name": "instance-status", "params": {}, "params": {}}]}', "params"),
+    ],
+)
+def test_a_key_given_twice_at_any_level_is_refused_naming_it(metadata: str, key: str) -> None:
+    """Before: the last value won silently (``{"pollSeconds":3600,"pollSeconds":5}`` polled every
+    5 s), and another JSON reader (a linter, a review tool) may keep the first."""
+    for transition in (LAUNCH, TERMINATE):
+        with pytest.raises(InvalidConfig, match=f"duplicate key '{key}'"):
+            read(metadata, transition)
+
+
+def test_the_same_key_in_different_objects_is_not_a_duplicate() -> None:
+    config = read('{"pollSeconds": 60, "warmPool": {"pollSeconds": 10}}', action=INTO_POOL)
+    assert config.poll_seconds == 10
+    assert read('{"pollSeconds": 60, "warmPool": {"pollSeconds": 10}}').poll_seconds == 60
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        '\ufeff{"pollSeconds": 10}',
+        ' \ufeff{"pollSeconds": 10}',
+        '\ufeff {"pollSeconds": 10}',
+        '\ufeff\ufeff{"pollSeconds": 10}',
+        "\ufeff{not json",
+    ],
+)
+def test_a_json_object_after_a_byte_order_mark_is_refused(metadata: str) -> None:
+    """Before: treated as plain text, "not ours", and every setting in it dropped silently."""
+    with pytest.raises(InvalidConfig, match="byte-order mark"):
+        read(metadata)
+
+
+@pytest.mark.parametrize("metadata", ["drain-web", "\ufeffdrain-web", "[1, 2]", "\ufeff[1]", "  "])
+def test_plain_text_even_after_a_bom_stays_someone_elses(metadata: str) -> None:
+    assert read(metadata) == read(None)
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        '{"pollSeconds": NaN}',
+        '{"pollSeconds": Infinity}',
+        '{"checks": ["instance-status"], "x": -Infinity}',
+    ],
+)
+def test_nan_and_infinity_are_not_json(metadata: str) -> None:
+    with pytest.raises(InvalidConfig, match="is not a JSON value"):
+        read(metadata)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["pollSeconds", "maxWaitSeconds", "onFailure", "onTimeout", "x"]),
+        st.integers(5, 3600) | st.sampled_from(["ABANDON", "CONTINUE"]),
+        min_size=1,
+    ),
+    st.data(),
+)
+def test_any_object_with_one_key_repeated_is_refused_naming_that_key(
+    doc: dict[str, Any], data: st.DataObject
+) -> None:
+    key = data.draw(st.sampled_from(sorted(doc)))
+    again = data.draw(st.integers(5, 3600) | st.sampled_from(["ABANDON", "CONTINUE"]))
+    text = json.dumps(doc)[:-1] + f", {json.dumps(key)}: {json.dumps(again)}}}"
+    with pytest.raises(InvalidConfig, match=f"duplicate key '{key}'"):
+        read(text)
+
+
 # --- per-check parameters -------------------------------------------------------------------------
 def test_metadata_of_exactly_1023_characters_is_read() -> None:
     doc = '{"pollSeconds": 10}'
