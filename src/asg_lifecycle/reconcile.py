@@ -13,6 +13,18 @@ transition the state can be held by, without a running one, and the workflow's f
 hook read, then a heartbeat by instance id and hook name) end those Auto Scaling does not hold
 (``already-finished``), without sending anything else.
 
+Nor does Auto Scaling say which of an instance's hooks still hold it. With two hooks of one
+transition, one fast and one slow, the instance stays in its wait state after the fast hook's
+workflow has completed its action: that hook has no running workflow, and a workflow started for
+it would only find its action over, run after run while the slow hook waits. The reconciler
+therefore leaves out (:func:`handled_this_wait`) a hook whose own workflow ran and succeeded for
+this wait while another hook's workflow for the same instance and transition runs; "this wait"
+is known from ListExecutions alone: the other hook's running workflow started after the instance
+entered the wait, and the hook's own workflow for the same wait started at most
+:data:`SIBLING_START_SKEW` before it (both events leave when the wait begins). A hook whose last
+workflow for the wait failed, timed out or was stopped gets a new one, and so does each hook of an
+instance no workflow holds: a lost event is still recovered.
+
 A terminate hook abandoned (or timed out with DefaultResult ABANDON) in a group whose instance
 lifecycle policy retains on ``TerminateHookAbandon`` leaves its instance in a ``Retained`` state
 until an operator terminates it: no hook holds it any more, so no workflow is started; the
@@ -23,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from asg_lifecycle.model import REPLACE_ROOT_VOLUME, LifecycleAction, Transition, execution_prefix
@@ -33,6 +45,15 @@ from asg_lifecycle.model import REPLACE_ROOT_VOLUME, LifecycleAction, Transition
 # most ReconcileMinutes + this after its wait began: hooks need a longer HeartbeatTimeout for the
 # reconciler to act before Auto Scaling applies DefaultResult.
 SETTLE_SECONDS = 60
+
+# How much earlier than another hook's running workflow for the same wait a hook's own workflow
+# may have started and still be taken for this wait: Auto Scaling sends one event per hook as the
+# instance enters the wait, and the two StartFunction invocations start their workflows seconds
+# apart (a minute with Lambda's first asynchronous retry). An instance cannot leave a wait and
+# come back to one of the same transition that fast: a warm pool's instance is stopped and started
+# in between.
+SIBLING_START_SKEW: Final = timedelta(seconds=60)
+SUCCEEDED = "SUCCEEDED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,3 +182,67 @@ def other_workflows(action: LifecycleAction, running: Iterable[str]) -> list[str
 def _is_reconciled(name: str, prefix: str) -> bool:
     rest = name.removeprefix(prefix)
     return rest.startswith("r") and rest[1:].isdigit()
+
+
+@dataclass(frozen=True, slots=True)
+class PastExecution:
+    """One execution as ListExecutions lists it (any status)."""
+
+    name: str
+    status: str  # RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE
+    started: datetime
+    stopped: datetime | None = None
+
+
+def _wait_began_by(action: LifecycleAction, running: Mapping[str, datetime]) -> datetime | None:
+    """When, at the earliest, a workflow of ``action``'s hook taken for this wait may have
+    started: :data:`SIBLING_START_SKEW` before the first running workflow of another hook of
+    the same instance and transition; None when no other hook's workflow runs (nothing then
+    says when this wait began)."""
+    same = f"{action.transition.short}-{action.instance_id}-"
+    own = execution_prefix(action.transition, action.instance_id, action.hook_name) + "-"
+    starts = [
+        started
+        for name, started in running.items()
+        if name.startswith(same) and not name.startswith(own)
+    ]
+    return min(starts) - SIBLING_START_SKEW if starts else None
+
+
+def history_since(
+    candidates: Iterable[LifecycleAction], running: Mapping[str, datetime]
+) -> datetime | None:
+    """How far back :func:`handled_this_wait` needs the executions for ``candidates``; None when
+    no candidate's instance has another hook's workflow running (then none can be left out, and
+    nothing needs reading)."""
+    bounds = [b for a in candidates if (b := _wait_began_by(a, running)) is not None]
+    return min(bounds) if bounds else None
+
+
+def handled_this_wait(
+    candidates: Iterable[LifecycleAction],
+    running: Mapping[str, datetime],
+    history: Iterable[PastExecution],
+) -> tuple[list[LifecycleAction], list[LifecycleAction]]:
+    """``candidates`` (from :func:`orphans`) split into (to start, handled already).
+
+    Handled already: another hook's workflow for the same instance and transition runs (the
+    instance is still in this wait), and this hook's own workflow for this wait (started since
+    :func:`_wait_began_by`) ended last with SUCCEEDED, i.e. completed the action, found it over,
+    or stepped aside for a workflow that itself ended later. Its last one failed, timed out or
+    was stopped: the action may still be held, and gets a workflow.
+    """
+    past = [e for e in history if e.status != "RUNNING"]
+    to_start: list[LifecycleAction] = []
+    handled: list[LifecycleAction] = []
+    for action in candidates:
+        since = _wait_began_by(action, running)
+        prefix = execution_prefix(action.transition, action.instance_id, action.hook_name) + "-"
+        own = [
+            e
+            for e in past
+            if since is not None and e.name.startswith(prefix) and e.started >= since
+        ]
+        last = max(own, key=lambda e: (e.stopped or e.started, e.started), default=None)
+        (handled if last is not None and last.status == SUCCEEDED else to_start).append(action)
+    return to_start, handled

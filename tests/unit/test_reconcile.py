@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,9 +13,13 @@ from asg_lifecycle.events import InvalidEvent, parse_event
 from asg_lifecycle.model import LifecycleAction, Transition, execution_prefix
 from asg_lifecycle.reconcile import (
     RETAINED_STATES,
+    SIBLING_START_SKEW,
     WAIT_STATES,
     Hook,
+    PastExecution,
     WaitingInstance,
+    handled_this_wait,
+    history_since,
     orphans,
     other_workflows,
 )
@@ -195,6 +199,117 @@ def test_served_groups_by_name_or_by_tag() -> None:
     assert ServedGroups.from_env({}).tag_value == "enabled"
 
 
+# --- two hooks of one transition: the fast one's workflow already ran (issue 19, item 8) ---------
+TWO_LAUNCH_HOOKS = {
+    "web": [Hook("web-launch", Transition.LAUNCHING), Hook("web-slow", Transition.LAUNCHING)]
+}
+WAIT_BEGAN = datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)
+FAST = execution_prefix(Transition.LAUNCHING, I1, "web-launch")
+SLOW = execution_prefix(Transition.LAUNCHING, I1, "web-slow")
+SLOW_RUNNING = {f"{SLOW}-9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d": WAIT_BEGAN + timedelta(seconds=2)}
+
+
+def _fast(status: str, started: float = 1, stopped: float | None = 90) -> PastExecution:
+    """The fast hook's workflow, ``started`` / ``stopped`` seconds after the wait began."""
+    return PastExecution(
+        f"{FAST}-c3f1e4a2-7b9d-4c1e-8f2a-6d5b4a3c2e1f",
+        status,
+        WAIT_BEGAN + timedelta(seconds=started),
+        None if stopped is None else WAIT_BEGAN + timedelta(seconds=stopped),
+    )
+
+
+def _candidates() -> list[LifecycleAction]:
+    waiting = [WaitingInstance("web", I1, "Pending:Wait")]
+    found = orphans(waiting, TWO_LAUNCH_HOOKS, SLOW_RUNNING, RUN)
+    assert [a.hook_name for a in found] == ["web-launch"], "what Auto Scaling's API lets us see"
+    return found
+
+
+def test_a_hook_whose_workflow_succeeded_for_this_wait_is_not_an_orphan() -> None:
+    """Before: the fast hook got a workflow every run while the slow one waited (each ended
+    already-finished) and OrphansReconciled counted it every period."""
+    candidates = _candidates()
+    assert history_since(candidates, SLOW_RUNNING) == WAIT_BEGAN + timedelta(seconds=2) - (
+        SIBLING_START_SKEW
+    )
+    to_start, handled = handled_this_wait(candidates, SLOW_RUNNING, [_fast("SUCCEEDED")])
+    assert (to_start, handled) == ([], candidates)
+
+
+def test_the_fast_hooks_workflow_may_have_started_a_little_before_the_slow_ones() -> None:
+    early = _fast("SUCCEEDED", started=2 - SIBLING_START_SKEW.total_seconds())
+    assert handled_this_wait(_candidates(), SLOW_RUNNING, [early])[0] == []
+
+
+def test_a_reconciled_workflow_that_found_the_action_over_counts_as_this_waits() -> None:
+    """A workflow the reconciler started (named -r<minute>) that ended already-finished: the
+    next runs start no other."""
+    reconciled = PastExecution(
+        f"{FAST}-r202601010005",
+        "SUCCEEDED",
+        RUN + timedelta(seconds=1),
+        RUN + timedelta(seconds=60),
+    )
+    assert handled_this_wait(_candidates(), SLOW_RUNNING, [reconciled])[0] == []
+
+
+def test_a_lost_event_beside_a_running_hook_is_still_recovered() -> None:
+    """No workflow of the fast hook ran for this wait (its event was lost): it is an orphan."""
+    candidates = _candidates()
+    to_start, handled = handled_this_wait(candidates, SLOW_RUNNING, [])
+    assert (to_start, handled) == (candidates, [])
+
+
+@pytest.mark.parametrize("status", ["FAILED", "TIMED_OUT", "ABORTED"])
+def test_a_hook_whose_last_workflow_for_this_wait_did_not_succeed_gets_a_new_one(
+    status: str,
+) -> None:
+    """A failed workflow may have left its action held: the reconciler starts one, as for a lost
+    event; and a workflow that stepped aside (SUCCEEDED) for one that then failed does not hide
+    the failure (the one that ended last decides)."""
+    candidates = _candidates()
+    assert handled_this_wait(candidates, SLOW_RUNNING, [_fast(status)])[0] == candidates
+    stepped_aside = _fast("SUCCEEDED", started=330, stopped=400)
+    failed_later = _fast(status, started=1, stopped=900)
+    assert handled_this_wait(candidates, SLOW_RUNNING, [stepped_aside, failed_later])[0] == (
+        candidates
+    )
+    recovered = _fast("SUCCEEDED", started=940, stopped=1000)
+    assert handled_this_wait(candidates, SLOW_RUNNING, [failed_later, recovered])[0] == []
+
+
+def test_a_workflow_of_an_earlier_wait_of_the_same_transition_does_not_count() -> None:
+    """A warm pool's instance is launched twice (into the pool, then out of it): the fast hook's
+    workflow that succeeded for the first wait says nothing about the second."""
+    earlier = _fast("SUCCEEDED", started=-3600, stopped=-3500)
+    candidates = _candidates()
+    assert handled_this_wait(candidates, SLOW_RUNNING, [earlier])[0] == candidates
+
+
+def test_without_another_hooks_workflow_running_nothing_is_left_out_or_read() -> None:
+    """Nothing then says when the wait began: each hook gets its workflow (the reconciler's
+    first steps end those Auto Scaling does not hold), and no history is read."""
+    (candidate,) = orphans([WaitingInstance("web", I1, "Pending:Wait")], HOOKS, [], RUN)
+    assert history_since([candidate], {}) is None
+    assert handled_this_wait([candidate], {}, [_fast("SUCCEEDED")]) == ([candidate], [])
+
+
+def test_a_running_workflow_of_another_instance_or_transition_is_no_sibling() -> None:
+    (candidate,) = _candidates()
+    other_instance = {execution_prefix(Transition.LAUNCHING, I2, "web-slow") + "-t": WAIT_BEGAN}
+    other_transition = {execution_prefix(Transition.TERMINATING, I1, "web-slow") + "-t": WAIT_BEGAN}
+    for running in (other_instance, other_transition):
+        assert history_since([candidate], running) is None
+        assert handled_this_wait([candidate], running, [_fast("SUCCEEDED")])[0] == [candidate]
+
+
+def test_a_running_workflow_is_not_a_finished_one() -> None:
+    candidates = _candidates()
+    running = _fast("RUNNING", stopped=None)
+    assert handled_this_wait(candidates, SLOW_RUNNING, [running])[0] == candidates
+
+
 # --- reading the fleet ----------------------------------------------------------------------------
 
 
@@ -316,3 +431,71 @@ def test_the_warm_pools_waiting_and_retained_instances_are_read_too() -> None:
         "Warmed:Terminating:Retained",
         "Warmed:Pending:Retained",
     ]
+
+
+# --- reading the executions (issue 19, item 8) ----------------------------------------------------
+class _Paginator:
+    """ListExecutions' pages, most recent first, as AWS answers; records what was read."""
+
+    def __init__(self, pages: list[list[dict[str, Any]]], read: list[dict[str, Any]]) -> None:
+        self.pages, self.read = pages, read
+
+    def paginate(self, **kwargs: Any) -> Any:
+        self.read.append(kwargs)
+        status = kwargs.get("statusFilter")
+        for page in self.pages:
+            self.read.append({"page": len(self.read)})
+            yield {"executions": [e for e in page if status in (None, e["status"])]}
+
+
+class _Client:
+    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+        self.read: list[dict[str, Any]] = []
+        self.pages = pages
+
+    def get_paginator(self, operation: str) -> _Paginator:
+        assert operation == "list_executions"
+        return _Paginator(self.pages, self.read)
+
+
+def _listed(name: str, status: str, minutes: int) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "name": name,
+        "status": status,
+        "startDate": WAIT_BEGAN + timedelta(minutes=minutes),
+    }
+    if status != "RUNNING":
+        item["stopDate"] = WAIT_BEGAN + timedelta(minutes=minutes + 1)
+    return item
+
+
+def test_the_executions_since_a_time_are_read_back_to_it_and_no_further() -> None:
+    from asg_lifecycle.adapters import stepfunctions  # noqa: PLC0415
+
+    pages = [
+        [_listed("c", "RUNNING", 30), _listed("b", "SUCCEEDED", 20)],
+        [_listed("a", "FAILED", 10), _listed("old", "SUCCEEDED", -10)],
+        [_listed("older", "SUCCEEDED", -20)],
+    ]
+    client = _Client(pages)
+    found = stepfunctions.executions_since(client, "arn:sm", WAIT_BEGAN)
+    assert [(e.name, e.status) for e in found] == [
+        ("c", "RUNNING"),
+        ("b", "SUCCEEDED"),
+        ("a", "FAILED"),
+    ]
+    assert found[1].stopped == WAIT_BEGAN + timedelta(minutes=21)
+    assert found[0].stopped is None
+    assert "statusFilter" not in client.read[0], "every status: a failure counts too"
+    assert len([r for r in client.read if "page" in r]) == 2, "the third page is not read"
+    assert client.read[0]["PaginationConfig"]["MaxItems"] == 1000 * stepfunctions.HISTORY_PAGES
+
+
+def test_the_running_executions_are_read_with_their_start_dates() -> None:
+    from asg_lifecycle.adapters import stepfunctions  # noqa: PLC0415
+
+    client = _Client([[_listed("c", "RUNNING", 30), _listed("b", "SUCCEEDED", 20)]])
+    assert stepfunctions.running_executions(client, "arn:sm") == {
+        "c": WAIT_BEGAN + timedelta(minutes=30)
+    }
+    assert client.read[0]["statusFilter"] == "RUNNING"

@@ -11,9 +11,11 @@ the record, for 90 days.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, Literal
 
 from asg_lifecycle.document import StateDocument
+from asg_lifecycle.reconcile import PastExecution
 
 Started = Literal["started", "duplicate"]
 
@@ -45,3 +47,50 @@ def running_execution_names(client: Any, state_machine_arn: str) -> set[str]:
     for page in pages:
         names.update(str(e["name"]) for e in page["executions"])
     return names
+
+
+def running_executions(client: Any, state_machine_arn: str) -> dict[str, datetime]:
+    """The state machine's running executions: name -> start date (one call per 1,000)."""
+    started: dict[str, datetime] = {}
+    pages = client.get_paginator("list_executions").paginate(
+        stateMachineArn=state_machine_arn,
+        statusFilter="RUNNING",
+        PaginationConfig={"PageSize": 1000},
+    )
+    for page in pages:
+        started.update((str(e["name"]), e["startDate"]) for e in page["executions"])
+    return started
+
+
+HISTORY_PAGES = 10
+"""At most this many pages of 1,000 executions read back by :func:`executions_since` in one call:
+what is older than they reach is not known to have run (its action counts as an orphan)."""
+
+
+def executions_since(
+    client: Any, state_machine_arn: str, since: datetime, max_pages: int = HISTORY_PAGES
+) -> list[PastExecution]:
+    """Every execution (any status) started at or after ``since``, as far as ``max_pages`` reach.
+
+    ListExecutions answers the most recent first ("Results are sorted by time, with the most
+    recent execution first"), so the read stops at the first one started before ``since``.
+    """
+    found: list[PastExecution] = []
+    pages = client.get_paginator("list_executions").paginate(
+        stateMachineArn=state_machine_arn,
+        PaginationConfig={"PageSize": 1000, "MaxItems": 1000 * max_pages},
+    )
+    for page in pages:
+        for execution in page["executions"]:
+            started = execution["startDate"]
+            if started < since:
+                return found
+            found.append(
+                PastExecution(
+                    name=str(execution["name"]),
+                    status=str(execution["status"]),
+                    started=started,
+                    stopped=execution.get("stopDate"),
+                )
+            )
+    return found
