@@ -43,7 +43,7 @@ from asg_lifecycle_cli.errors import (
     UnknownAction,
 )
 from asg_lifecycle_cli.local import LocalSession
-from asg_lifecycle_cli.stack import Stack, describe, name_from_samconfig
+from asg_lifecycle_cli.stack import Stack, describe, name_from_samconfig, region_from_samconfig
 from asg_lifecycle_cli.views import (
     RELEASE_COMMAND,
     ActionView,
@@ -68,6 +68,7 @@ class Session:
     _boto: Any = None
     _clients: dict[str, Any] = field(default_factory=dict)
     _stack: Stack | None = None
+    _identity: dict[str, Any] | None = None
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -83,19 +84,48 @@ class Session:
 
     def stack(self) -> Stack:
         if self._stack is None:
-            name = (
-                self.stack_name
-                or (self.local.stack_name if self.local else None)
-                or name_from_samconfig(Path("samconfig.toml"))
-            )
+            samconfig = Path("samconfig.toml")
+            configured = name_from_samconfig(samconfig)
+            name = self.stack_name or (self.local.stack_name if self.local else None) or configured
             if not name:
                 raise NoStackName()
+            if self.stack_name and configured and self.stack_name != configured:
+                click.echo(
+                    f"Warning: acting on stack {self.stack_name!r} (--stack or "
+                    f"ASG_LIFECYCLE_STACK), not {configured!r}, the stack_name in ./{samconfig}.",
+                    err=True,
+                )
+            region = self.client("cloudformation").meta.region_name
+            expected = region_from_samconfig(samconfig)
+            if name == configured and expected and expected != region:
+                click.echo(
+                    f"Warning: ./{samconfig} deploys stack {name!r} to Region {expected}; "
+                    f"this command acts on Region {region} (--region, AWS_REGION or the "
+                    "profile): a same-named stack there is another stack.",
+                    err=True,
+                )
             self._stack = describe(self.client("cloudformation"), name)
         return self._stack
 
+    def identity(self) -> dict[str, Any]:
+        """STS GetCallerIdentity (once): the account and who is acting."""
+        if self._identity is None:
+            self._identity = dict(self.client("sts").get_caller_identity())
+        return self._identity
+
     def operator(self) -> str:
         """Who is acting (recorded in a stopped workflow's cause; CloudTrail has the calls)."""
-        return str(self.client("sts").get_caller_identity()["Arn"])
+        return str(self.identity()["Arn"])
+
+    def target(self) -> str:
+        """Where a command acts: account, Region and stack, named in every confirmation."""
+        account = self.identity().get("Account", "unknown")
+        region = self.client("cloudformation").meta.region_name
+        return f"account {account}, Region {region}, stack {self.stack().name}"
+
+    def acting_on(self) -> None:
+        """Say, before a command that changes something without asking, where it acts."""
+        click.echo(f"Acting on {self.target()}.")
 
     def changed(self) -> None:
         """After a command that changed something: locally, play on and show the outcomes."""
@@ -304,6 +334,7 @@ def extend(session: Session, instance: str, hook: str | None) -> None:
     """Record a heartbeat now: the hook's HeartbeatTimeout starts again."""
     _check_instance(instance)
     view = _locate(session, instance, hook).view
+    session.acting_on()
     operations.extend(session.client("autoscaling"), view)
     timeout = view.plan.get("heartbeatTimeout")
     expires = (
@@ -383,12 +414,15 @@ def complete(
     located = _locate(session, instance, hook)
     view = located.view
     chosen = LifecycleResult(result)
-    if not yes:
+    if yes:
+        session.acting_on()
+    else:
         effect = {
             (Transition.LAUNCHING, LifecycleResult.CONTINUE): "puts it in service",
             (Transition.LAUNCHING, LifecycleResult.ABANDON): "terminates it (and launches another)",
         }.get((view.action.transition, chosen), "lets it terminate now (its drain ends)")
         click.confirm(
+            f"In {session.target()}: "
             f"{chosen.value} {instance} ({view.action.transition.short}, group "
             f"{view.action.group_name}, hook {view.action.hook_name}) {effect}. Its workflow: "
             f"{view.phase(clock.now())}; last checks: {checks_summary(view.checks, 200)}. Go on?",
@@ -444,6 +478,11 @@ def resend(session: Session, file: Any, from_dlq: bool, limit: int, dry_run: boo
         if running is not None:
             click.echo(f"Not sent: its action is handled by the running workflow {running}.")
             return
+        over = operations.not_held(session.client("autoscaling"), event)
+        if over is not None:
+            click.echo(f"Not sent: Auto Scaling no longer holds its action ({over}).")
+            return
+        session.acting_on()
         answer = operations.invoke_start(lam, stack, event)
         if "executionArn" in answer:
             answer["executionArn"] = without_token(str(answer["executionArn"]))
@@ -453,11 +492,22 @@ def resend(session: Session, file: Any, from_dlq: bool, limit: int, dry_run: boo
             raise OperatorError(f"StartFunction rejected the event: {answer.get('reason')}")
         return
     names = executions.running_names(sfn, stack)
+    asg = session.client("autoscaling")
+
+    def handled_by(event: Any) -> str | None:
+        running = operations.running_workflow_of(names, event)
+        if running is not None:
+            return f"handled by {running}"
+        over = operations.not_held(asg, event)
+        return None if over is None else f"not sent: Auto Scaling no longer holds it ({over})"
+
+    if not dry_run:
+        session.acting_on()
     done = operations.resend_dead_letters(
         session.client("sqs"),
         stack,
         lambda e: operations.invoke_start(lam, stack, e),
-        lambda e: operations.running_workflow_of(names, e),
+        handled_by,
         limit=limit,
         dry_run=dry_run,
     )

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from asg_lifecycle.adapters import autoscaling
 from asg_lifecycle.events import Ignored, InvalidEvent, parse_event
 from asg_lifecycle.model import LifecycleResult, execution_prefix, without_token
+from asg_lifecycle.workflow import not_waiting
 from asg_lifecycle_cli.errors import ActionFinished, OperatorError
 from asg_lifecycle_cli.stack import Stack
 from asg_lifecycle_cli.views import ActionView
@@ -146,9 +147,11 @@ def resend_dead_letters(
     """Re-send the lifecycle events held in the stack's dead-letter queue to StartFunction.
 
     A message is deleted only once its action is taken care of: StartFunction started its
-    workflow, found it, or ignored the event as not served, or a workflow for the action is
-    already running (``handled_by``: the reconciler may have started one; re-sending would start
-    a second). A rejected event, an error and an unrecognised message stay in the queue for a
+    workflow, found it, or ignored the event as not served; or, without sending it, a workflow
+    for the action is already running (the reconciler may have started one; re-sending would
+    start a second) or Auto Scaling no longer holds the action (handled, or over: re-sending
+    would start a workflow for nothing). ``handled_by`` says which (the reason), or None. A
+    rejected event, an error and an unrecognised message stay in the queue for a
     person to read. A reconcile run's message is discarded: every run looks at the whole fleet,
     so a missed one has nothing to replay.
 
@@ -210,12 +213,12 @@ def _handle(
         _delete(sqs, stack, message)
         return Resent(mid, what, "discarded", "the next reconcile run covers it")
     try:
-        running = handled_by(event)
-        if running is not None:
+        why_not = handled_by(event)
+        if why_not is not None:
             if dry_run:
-                return Resent(mid, what, "would discard", f"handled by {running}")
+                return Resent(mid, what, "would discard", why_not)
             _delete(sqs, stack, message)
-            return Resent(mid, what, "discarded", f"handled by {running}")
+            return Resent(mid, what, "discarded", why_not)
         if dry_run:
             return Resent(mid, what, "would resend", "")
         answer = start(event)
@@ -229,6 +232,21 @@ def _handle(
         return Resent(mid, what, "kept", text)
     _delete(sqs, stack, message)
     return Resent(mid, what, "resent", text)
+
+
+def not_held(asg: Any, event: Any) -> str | None:
+    """Why Auto Scaling does not hold the event's action any more, or None if it may: the
+    instance is not in the event's group in a wait state of its transition (DescribeAutoScaling
+    Instances; the hook read of a workflow checks the same, but a workflow started for it would
+    still be a workflow, counted and alarmed as ``ActionsNotWaiting``). None for an event that is
+    not a valid lifecycle action (StartFunction says what is wrong with it)."""
+    try:
+        action = parse_event(event)
+    except InvalidEvent:
+        return None
+    if isinstance(action, Ignored):
+        return None
+    return not_waiting(action, autoscaling.describe_instance(asg, action.instance_id))
 
 
 def running_workflow_of(running_names: list[str], event: Any) -> str | None:

@@ -32,6 +32,10 @@ class Stack:
 
 def name_from_samconfig(path: Path) -> str | None:
     """``stack_name`` of the default environment (``global`` or ``deploy`` parameters)."""
+    return _default_parameter(path, "stack_name")
+
+
+def _default_parameter(path: Path, key: str) -> str | None:
     if not path.is_file():
         return None
     try:
@@ -40,10 +44,15 @@ def name_from_samconfig(path: Path) -> str | None:
         raise OperatorError(f"{path} is not valid TOML: {exc}") from exc
     default = config.get("default", {})
     for command in ("deploy", "global"):
-        name = default.get(command, {}).get("parameters", {}).get("stack_name")
-        if isinstance(name, str) and name:
-            return name
+        value = default.get(command, {}).get("parameters", {}).get(key)
+        if isinstance(value, str) and value:
+            return value
     return None
+
+
+def region_from_samconfig(path: Path) -> str | None:
+    """``region`` of the default environment's ``deploy`` or ``global`` parameters, if set."""
+    return _default_parameter(path, "region")
 
 
 def from_outputs(name: str, outputs: Mapping[str, str]) -> Stack:

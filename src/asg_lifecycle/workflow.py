@@ -11,7 +11,7 @@ Every ending goes through :func:`ended`, which writes the action's one ``outcome
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -20,7 +20,13 @@ from asg_lifecycle.config import POLL_BOUNDS, ActionConfig, OnAbandon, safe_resu
 from asg_lifecycle.decision import Decision, Next
 from asg_lifecycle.document import Outcome, StateDocument, Status
 from asg_lifecycle.lifecycle_states import Instance, waits_for
-from asg_lifecycle.model import REPLACE_ROOT_VOLUME, LifecycleAction, LifecycleResult, Transition
+from asg_lifecycle.model import (
+    REPLACE_ROOT_VOLUME,
+    LifecycleAction,
+    LifecycleResult,
+    Transition,
+    execution_prefix,
+)
 from asg_lifecycle.policy import (
     after_heartbeat,
     after_round,
@@ -214,6 +220,42 @@ def stale_event(doc: StateDocument, heartbeat_timeout: int) -> bool:
     or it is another workflow's."""
     expiry = doc.action.started_at + timedelta(seconds=heartbeat_timeout)
     return doc.received_at is not None and doc.received_at >= expiry
+
+
+# An event whose workflow starts this long after the event's time was not delivered at once: a
+# dead-letter replay, an operator's resend, a delivery retried. Its token may be of an action
+# that has ended while the instance waits again on the same hook for a new one.
+LATE_EVENT_SECONDS = 30
+
+
+def event_age_on_arrival(doc: StateDocument) -> float:
+    """Seconds from the event's time to the start of its workflow (0 when unknown)."""
+    if doc.received_at is None:
+        return 0.0
+    return (doc.received_at - doc.action.started_at).total_seconds()
+
+
+def late_event(doc: StateDocument) -> bool:
+    """Whether the event was :data:`LATE_EVENT_SECONDS` old or more when its workflow started."""
+    return event_age_on_arrival(doc) >= LATE_EVENT_SECONDS
+
+
+def other_event_workflows(action: LifecycleAction, running: Iterable[str]) -> list[str]:
+    """Running executions started by another event (another token) of ``action``'s instance, hook
+    and transition: of two such, at most one token is the one Auto Scaling holds now. A lost
+    event's workflow (``-r<minute>``) is not one: it steps aside for the event's workflow itself
+    (:func:`asg_lifecycle.reconcile.other_workflows`)."""
+    prefix = execution_prefix(action.transition, action.instance_id, action.hook_name) + "-"
+    own = action.execution_name
+    return sorted(
+        n
+        for n in running
+        if n.startswith(prefix) and n != own and not _reconciled_suffix(n.removeprefix(prefix))
+    )
+
+
+def _reconciled_suffix(rest: str) -> bool:
+    return rest.startswith("r") and rest[1:].isdigit()
 
 
 def expired_before_read(doc: StateDocument, heartbeat_timeout: int, now: datetime) -> bool:

@@ -12,10 +12,20 @@ into the warm pool and whether a terminate action replaces its root volume
 ``replaceRootVolume`` block. For a terminate action the group's instance lifecycle policy is read:
 under ``retain`` the safe result is ABANDON (:func:`asg_lifecycle.config.safe_result`).
 
-Calls: DescribeTags (groups served by tag), DescribeAutoScalingInstances, DescribeLifecycleHooks,
-DescribeAutoScalingGroups (terminate actions); for a reconciled action (its event was lost) first
-ListExecutions: it steps aside for any other workflow of the action. Errors are raised: the
-definition retries the task.
+A served group is this stack's only if no other stack has claimed it (:mod:`asg_lifecycle.served`:
+two stacks serving one group would each act on every action); one nobody has claimed is claimed
+now. A late event (its workflow started :data:`workflow.LATE_EVENT_SECONDS` or more after the
+event's time: a dead-letter replay, a resend) whose instance waits on the same hook while a
+workflow of another event runs for that wait is of an earlier action: ``not-waiting``. (With no
+such workflow running, the hook read cannot tell an old token from the one Auto Scaling holds:
+the API lists no tokens. Its checks then run for the instance's real wait, and its heartbeat or
+completion by the old token is refused: docs/SECURITY.md.)
+
+Calls: DescribeTags (the serving and claim tags of a served group), CreateOrUpdateTags (once per
+group, to claim it), DescribeAutoScalingInstances, DescribeLifecycleHooks,
+DescribeAutoScalingGroups (terminate actions); ListExecutions for a reconciled action (its event
+was lost; first: it steps aside for any other workflow of the action) and for a late event whose
+instance waits. Errors are raised: the definition retries the task.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from asg_lifecycle import clock, workflow
 from asg_lifecycle.adapters import autoscaling
@@ -38,7 +49,15 @@ from asg_lifecycle.config import (
 from asg_lifecycle.document import StateDocument, Status
 from asg_lifecycle.lifecycle_states import may_still_wait
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition, without_token
-from asg_lifecycle.served import SERVING_TAG, ServedGroups
+from asg_lifecycle.served import (
+    CLAIM_TAG,
+    SERVING_TAG,
+    ServedGroups,
+    claim_group,
+    claimed_by_another,
+    group_tags,
+    stack_identity,
+)
 from handlers.observability import Metric, count, counted_ending, logger
 from handlers.task import InstanceNotWaitingYet, workflow_task
 
@@ -59,11 +78,9 @@ def read_hook(doc: StateDocument) -> StateDocument:
             logger.info("Another workflow handles this action", extra={"other_execution": other})
             reason = f"workflow {other} handles this action"
             return workflow.ended(doc, Status.DUPLICATE, reason, clock.now())
-    served = ServedGroups.from_env(os.environ)
-    tag = autoscaling.group_tag(asg, action.group_name, SERVING_TAG) if served.by_tag else None
-    if not served.serves(action.group_name, tag):
-        why = f"group {action.group_name[:64]!r} is not served by this stack"
-        return _not_waiting(doc, why)
+    why_not_ours = _not_ours(asg, action.group_name)
+    if why_not_ours is not None:
+        return _not_waiting(doc, why_not_ours)
     instance = autoscaling.describe_instance(asg, action.instance_id)
     hook = autoscaling.describe_hook(asg, action.group_name, action.hook_name)
     now = clock.now()
@@ -100,7 +117,43 @@ def read_hook(doc: StateDocument) -> StateDocument:
     if conflict and age < CONFIRM_NOT_WAITING_SECONDS:  # a stale read of one side: read again
         logger.info("Event and instance disagree: reading again", extra={"why": conflict})
         raise InstanceNotWaitingYet(f"{conflict} (the event is {int(age)} s old)")
+    if not action.reconciled and workflow.late_event(doc):
+        newer = _other_event_workflow(doc)
+        if newer is not None:
+            late = int(workflow.event_age_on_arrival(doc))
+            why = (
+                f"the event was {late} s old when its workflow started, and workflow {newer} "
+                f"runs for instance {action.instance_id}'s wait on hook {action.hook_name!r}: "
+                "this event is of an earlier action (a replay), its token not the one Auto "
+                "Scaling holds"
+            )
+            return _not_waiting(doc, why)
     return _planned(doc, hook, state, now)
+
+
+def _not_ours(asg: Any, group_name: str) -> str | None:
+    """Why the group's actions are not this stack's to act on: not served (by name, or by its
+    serving tag), or claimed by another stack (:mod:`asg_lifecycle.served`); None when they are.
+    A served group nobody has claimed is claimed for this stack now."""
+    served = ServedGroups.from_env(os.environ)
+    if not served.by_tag and not served.serves(group_name):
+        return f"group {group_name[:64]!r} is not served by this stack"
+    tags = group_tags(asg, group_name)
+    if not served.serves(group_name, tags.get(SERVING_TAG)):
+        return f"group {group_name[:64]!r} is not served by this stack"
+    own = stack_identity(os.environ)
+    claim = tags.get(CLAIM_TAG)
+    if claim is None:
+        claim_group(asg, group_name, own)
+        logger.info("Group claimed for this stack", extra={"tag": CLAIM_TAG, "stack": own})
+        return None
+    why = claimed_by_another(claim, own)
+    if why is not None:
+        logger.error(
+            "Group served by another stack: this stack does not act on it",
+            extra={"tag": CLAIM_TAG, "claimed_by": claim[:128], "stack": own},
+        )
+    return why
 
 
 def _planned(
@@ -150,6 +203,18 @@ def _planned(
 
 def _way(action: LifecycleAction) -> str:
     return f"{action.path} {action.action_name or ''}".strip()
+
+
+def _other_event_workflow(doc: StateDocument) -> str | None:
+    """A running workflow started by another event (another token) of the same instance, hook
+    and transition, which a late event's workflow steps aside for."""
+    from asg_lifecycle.adapters import stepfunctions  # noqa: PLC0415
+
+    running = stepfunctions.running_execution_names(
+        client("stepfunctions"), os.environ["STATE_MACHINE_ARN"]
+    )
+    others = workflow.other_event_workflows(doc.action, running)
+    return without_token(others[0]) if others else None
 
 
 def _other_workflow(doc: StateDocument) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,6 +69,13 @@ FLEET = doc(
     instances=[{"readyAfter": 30}, {"readyAfter": None}, {"readyAfter": None}],
     steps=[{"at": 0, "desired": 3}],
 )
+
+
+@pytest.fixture(autouse=True)
+def _away_from_the_projects_samconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands run where no ``samconfig.toml`` names another stack (the project's names
+    its default stack, which the CLI would warn about): tests that want one write their own."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture

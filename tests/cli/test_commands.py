@@ -284,7 +284,8 @@ def test_list_and_show_tell_a_task_step_functions_is_trying_again() -> None:
     assert "hook not read yet: its deadlines are not known" in shown.output
     (tries,) = [w for _, w in _story(shown) if w.startswith("Read lifecycle hook failed")]
     assert re.fullmatch(r"Read lifecycle hook failed \d+ times in (\d+m)?\d+s: ClientError", tries)
-    assert lines_with(shown, "(Unavailable)", "DescribeAutoScalingInstances")
+    # the hook read's first call: the group's serving and claim tags (issue 19, item 4)
+    assert lines_with(shown, "(Unavailable)", "DescribeTags")
 
 
 def test_show_of_a_finished_action_gives_its_outcome(fleet: Paused) -> None:
@@ -467,13 +468,18 @@ def test_resend_of_a_malformed_or_non_json_file(fleet: Paused, tmp_path: Path) -
 def test_resend_from_the_dead_letter_queue(fleet: Paused) -> None:
     sqs = fleet.aws.client("sqs")
     url = fleet.aws.stack.outputs["DeadLetterQueueUrl"]
-    instance = fleet.waiting()[0]
+    instance, unattended = fleet.waiting()
     (record,) = fleet.aws.autoscaling.actions(instance_id=instance, hook_name="web-launch")
-    launch = json.loads((ROOT / "events" / "launch.json").read_text())
+    (other,) = fleet.aws.autoscaling.actions(instance_id=unattended, hook_name="web-launch")
+    fleet.aws.client("stepfunctions").stop_execution(  # its action waits with no workflow
+        executionArn=next(e["arn"] for e in fleet.aws.executions() if unattended in e["name"])
+    )
+    launch = json.loads((ROOT / "events" / "launch.json").read_text())  # an instance in no group
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record.event))  # EventBridge's DLQ
     sqs.send_message(  # Lambda's on-failure destination: the event is the requestPayload
-        QueueUrl=url, MessageBody=json.dumps({"requestContext": {}, "requestPayload": launch})
+        QueueUrl=url, MessageBody=json.dumps({"requestContext": {}, "requestPayload": other.event})
     )
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(launch))
     sqs.send_message(
         QueueUrl=url,
         MessageBody=json.dumps({"detail-type": "Scheduled Event", "time": "2026-01-01T00:05:37Z"}),
@@ -482,24 +488,29 @@ def test_resend_from_the_dead_letter_queue(fleet: Paused) -> None:
 
     dry = fleet.cli("resend", "--from-dlq", "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert len(lines_with(dry, "would resend")) == 1  # the sample event's instance
+    assert len(lines_with(dry, unattended, "would resend")) == 1  # waiting, no workflow
     assert len(lines_with(dry, "would discard", "handled by launch-")) == 1  # in flight
+    # Auto Scaling does not hold the sample event's action: sending it would start a workflow
+    # for nothing (issue 19, item 3)
+    assert len(lines_with(dry, "i-0123456789abcdef0", "would discard", "no longer holds")) == 1
     assert len(lines_with(dry, "would discard", "reconcile run")) == 1
     assert len(lines_with(dry, "would keep")) == 1
-    assert _queued(fleet) == 4  # a dry run takes nothing out
+    assert _queued(fleet) == 5  # a dry run takes nothing out
 
     result = fleet.cli("resend", "--from-dlq")
     assert result.exit_code == 1, (
         result.output
     )  # the unrecognised message is kept, and that is said
     assert "1 message(s) kept in the dead-letter queue" in result.output
-    assert len(lines_with(result, "resent")) == 1
+    # its workflow was stopped: Step Functions answers ExecutionAlreadyExists (taken care of)
+    assert len(lines_with(result, unattended, "resent", "duplicate")) == 1
     assert len(lines_with(result, instance, "discarded", "handled by")) == 1
+    assert len(lines_with(result, "i-0123456789abcdef0", "discarded", "no longer holds")) == 1
     assert len(lines_with(result, "reconcile run of 2026-01-01T00:05:37Z", "discarded")) == 1
     assert len(lines_with(result, "unrecognised message", "kept")) == 1
     assert _queued(fleet) == 1
     names = {e["name"] for e in fleet.aws.executions()}
-    assert any("i-0123456789abcdef0" in n for n in names)  # the sample event's workflow
+    assert not any("i-0123456789abcdef0" in n for n in names), "nothing started for it"
 
 
 def test_resend_from_an_empty_dead_letter_queue(fleet: Paused) -> None:

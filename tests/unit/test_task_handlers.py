@@ -19,6 +19,7 @@ from asg_lifecycle.decision import Decision, Next
 from asg_lifecycle.document import InvalidDocument, StateDocument
 from asg_lifecycle.lifecycle_states import Instance
 from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
+from asg_lifecycle.served import CLAIM_TAG, SERVING_TAG
 from handlers import complete, heartbeat, read_hook, run_checks
 from handlers.task import InstanceNotWaitingYet, LifecycleActionNotFound
 from tests.unit.conftest import Context
@@ -37,6 +38,8 @@ class FakeAutoScaling:
         self.instance: Instance | None = Instance("web", "Pending:Wait")
         self.hook: HookInfo | None = HookInfo(300, LifecycleResult.ABANDON, None)
         self.tag: str | None = "enabled"
+        self.claim: str | None = "x"  # STATE_MACHINE_ARN's stack: this one
+        self.running: list[str] = []
         self.no_active = False
         self.on_abandon = OnAbandon.TERMINATE
 
@@ -57,6 +60,18 @@ class FakeAutoScaling:
             autoscaling, "describe_hook", lambda c, g, h: call("describe-hook", self.hook)
         )
         monkeypatch.setattr(autoscaling, "group_tag", lambda c, g, k: call("tag", self.tag))
+
+        def tags(c: Any, g: str) -> dict[str, str]:
+            found = {SERVING_TAG: self.tag, CLAIM_TAG: self.claim}
+            answer: dict[str, str] = call("tag", {k: v for k, v in found.items() if v})
+            return answer
+
+        monkeypatch.setattr(read_hook, "group_tags", tags)
+        monkeypatch.setattr(read_hook, "claim_group", lambda c, g, o: call(f"claim {g} for {o}"))
+        monkeypatch.setattr(
+            "asg_lifecycle.adapters.stepfunctions.running_execution_names",
+            lambda c, arn: call("list-executions", set(self.running)),
+        )
         monkeypatch.setattr(
             autoscaling, "on_abandon", lambda c, g: call("lifecycle-policy", self.on_abandon)
         )
@@ -237,6 +252,47 @@ def test_a_replayed_event_older_than_its_hook_is_not_waiting_not_timed_out(
     assert "older than the hook's 300 s timeout" in doc["outcome"]["reason"]
     fresh = StateDocument(action(), received_at=T0)  # started in time, read after an outage
     assert run(read_hook, fresh)["outcome"]["status"] == "timed-out"
+
+
+def test_an_unclaimed_group_is_claimed_for_this_stack_then_read_on(aws: FakeAutoScaling) -> None:
+    aws.claim = None
+    doc = run(read_hook, StateDocument(action()))
+    assert aws.calls == ["tag", "claim web for x", "describe-instance", "describe-hook"]
+    assert doc["decision"]["next"] == "check"
+
+
+@pytest.mark.parametrize("names", ["", "web"])
+def test_a_group_claimed_by_another_stack_is_not_acted_on(
+    aws: FakeAutoScaling, monkeypatch: pytest.MonkeyPatch, names: str
+) -> None:
+    """Tag mode and named groups alike: the claim is read, never overwritten."""
+    monkeypatch.setenv("SERVED_GROUP_NAMES", names)
+    aws.claim = "other-stack"
+    doc = run(read_hook, StateDocument(action()))
+    assert doc["outcome"]["status"] == "not-waiting"
+    assert "claimed by stack 'other-stack'" in doc["outcome"]["reason"]
+    assert aws.calls == ["tag"], "nothing else read, nothing written"
+
+
+def test_a_late_event_steps_aside_for_another_events_workflow_of_the_wait(
+    aws: FakeAutoScaling,
+) -> None:
+    """A replayed event (60 s old when its workflow started) whose instance waits on the same
+    hook while another event's workflow runs for that wait: of an earlier action."""
+    late = StateDocument(action(), received_at=T0 + timedelta(seconds=60))
+    other = replace(action(), token="0" * 8 + TOKEN[8:]).execution_name
+    reconciled = replace(action(), token=None).execution_name
+    aws.running = [late.action.execution_name, reconciled]
+    assert run(read_hook, late)["decision"]["next"] == "check", "a reconciled one is no reason"
+    aws.running.append(other)
+    doc = run(read_hook, late)
+    assert doc["outcome"]["status"] == "not-waiting"
+    assert "this event is of an earlier action (a replay)" in doc["outcome"]["reason"]
+    assert "00000000" in doc["outcome"]["reason"]
+    aws.calls.clear()
+    fresh = StateDocument(action(), received_at=T0 + timedelta(seconds=5))
+    assert run(read_hook, fresh)["decision"]["next"] == "check"
+    assert "list-executions" not in aws.calls, "an event on time is not looked into"
 
 
 def test_a_deleted_hook_ends_the_action(aws: FakeAutoScaling) -> None:

@@ -109,6 +109,7 @@ def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
                 "autoscaling:DescribeAutoScalingInstances",
                 "autoscaling:DescribeLifecycleHooks",
                 "autoscaling:DescribeAutoScalingGroups",  # a terminate hook's group's policy
+                "autoscaling:CreateOrUpdateTags",  # ClaimPolicy: its claim on a served group
                 "states:ListExecutions",
             },
         ),
@@ -160,6 +161,30 @@ def test_lifecycle_calls_are_scoped_to_the_served_groups(policy: str, action: st
     assert "autoScalingGroupName/" in str(named["Resource"])
     assert tagged["Condition"]["StringEquals"] == {
         "autoscaling:ResourceTag/asg-lifecycle-orchestrator": {"Ref": "ServedGroupTagValue"}
+    }
+
+
+def test_a_claim_is_scoped_to_the_served_groups_its_key_and_the_stacks_name() -> None:
+    """ReadHookFunction may write one tag, asg-lifecycle-orchestrator:stack, with this stack's
+    name as its value, on the served groups only (issue 19, item 4)."""
+    (choice,) = _template()["Resources"]["ClaimPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert choice["Fn::If"][0] == "ServesNamedGroups"
+    named, tagged = _policy_statements("ClaimPolicy")
+    claim = {
+        "aws:RequestTag/asg-lifecycle-orchestrator:stack": {"Ref": "AWS::StackName"},
+    }
+    only_the_claim = {"aws:TagKeys": ["asg-lifecycle-orchestrator:stack"]}
+    for statement in (named, tagged):
+        assert _actions(statement) == {"autoscaling:CreateOrUpdateTags"}
+        assert statement["Condition"]["ForAllValues:StringEquals"] == only_the_claim
+    assert named["Condition"]["StringEquals"] == {
+        "aws:RequestedRegion": {"Ref": "AWS::Region"},
+        **claim,
+    }
+    assert "autoScalingGroupName/" in str(named["Resource"])
+    assert tagged["Condition"]["StringEquals"] == {
+        "autoscaling:ResourceTag/asg-lifecycle-orchestrator": {"Ref": "ServedGroupTagValue"},
+        **claim,
     }
 
 
