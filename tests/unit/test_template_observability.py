@@ -226,14 +226,22 @@ def test_each_alarm_watches_an_emitted_metric(name: str) -> None:
         _assert_emitted(namespace, metric, dimensions)
 
 
+# Alarms at the first event, whatever the parameters: a fixed threshold of 1 in one datapoint.
+AT_FIRST = {"ReconcileFailuresAlarm"}
+
+
 @pytest.mark.parametrize("name", sorted(_alarms()))
 def test_each_alarms_threshold_period_and_evaluation_periods_are_parameters(name: str) -> None:
     alarm = _alarms()[name]
     parameters = _template()["Parameters"]
-    threshold = alarm["Threshold"]["Ref"]
-    assert parameters[threshold]["Type"] == "Number"
-    assert parameters[threshold]["Description"]
-    assert int(parameters[threshold]["Default"]) >= 1
+    if name in AT_FIRST:
+        assert alarm["Threshold"] == 1
+        assert alarm["DatapointsToAlarm"] == 1
+    else:
+        threshold = alarm["Threshold"]["Ref"]
+        assert parameters[threshold]["Type"] == "Number"
+        assert parameters[threshold]["Description"]
+        assert int(parameters[threshold]["Default"]) >= 1
     assert alarm["EvaluationPeriods"] == {"Ref": "AlarmEvaluationPeriods"}
     assert {str(p) for *_, p in _alarm_metrics(alarm)} == {str({"Ref": "AlarmPeriodSeconds"})}
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
@@ -244,7 +252,7 @@ def test_each_alarms_threshold_period_and_evaluation_periods_are_parameters(name
 
 
 def test_each_alarm_has_its_own_threshold_and_every_alarm_parameter_is_used() -> None:
-    thresholds = [alarm["Threshold"]["Ref"] for alarm in _alarms().values()]
+    thresholds = [a["Threshold"]["Ref"] for n, a in _alarms().items() if n not in AT_FIRST]
     assert len(set(thresholds)) == len(thresholds)
     declared = {p for p in _template()["Parameters"] if p.startswith("Alarm")}
     used = {*thresholds, "AlarmPeriodSeconds", "AlarmEvaluationPeriods", "AlarmTopicArn"}
@@ -257,6 +265,45 @@ def test_the_function_errors_alarm_adds_up_every_function() -> None:
     assert watched == {_ref(f) for f in _resources("AWS::Serverless::Function")}
     (returned,) = [q for q in alarm["Metrics"] if q["ReturnData"]]
     assert returned["Expression"] == "SUM(FILL(METRICS(), 0))"
+
+
+def test_a_failed_reconcile_run_raises_an_alarm_at_once_and_is_kept_in_the_queue() -> None:
+    """The reconciler runs every ReconcileMinutes: FunctionErrorsAlarm's sum over all functions
+    (5 by default) would never see one failed run, nor 5 in its period. ReconcileFailuresAlarm
+    fires at the first: its errors, over a period that holds a run (the default 300 s holds one of
+    the default 5-minute runs), no data (no run) not breaching. A run that failed its retry goes
+    to the dead-letter queue, which DeadLetterQueueAlarm watches."""
+    alarm = _alarms()["ReconcileFailuresAlarm"]
+    ((namespace, metric, dimensions, period),) = _alarm_metrics(alarm)
+    assert (namespace, metric) == ("AWS/Lambda", "Errors")
+    assert dimensions == {"FunctionName": _ref("ReconcileFunction")}
+    assert alarm["Statistic"] == "Sum"
+    assert period == {"Ref": "AlarmPeriodSeconds"}
+    assert _template()["Parameters"]["AlarmPeriodSeconds"]["Default"] == 300
+    assert _template()["Parameters"]["ReconcileMinutes"]["Default"] * 60 == 300
+    assert (alarm["Threshold"], alarm["DatapointsToAlarm"]) == (1, 1)
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+    config = _template()["Resources"]["ReconcileFunction"]["Properties"]["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 1, "one retry, about a minute later"
+    assert config["MaximumEventAgeInSeconds"] <= 300
+    assert config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["LifecycleEventDeadLetterQueue", "Arn"]},
+    }
+    ((_, _, queue, _),) = _alarm_metrics(_alarms()["DeadLetterQueueAlarm"])
+    assert queue == {"QueueName": _ref("LifecycleEventDeadLetterQueue.QueueName")}
+
+
+def test_the_reconcilers_failure_destination_is_granted_to_its_role() -> None:
+    """SAM grants the OnFailure destination to the function's role (else Lambda cannot send)."""
+    resources = _translated()["Resources"]
+    role = resources["ReconcileFunctionRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    sends = [s for s in statements if "sqs:SendMessage" in json.dumps(s["Action"])]
+    assert sends
+    assert all("LifecycleEventDeadLetterQueue" in json.dumps(s["Resource"]) for s in sends)
 
 
 def test_every_parameter_is_in_exactly_one_group() -> None:
