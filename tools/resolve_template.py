@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import logging
 import os
 import re
 import shutil
@@ -399,6 +400,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--out", type=Path, default=ROOT / ".aws-sam" / "resolved")
     arguments = parser.parse_args(argv)
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its unpublished-metrics warning
     written = write(arguments.out)
     policies = sum(1 for p in written if p.parent.name == "policies")
     print(f"resolved {len(MODES)} modes ({', '.join(MODES)}): {policies} policy documents")
