@@ -46,6 +46,17 @@ ENV_LAUNCH_MAX_WAIT = "LAUNCH_MAX_WAIT_SECONDS"
 ENV_TERMINATE_MAX_WAIT = "TERMINATE_MAX_WAIT_SECONDS"
 ENV_LAUNCH_CHECKS = "LAUNCH_CHECKS"
 ENV_TERMINATE_CHECKS = "TERMINATE_CHECKS"
+# What the checks may touch (:class:`StackLimits`), each from the stack parameter of that name,
+# and where the stack runs.
+ENV_SSM_DOCUMENTS = "SSM_COMMAND_DOCUMENTS"  # SsmCommandDocuments
+ENV_CHECK_FUNCTIONS = "CUSTOM_CHECK_FUNCTION_ARNS"  # CustomCheckFunctionArns
+ENV_ECS_CLUSTERS = "ECS_CLUSTER_NAMES"  # EcsClusterNames
+ENV_PARAMETER_PATH = "READINESS_PARAMETER_PATH"  # ReadinessParameterPath
+ENV_STACK_PARTITION = "STACK_PARTITION"
+ENV_STACK_REGION = "STACK_REGION"
+ENV_STACK_ACCOUNT = "STACK_ACCOUNT_ID"
+# The check function's: whether ssm-command records the command's output (RecordCommandOutput).
+ENV_RECORD_OUTPUT = "RECORD_COMMAND_OUTPUT"
 
 
 class KeyKind(StrEnum):
@@ -197,6 +208,70 @@ class Defaults:
             launch_checks=names(ENV_LAUNCH_CHECKS, base.launch_checks),
             terminate_checks=names(ENV_TERMINATE_CHECKS, base.terminate_checks),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StackLimits:
+    """What the stack's parameters let the checks touch, and where the stack runs.
+
+    The template grants the check function exactly these (``SsmCommandDocuments``,
+    ``CustomCheckFunctionArns``, ``EcsClusterNames``, ``ReadinessParameterPath``) and passes
+    them to the functions that read a hook's configuration, so a check naming anything else is
+    an invalid configuration, refused with a clear error before any round, rather than
+    AccessDenied at run time and an action held until ``maxWaitSeconds``.
+
+    ``partition``, ``region`` and ``account`` are the stack's own: an ARN in a check's
+    parameters must name them (a document shared from another account is never run).
+    Nothing is allowed unless the environment says so: an instance built without arguments
+    refuses every document, function, cluster and parameter.
+    """
+
+    partition: str = "aws"
+    region: str = ""
+    account: str = ""
+    ssm_documents: frozenset[str] = frozenset()
+    check_functions: tuple[str, ...] = ()
+    ecs_clusters: frozenset[str] = frozenset()
+    parameter_path: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> StackLimits:
+        def items(key: str) -> tuple[str, ...]:
+            return tuple(i.strip() for i in env.get(key, "").split(",") if i.strip())
+
+        path = env.get(ENV_PARAMETER_PATH, "").strip()
+        return cls(
+            partition=env.get(ENV_STACK_PARTITION, "").strip() or "aws",
+            region=env.get(ENV_STACK_REGION, "").strip(),
+            account=env.get(ENV_STACK_ACCOUNT, "").strip(),
+            ssm_documents=frozenset(items(ENV_SSM_DOCUMENTS)),
+            check_functions=items(ENV_CHECK_FUNCTIONS),
+            ecs_clusters=frozenset(items(ENV_ECS_CLUSTERS)),
+            parameter_path=path or None,
+        )
+
+    def arn_problem(self, arn: str, service: str, *, aws_owned: bool = False) -> str:
+        """Why ``arn`` is not one of this stack's partition, Region and account (``aws_owned``:
+        or an AWS-owned resource's, which has no account), or "" when it is."""
+        parts = arn.split(":", 5)
+        if len(parts) < 6 or parts[0] != "arn" or parts[2] != service:
+            return f"is not an {service} ARN"
+        _, partition, _, region, account, _ = parts
+        accounts = {self.account, ""} if aws_owned else {self.account}
+        if (partition, region) == (self.partition, self.region) and account in accounts:
+            return ""
+        where = f"account {account or '(AWS-owned)'}, Region {region or '(none)'}"
+        return (
+            f"names {where}: only this stack's account {self.account or '(unknown)'}"
+            f" in {self.region or '(unknown Region)'} is allowed"
+        )
+
+
+def records_command_output(env: Mapping[str, str]) -> bool:
+    """Whether the stack records a command's output in its check's details (the stack parameter
+    ``RecordCommandOutput``): only when it says ``Enabled``. Details reach the log and the
+    execution history, and a script may print a secret, so anything else records none."""
+    return env.get(ENV_RECORD_OUTPUT, "").strip() == "Enabled"
 
 
 @dataclass(frozen=True, slots=True)

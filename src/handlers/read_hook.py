@@ -6,6 +6,10 @@ Scaling agrees: the group is served (by name, or by its serving tag), the instan
 group and in a wait state AWS documents for the transition. Otherwise the action ends
 ``not-waiting`` before any check runs or any call is made (``ActionsNotWaiting``).
 
+The hook's checks may name only what the stack's parameters allow (SSM documents, functions,
+ECS clusters, the readiness parameter path: :class:`asg_lifecycle.config.StackLimits`, from the
+environment): anything else is an invalid configuration, ended before any round.
+
 Where the instance goes is taken from Auto Scaling's view too: its wait state says whether it goes
 into the warm pool and whether a terminate action replaces its root volume
 (:func:`workflow.as_auto_scaling_sees_it`), which choose the hook's ``warmPool`` or
@@ -44,6 +48,7 @@ from asg_lifecycle.config import (
     Defaults,
     InvalidConfig,
     OnAbandon,
+    StackLimits,
     read_config,
 )
 from asg_lifecycle.document import StateDocument, Status
@@ -184,7 +189,7 @@ def _planned(
             hook.metadata,
             action.transition,
             defaults,
-            allowed_for(action.transition),
+            allowed_for(action.transition, StackLimits.from_env(os.environ)),
             action=action,
             on_abandon=on_abandon,
             not_for_warm_pool=not_for_warm_pool(),

@@ -29,8 +29,8 @@ import pytest
 from botocore import xform_name
 from click.testing import CliRunner
 
-from asg_lifecycle.checks.catalogue import allowed_for
-from asg_lifecycle.config import Defaults, InvalidConfig, read_config
+from asg_lifecycle.checks.catalogue import CATALOGUE, allowed_for
+from asg_lifecycle.config import Defaults, InvalidConfig, StackLimits, read_config
 from asg_lifecycle.model import LifecycleResult, Transition
 from asg_lifecycle.policy import HEARTBEAT_TIMEOUT_MAX, HEARTBEAT_TIMEOUT_MIN
 from asg_lifecycle.reconcile import SETTLE_SECONDS
@@ -42,6 +42,16 @@ from tests.docs.commands import DocCommand, all_commands, options, positionals
 
 COMMANDS = all_commands()
 TEMPLATE = load_template()
+# What the docs' examples assume the stack's parameters allow (a reader deploys with these):
+# the shell documents, the example function and cluster, the template's default parameter path.
+DOC_LIMITS = StackLimits(
+    region="us-east-1",
+    account="123456789012",
+    ssm_documents=frozenset({"AWS-RunShellScript", "AWS-RunPowerShellScript"}),
+    check_functions=("arn:aws:lambda:us-east-1:123456789012:function:warm-cache-ready",),
+    ecs_clusters=frozenset({"web"}),
+    parameter_path=TEMPLATE["Parameters"]["ReadinessParameterPath"]["Default"],
+)
 
 # --- asg-lifecycle: the operator CLI's interface, as the docs state it ------------------------
 CLI_GROUP_OPTIONS = frozenset({"--stack", "--region", "--profile", "--local", "--at"})
@@ -246,7 +256,7 @@ def check_hook(given: dict[str, list[str]]) -> None:
     if "--notification-metadata" in given:
         (metadata,) = given["--notification-metadata"]
         try:
-            read_config(metadata, transition, Defaults(), allowed_for(transition))
+            read_config(metadata, transition, Defaults(), allowed_for(transition, DOC_LIMITS))
         except InvalidConfig as exc:
             pytest.fail(f"--notification-metadata {metadata}: {exc}")
 
@@ -363,6 +373,13 @@ def test_sam_flags_exist_in_the_sam_cli() -> None:
         assert flags <= known, f"sam {' '.join(words)} lacks {flags - known}"
 
 
+def test_the_checks_reference_examples_are_within_the_documented_limits() -> None:
+    """The reference's example of each check (generated from the catalogue) is valid for a stack
+    whose parameters allow what the docs name."""
+    for check in CATALOGUE.values():
+        check.validate_params(check.example.get("params", {}), limits=DOC_LIMITS)
+
+
 def test_documented_metadata_examples_are_valid() -> None:
     """Every ``json`` block that is a hook's metadata (only metadata keys) reads as a valid
     configuration for a transition its checks allow."""
@@ -379,7 +396,9 @@ def test_documented_metadata_examples_are_valid() -> None:
             errors = []
             for transition in Transition:
                 try:
-                    read_config(json.dumps(doc), transition, Defaults(), allowed_for(transition))
+                    read_config(
+                        json.dumps(doc), transition, Defaults(), allowed_for(transition, DOC_LIMITS)
+                    )
                     break
                 except InvalidConfig as exc:
                     errors.append(str(exc))

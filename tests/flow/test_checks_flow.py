@@ -9,13 +9,15 @@ the way an instance or an operator would change it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from asg_lifecycle.checks.ssm_command import NOT_RECORDED
 from asg_lifecycle.policy import poll_jitter_span
-from lifecycle_emulator.local_aws import LocalAws
+from lifecycle_emulator.local_aws import ACCOUNT, REGION, LocalAws
 from lifecycle_emulator.play import ActionReport, play
 from tests.flow.stack import (
     assert_at_round,
@@ -29,13 +31,20 @@ from tests.flow.stack import (
 )
 
 MAX_WAIT = 300
+# The stack's parameters that allow what these checks name (anything else is an invalid
+# configuration: tests/unit/test_config.py); ReadinessParameterPath keeps its default.
+ALLOWS = {
+    "SsmCommandDocuments": "AWS-RunShellScript",
+    "CustomCheckFunctionArns": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:web-ready",
+    "EcsClusterNames": "web",
+}
 
 
 def launch(checks: list[Any], **extra: Any) -> dict[str, Any]:
     """One instance launching; the play ends a minute after the deadline (an ABANDONed instance
     is replaced, and the replacements would go on for the 48 hours of the default horizon)."""
     hook = launch_hook(checks=checks, pollSeconds=30, maxWaitSeconds=MAX_WAIT)
-    return doc([hook], horizon=MAX_WAIT + 60, **extra)
+    return doc([hook], horizon=MAX_WAIT + 60, **{"parameters": ALLOWS, **extra})
 
 
 def first(report: Any) -> ActionReport:
@@ -175,19 +184,57 @@ def test_ssm_command_sent_once_the_agent_is_online_and_passing_on_success() -> N
     assert_at_round(action.ended_at, 90, waits=3)  # 0, 30: no agent; 60 sends; 90 reads Success
     details = last_check(action, "ssm-command")["details"]
     assert details["responseCode"] == 0
-    assert details["outputTail"] == "up"
+    assert details["output"] == NOT_RECORDED
 
 
-def test_ssm_command_exiting_non_zero_abandons_with_its_error_output() -> None:
+def test_ssm_command_exiting_non_zero_abandons_with_its_error_output_when_recorded() -> None:
     document = launch(
         [COMMAND_CHECK],
         instances=[{"readyAfter": 60, "command": {"exitCode": 3, "output": "db unreachable"}}],
+        parameters={**ALLOWS, "RecordCommandOutput": "Enabled"},
     )
     report, _ = run(document)
     action = first(report)
     # Sent by the first round after 60 s, fails 20 s later, read by the round after that.
     assert_failed_early(action, "ssm-command", "3", after=80, rounds=2)
     assert "db unreachable" in str(last_check(action, "ssm-command")["details"])
+
+
+SECRET = "DB_PASSWORD=hunter2-0123"
+
+
+@pytest.mark.parametrize(("record", "exit_code"), [(None, 0), (None, 1), ("Enabled", 0)])
+def test_a_secret_printed_by_the_command_is_in_no_log_or_history_unless_recorded(
+    record: str | None, exit_code: int
+) -> None:
+    """The attack (issue 19): a health script prints a password. By default its output reaches
+    no log line of any function and no event of the execution history; with the stack parameter
+    RecordCommandOutput=Enabled it does (the check's details: the "Checks done" line and the
+    Run checks state's output)."""
+    parameters = {**ALLOWS, **({"RecordCommandOutput": record} if record else {})}
+    document = launch(
+        [COMMAND_CHECK],
+        instances=[{"readyAfter": 0, "command": {"exitCode": exit_code, "output": SECRET}}],
+        parameters=parameters,
+    )
+    with emulated(document) as (aws, scenario):
+        report = play(scenario, aws)
+        logs = [line for i in aws.runtime.invocations for line in i.logs]
+        events = [json.dumps(e, default=str) for h in aws.histories().values() for e in h]
+    action = first(report)
+    assert action.result == ("CONTINUE" if exit_code == 0 else "ABANDON"), action.outcome
+    assert last_check(action, "ssm-command")["status"] == ("pass" if exit_code == 0 else "fail")
+    assert logs
+    assert events
+    leaked_logs = [line for line in logs if SECRET in line]
+    leaked_events = [event for event in events if SECRET in event]
+    if record:
+        assert any("Checks done" in line for line in leaked_logs)
+        assert leaked_events
+    else:
+        assert leaked_logs == []
+        assert leaked_events == []
+        assert any(NOT_RECORDED[:40] in event for event in events)
 
 
 def test_ssm_command_still_running_waits_until_the_deadline() -> None:
@@ -258,8 +305,6 @@ def test_lambda_check_follows_the_users_function(
 
 # --- ecs ----------------------------------------------------------------------------------------
 def register_container_instance(aws: LocalAws) -> None:
-    import json  # noqa: PLC0415
-
     document = json.dumps({"instanceId": instance(aws), "region": "us-east-1"})
     aws.client("ecs").register_container_instance(cluster="web", instanceIdentityDocument=document)
 
@@ -288,7 +333,9 @@ def test_ecs_drain_sets_draining_and_waits_for_the_last_task() -> None:
         pollSeconds=30,
         maxWaitSeconds=3600,
     )
-    document = doc([drain], steps=[{"at": 0, "desired": 1}, {"at": 100, "desired": 0}])
+    document = doc(
+        [drain], steps=[{"at": 0, "desired": 1}, {"at": 100, "desired": 0}], parameters=ALLOWS
+    )
     tasks: list[str] = []
 
     def start_task(aws: LocalAws) -> None:

@@ -210,7 +210,7 @@ def test_an_event_for_an_instance_auto_scaling_does_not_hold_runs_nothing(
     document = doc(
         [launch_hook(checks=CHECKS)],
         instances=[{"readyAfter": 0, "command": {"seconds": 5, "exitCode": 0}}],
-        parameters={"AutoScalingGroupNames": "web"},
+        parameters={"AutoScalingGroupNames": "web", "SsmCommandDocuments": "AWS-RunShellScript"},
         horizon=600,
     )
     with emulated(document) as (aws, scenario):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from asg_lifecycle.config import (
     KeyKind,
     MetadataKey,
     OnAbandon,
+    StackLimits,
     allowed_results,
     block_for,
     read_config,
@@ -30,6 +32,18 @@ from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
 
 LAUNCH = Transition.LAUNCHING
 TERMINATE = Transition.TERMINATING
+# A stack allowing the shell document and one of its own, the functions and the cluster "web" the
+# tests and the checks' examples name, and the default parameter path.
+ACCOUNT = "123456789012"
+FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:web-ready"
+LIMITS = StackLimits(
+    region="us-east-1",
+    account=ACCOUNT,
+    ssm_documents=frozenset({"AWS-RunShellScript", "MyHealthCheck"}),
+    check_functions=(FUNCTION, f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:warm-cache-ready"),
+    ecs_clusters=frozenset({"web"}),
+    parameter_path="/asg-lifecycle/",
+)
 
 
 def read(
@@ -44,7 +58,7 @@ def read(
         metadata,
         transition,
         Defaults(**defaults),
-        allowed_for(transition),
+        allowed_for(transition, LIMITS),
         action=action,
         on_abandon=on_abandon,
         not_for_warm_pool=not_for_warm_pool(),
@@ -120,7 +134,7 @@ def test_defaults_come_from_the_functions_environment() -> None:
     assert (defaults.poll_seconds, defaults.launch_max_wait) == (12, 120)
     assert defaults.launch_checks == ()
     with pytest.raises(InvalidConfig, match="at least one check"):
-        read_config(None, LAUNCH, defaults, allowed_for(LAUNCH))
+        read_config(None, LAUNCH, defaults, allowed_for(LAUNCH, LIMITS))
 
 
 @pytest.mark.parametrize(
@@ -332,13 +346,13 @@ def test_stack_defaults_may_be_a_json_list_with_params() -> None:
     defaults = Defaults.from_env(
         {"LAUNCH_CHECKS": '[{"name": "ecs-container-instance", "params": {"cluster": "web"}}]'}
     )
-    config = read_config(None, LAUNCH, defaults, allowed_for(LAUNCH))
+    config = read_config(None, LAUNCH, defaults, allowed_for(LAUNCH, LIMITS))
     assert config.checks == (CheckSpec("ecs-container-instance", {"cluster": "web"}),)
     with pytest.raises(InvalidConfig, match="LAUNCH_CHECKS is not valid JSON"):
         Defaults.from_env({"LAUNCH_CHECKS": "[instance-status"})
     broken = Defaults.from_env({"LAUNCH_CHECKS": '[{"name": "lambda"}]'})
     with pytest.raises(InvalidConfig, match=r"\(lambda\)\.params: function is required"):
-        read_config(None, LAUNCH, broken, allowed_for(LAUNCH))
+        read_config(None, LAUNCH, broken, allowed_for(LAUNCH, LIMITS))
 
 
 _JSON = st.recursive(
@@ -436,7 +450,7 @@ def test_each_default_comes_from_its_declared_environment_variable(
         assert key.bounds is not None
         value = expected = key.bounds[0] + 1
     defaults = Defaults.from_env({key.default_env[transition]: str(value)})
-    config = read_config(None, transition, defaults, allowed_for(transition)).to_json()
+    config = read_config(None, transition, defaults, allowed_for(transition, LIMITS)).to_json()
     if key.kind is KeyKind.CHECKS:
         config[key.name] = [{**c, "params": {}} for c in config[key.name]]
     assert config[key.name] == expected
@@ -648,3 +662,139 @@ def test_under_retain_a_terminate_hook_defaults_to_abandon_and_may_still_choose_
     root = read(None, TERMINATE, action=ROOT_VOLUME_OUT, on_abandon=OnAbandon.RETAIN)
     assert (root.on_failure, root.on_timeout) == (LifecycleResult.CONTINUE,) * 2
     assert read(None, TERMINATE).on_timeout is LifecycleResult.CONTINUE  # no policy: as before
+
+
+# --- what the stack allows (issue 19): refused when the hook is read, before any round --------
+def _checks(*checks: Any) -> str:
+    return json.dumps({"checks": list(checks)})
+
+
+@pytest.mark.parametrize(
+    ("check", "message"),
+    [
+        (  # the attack: a same-named document shared from an account the hook's author controls
+            {
+                "name": "ssm-command",
+                "params": {"document": "arn:aws:ssm:us-east-1:999999999999:document/MyHealthCheck"},
+            },
+            r"names account 999999999999, Region us-east-1: only this stack's account"
+            r" 123456789012 in us-east-1 is allowed: a document shared from another account",
+        ),
+        (  # this account's document, in another Region
+            {
+                "name": "ssm-command",
+                "params": {"document": f"arn:aws:ssm:eu-west-1:{ACCOUNT}:document/MyHealthCheck"},
+            },
+            r"names account 123456789012, Region eu-west-1",
+        ),
+        (
+            {"name": "ssm-command", "params": {"document": "OtherDocument"}},
+            r"document 'OtherDocument' is not one of the stack's SsmCommandDocuments"
+            r" \(AWS-RunShellScript, MyHealthCheck\)",
+        ),
+        (
+            {"name": "lambda", "params": {"function": "other-function"}},
+            r"function 'other-function' is not one of the stack's CustomCheckFunctionArns",
+        ),
+        (  # the granted function's name, in another account
+            {
+                "name": "lambda",
+                "params": {"function": "arn:aws:lambda:us-east-1:999999999999:function:web-ready"},
+            },
+            r"is not one of the stack's CustomCheckFunctionArns",
+        ),
+        (
+            {"name": "ecs-container-instance", "params": {"cluster": "payments"}},
+            r"cluster 'payments' is not one of the stack's EcsClusterNames \(web\)",
+        ),
+        (
+            {"name": "ssm-parameter", "params": {"name": "/prod/db/{instanceId}"}},
+            r"name '/prod/db/\{instanceId\}' is not under the stack's ReadinessParameterPath"
+            r" '/asg-lifecycle/'",
+        ),
+    ],
+    ids=[
+        "document-of-another-account",
+        "document-of-another-region",
+        "document-not-granted",
+        "function-not-granted",
+        "function-of-another-account",
+        "cluster-not-granted",
+        "parameter-outside-the-path",
+    ],
+)
+def test_a_parameter_outside_the_stacks_allow_lists_is_an_invalid_configuration(
+    check: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidConfig, match=r"checks\[0\] \(" + check["name"] + r"\)\.params: "):
+        read(_checks(check))
+    with pytest.raises(InvalidConfig, match=message):
+        read(_checks(check))
+
+
+def test_an_ecs_drain_cluster_outside_the_allow_list_is_refused_too() -> None:
+    drain = {
+        "name": "ecs-drain",
+        "params": {"cluster": "arn:aws:ecs:us-east-1:999999999999:cluster/web"},
+    }
+    with pytest.raises(InvalidConfig, match=r"names account 999999999999"):
+        read(_checks(drain), TERMINATE)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"commands": ["true"]},  # AWS-RunShellScript, by name
+        {"commands": ["true"], "document": "arn:aws:ssm:us-east-1::document/AWS-RunShellScript"},
+        {"document": "MyHealthCheck"},
+        {"document": f"arn:aws:ssm:us-east-1:{ACCOUNT}:document/MyHealthCheck"},
+    ],
+    ids=["aws-owned-name", "aws-owned-arn", "own-name", "own-arn"],
+)
+def test_a_granted_document_is_accepted_by_name_or_by_its_own_arn(params: dict[str, Any]) -> None:
+    config = read(_checks({"name": "ssm-command", "params": params}))
+    assert config.checks[0].params["document"] == params.get("document", "AWS-RunShellScript")
+
+
+@pytest.mark.parametrize(
+    "function",
+    ["web-ready", "web-ready:live", f"{ACCOUNT}:function:web-ready", FUNCTION, f"{FUNCTION}:7"],
+)
+def test_a_granted_function_is_accepted_as_name_partial_or_full_arn_with_a_qualifier(
+    function: str,
+) -> None:
+    config = read(_checks({"name": "lambda", "params": {"function": function}}))
+    assert config.checks[0].params["function"] == function
+
+
+def test_a_stack_that_allows_nothing_refuses_every_such_check_with_the_parameter_named() -> None:
+    nothing = StackLimits.from_env({})
+    cases = {
+        "ssm-command": ({"commands": ["true"]}, "SsmCommandDocuments (none: it is empty)"),
+        "lambda": ({"function": "web-ready"}, "CustomCheckFunctionArns (none: it is empty)"),
+        "ecs-container-instance": ({"cluster": "web"}, "EcsClusterNames (none: it is empty)"),
+        "ssm-parameter": ({"name": "/asg-lifecycle/x"}, "no ReadinessParameterPath"),
+    }
+    for name, (params, message) in cases.items():
+        with pytest.raises(InvalidConfig, match=re.escape(message)):
+            read_config(
+                _checks({"name": name, "params": params}),
+                LAUNCH,
+                Defaults(),
+                allowed_for(LAUNCH, nothing),
+            )
+
+
+def test_stack_limits_come_from_the_environment_the_template_sets() -> None:
+    limits = StackLimits.from_env(
+        {
+            "SSM_COMMAND_DOCUMENTS": "AWS-RunShellScript, MyHealthCheck",
+            "CUSTOM_CHECK_FUNCTION_ARNS": ",".join(LIMITS.check_functions),
+            "ECS_CLUSTER_NAMES": "web,",
+            "READINESS_PARAMETER_PATH": "/asg-lifecycle/",
+            "STACK_PARTITION": "aws",
+            "STACK_REGION": "us-east-1",
+            "STACK_ACCOUNT_ID": ACCOUNT,
+        }
+    )
+    assert limits == LIMITS

@@ -110,6 +110,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAutoScaling]:
     monkeypatch.setenv("SERVED_GROUP_NAMES", "")
     monkeypatch.setenv("SERVED_GROUP_TAG_VALUE", "enabled")
     monkeypatch.setenv("STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:x")
+    monkeypatch.setenv("ECS_CLUSTER_NAMES", "web")  # what the stack allows (StackLimits)
     yield fake
     clock.use(None)
 
@@ -306,6 +307,27 @@ def test_an_invalid_configuration_holds_the_safe_result(aws: FakeAutoScaling) ->
     assert doc["decision"]["next"] == "hold"
     assert doc["decision"]["result"] == "ABANDON"
     assert "pollSeconds" in doc["configError"]
+
+
+def test_a_document_of_another_account_is_an_invalid_configuration_before_any_round(
+    aws: FakeAutoScaling, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: the stack's allow-lists come from its environment (StackLimits.from_env); a
+    same-named document shared from another account is refused when the hook is read."""
+    monkeypatch.setenv("SSM_COMMAND_DOCUMENTS", "Ready")
+    monkeypatch.setenv("STACK_REGION", "us-east-1")
+    monkeypatch.setenv("STACK_ACCOUNT_ID", "123456789012")
+    ours = '{"checks": [{"name": "ssm-command", "params": {"document": "%s"}}]}'
+    aws.hook = HookInfo(300, LifecycleResult.ABANDON, ours % "Ready")
+    assert run(read_hook, StateDocument(action()))["plan"]["checks"][0]["params"]["document"] == (
+        "Ready"
+    )
+    theirs = "arn:aws:ssm:us-east-1:999999999999:document/Ready"
+    aws.hook = HookInfo(300, LifecycleResult.ABANDON, ours % theirs)
+    doc = run(read_hook, StateDocument(action()))
+    assert doc["decision"]["next"] == "hold"
+    assert doc["decision"]["result"] == "ABANDON"
+    assert "names account 999999999999" in doc["configError"]
 
 
 def terminating(**fields: Any) -> LifecycleAction:

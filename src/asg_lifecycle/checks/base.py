@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from asg_lifecycle.config import CheckSpec
+from asg_lifecycle.config import CheckSpec, StackLimits
 from asg_lifecycle.model import LifecycleAction, Transition
 from asg_lifecycle.params import Param, validate
 from asg_lifecycle.policy import Verdict
@@ -113,11 +113,17 @@ class Check(ABC):
     for_warm_pool: ClassVar[bool] = True
 
     @classmethod
-    def validate_params(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+    def validate_params(
+        cls, raw: Mapping[str, Any], *, limits: StackLimits | None = None
+    ) -> dict[str, Any]:
         """The parameters with defaults filled in, or :class:`~asg_lifecycle.params.InvalidParams`.
 
         Runs when the hook's configuration is read, before the first round. A check whose
-        parameters depend on each other extends this (and calls ``super()`` first).
+        parameters depend on each other, or name what the stack must allow (a document, a
+        function, a cluster, a parameter path: ``limits``), extends this (and calls ``super()``
+        first). ``limits`` None: no stack at hand (the docs generator, a check's own unit tests),
+        the parameters' shape only; the workflow always passes the stack's
+        (:func:`asg_lifecycle.checks.catalogue.allowed_for`).
         """
         return validate(cls.params, raw)
 

@@ -6,6 +6,8 @@ functions' cold starts do not load every check module (``python -m bench.imports
 
 from __future__ import annotations
 
+from functools import partial
+
 from asg_lifecycle.checks.base import Check
 from asg_lifecycle.checks.ecs_container_instance import EcsContainerInstanceCheck
 from asg_lifecycle.checks.ecs_drain import EcsDrainCheck
@@ -18,7 +20,7 @@ from asg_lifecycle.checks.ssm_command import SsmCommandCheck
 from asg_lifecycle.checks.ssm_parameter import SsmParameterCheck
 from asg_lifecycle.checks.target_group_drain import TargetGroupDrainCheck
 from asg_lifecycle.checks.target_group_health import TargetGroupHealthCheck
-from asg_lifecycle.config import ParamsValidator
+from asg_lifecycle.config import ParamsValidator, StackLimits
 from asg_lifecycle.model import Transition
 
 CATALOGUE: dict[str, type[Check]] = {
@@ -39,10 +41,11 @@ CATALOGUE: dict[str, type[Check]] = {
 }
 
 
-def allowed_for(transition: Transition) -> dict[str, ParamsValidator]:
-    """What :func:`asg_lifecycle.config.read_config` needs: each allowed check's validation."""
+def allowed_for(transition: Transition, limits: StackLimits) -> dict[str, ParamsValidator]:
+    """What :func:`asg_lifecycle.config.read_config` needs: each allowed check's validation,
+    within what the stack allows (``limits``, :meth:`StackLimits.from_env`)."""
     return {
-        name: check.validate_params
+        name: partial(check.validate_params, limits=limits)
         for name, check in CATALOGUE.items()
         if transition in check.transitions
     }

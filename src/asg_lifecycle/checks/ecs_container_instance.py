@@ -31,22 +31,49 @@ definitive answer the default listing hides).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, failed, passed, waiting
+from asg_lifecycle.config import StackLimits
 from asg_lifecycle.model import Transition
-from asg_lifecycle.params import Kind, Param
+from asg_lifecycle.params import InvalidParams, Kind, Param
 
 CLUSTER = Param(
     "cluster",
     Kind.STRING,
-    "the ECS cluster the instance joins: name or ARN",
+    "the ECS cluster, one of the stack's EcsClusterNames: its name, or its ARN in this account"
+    " and Region",
     required=True,
     max_length=320,
 )
+
+
+def check_cluster(params: Mapping[str, Any], limits: StackLimits | None) -> None:
+    """Raise :class:`InvalidParams` unless the stack allows ``params["cluster"]`` (one of its
+    EcsClusterNames, by name or by its ARN in this account and Region); ``limits`` None: no
+    stack at hand, nothing to check against."""
+    if limits is None:
+        return
+    cluster: str = params["cluster"]
+    name = cluster
+    if cluster.startswith("arn:"):
+        problem = limits.arn_problem(cluster, "ecs")
+        if problem:
+            raise InvalidParams(f"cluster {cluster[:128]!r} {problem}")
+        resource = cluster.split(":", 5)[5]
+        name = resource.removeprefix("cluster/")
+        if name == resource or "/" in name:
+            raise InvalidParams(f"cluster {cluster[:128]!r} is not an ECS cluster ARN")
+    if name not in limits.ecs_clusters:
+        allowed = ", ".join(sorted(limits.ecs_clusters)[:10]) or "none: it is empty"
+        raise InvalidParams(
+            f"cluster {name[:128]!r} is not one of the stack's EcsClusterNames ({allowed});"
+            " add it to the stack parameter to use it"
+        )
+
 
 _DESCRIBE_BATCH = 100  # DescribeContainerInstances takes at most 100 ARNs
 # Which record wins when one EC2 instance has several (an agent that re-registered): the most
@@ -124,6 +151,14 @@ class EcsContainerInstanceCheck(Check):
         "ecs:ListContainerInstances",
         "ecs:DescribeContainerInstances",
     )
+
+    @classmethod
+    def validate_params(
+        cls, raw: Mapping[str, Any], *, limits: StackLimits | None = None
+    ) -> dict[str, Any]:
+        resolved = super().validate_params(raw)
+        check_cluster(resolved, limits)
+        return resolved
 
     def evaluate(self, ctx: CheckContext) -> Answer:
         cluster: str = ctx.params["cluster"]

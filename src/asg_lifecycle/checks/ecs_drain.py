@@ -23,6 +23,7 @@ passed (the instance is terminated either way).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
@@ -30,10 +31,12 @@ from botocore.exceptions import ClientError
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, failed, passed, waiting
 from asg_lifecycle.checks.ecs_container_instance import (
     CLUSTER,
+    check_cluster,
     cluster_missing,
     container_instances,
     short_arn,
 )
+from asg_lifecycle.config import StackLimits
 from asg_lifecycle.model import Transition
 from asg_lifecycle.params import Param
 
@@ -57,6 +60,14 @@ class EcsDrainCheck(Check):
         "ecs:ListTasks",
         "ecs:DescribeTasks",
     )
+
+    @classmethod
+    def validate_params(
+        cls, raw: Mapping[str, Any], *, limits: StackLimits | None = None
+    ) -> dict[str, Any]:
+        resolved = super().validate_params(raw)
+        check_cluster(resolved, limits)
+        return resolved
 
     def evaluate(self, ctx: CheckContext) -> Answer:
         cluster: str = ctx.params["cluster"]

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, failed, passed, waiting
+from asg_lifecycle.config import StackLimits
 from asg_lifecycle.model import Transition
 from asg_lifecycle.params import InvalidParams, Kind, Param
 
@@ -50,7 +51,9 @@ class InstanceTagCheck(Check):
     permissions: ClassVar[tuple[str, ...]] = ("ec2:DescribeTags",)
 
     @classmethod
-    def validate_params(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+    def validate_params(
+        cls, raw: Mapping[str, Any], *, limits: StackLimits | None = None
+    ) -> dict[str, Any]:
         resolved = super().validate_params(raw)
         if resolved.get("failValue") == resolved["value"]:
             raise InvalidParams("failValue must differ from value")
@@ -72,4 +75,6 @@ class InstanceTagCheck(Check):
             return passed(f"tag {key!r} is {value!r}")
         if value == ctx.params.get("failValue"):
             return failed(f"tag {key!r} is {value!r}")
-        return waiting(f"tag {key!r} is {value!r}, waiting for {ctx.params['value']!r}")
+        # Another value is the instance's free text: shown short (tags hold no secrets, as AWS
+        # advises, but a reason is no place for a long one).
+        return waiting(f"tag {key!r} is {value[:64]!r}, waiting for {ctx.params['value']!r}")

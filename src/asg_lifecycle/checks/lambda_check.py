@@ -14,9 +14,18 @@ function answers ``{"status": "pass" | "retry" | "fail", "reason": "..."}`` (sta
 reason optional and cut to 300 characters): PASS, WAIT and FAIL. A function that needs longer than
 the round allows should answer ``retry`` at once and keep its own state.
 
+The function must be one the stack allows (``CustomCheckFunctionArns``, or an alias or version of
+one; a name or partial ARN is read in this stack's account and Region): anything else is an
+invalid configuration, refused when the hook is read.
+
+What reaches the log and the execution history: the ``reason`` (written by the function's author
+for the operators who read it, as a check's reason is: kept, cut to 300 characters), the error's
+type, and for an answer that is not such an object only its shape (a JSON type and key names),
+never its text: an arbitrary answer is not a message meant for a log and may quote anything.
+
 * The function raised (``FunctionError``, a timeout included): WAIT, with the error type (not its
   message: it may quote anything). A bug or a transient dependency, retried until the deadline.
-* An answer that is not such an object: WAIT, "unexpected answer", with a short excerpt.
+* An answer that is not such an object: WAIT, "unexpected answer", with its shape.
 * The function does not exist (``ResourceNotFoundException``, also a missing alias or version):
   FAIL. Invoke only says so once the name resolves to nothing; a function being updated answers
   ResourceConflict / ResourceNotReady instead (and those are WAIT, as every other error). A typo
@@ -32,12 +41,14 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, failed, passed, waiting
+from asg_lifecycle.config import StackLimits
 from asg_lifecycle.model import Transition, format_time
 from asg_lifecycle.params import InvalidParams, Kind, Param
 
 REASON_MAX = 300
 # Invoke's FunctionName: a name, a partial ARN (123456789012:function:name) or a full ARN, each
 # with an optional version or alias.
+_PARTIAL = re.compile(r"\d{12}:function:")
 _FUNCTION = re.compile(
     r"(arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d:)?"
     r"(\d{12}:)?(function:)?[a-zA-Z0-9_-]{1,140}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?"
@@ -55,7 +66,8 @@ class LambdaCheck(Check):
         Param(
             "function",
             Kind.STRING,
-            "the function to invoke: name, ARN or partial ARN, optionally with :alias",
+            "the function to invoke, one of the stack's CustomCheckFunctionArns: name, ARN or"
+            " partial ARN, optionally with :alias or :version",
             required=True,
             max_length=170,
         ),
@@ -74,11 +86,21 @@ class LambdaCheck(Check):
     permissions: ClassVar[tuple[str, ...]] = ("lambda:InvokeFunction",)
 
     @classmethod
-    def validate_params(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+    def validate_params(
+        cls, raw: Mapping[str, Any], *, limits: StackLimits | None = None
+    ) -> dict[str, Any]:
         params = super().validate_params(raw)
-        if not _FUNCTION.fullmatch(params["function"]):
+        function: str = params["function"]
+        if not _FUNCTION.fullmatch(function):
             raise InvalidParams(
-                f"function {params['function'][:64]!r} is not a function name, ARN or partial ARN"
+                f"function {function[:64]!r} is not a function name, ARN or partial ARN"
+            )
+        if limits is not None and not allowed_function(function, limits):
+            granted = ", ".join(limits.check_functions[:5]) or "none: it is empty"
+            raise InvalidParams(
+                f"function {function[:140]!r} is not one of the stack's CustomCheckFunctionArns"
+                f" ({granted[:600]}) nor an alias or version of one; add it to the stack"
+                " parameter to invoke it"
             )
         return params
 
@@ -116,6 +138,28 @@ class LambdaCheck(Check):
         return _verdict(label, body, attempt)
 
 
+def allowed_function(function: str, limits: StackLimits) -> bool:
+    """Whether ``function`` is one the stack may invoke: as IAM grants CustomCheckFunctionArns,
+    each ARN and ``ARN:*`` (its aliases and versions); a name or partial ARN is this stack's
+    account and Region, as Invoke reads it."""
+    arn = _full_arn(function, limits)
+    for granted in limits.check_functions:
+        allowed = _full_arn(granted, limits)
+        if arn == allowed or arn.startswith(allowed + ":"):
+            return True
+    return False
+
+
+def _full_arn(function: str, limits: StackLimits) -> str:
+    """``function`` (name, partial or full ARN, with any qualifier) as a full ARN."""
+    if function.startswith("arn:"):
+        return function
+    prefix = f"arn:{limits.partition}:lambda:{limits.region}:"
+    if _PARTIAL.match(function):  # 123456789012:function:name
+        return prefix + function
+    return f"{prefix}{limits.account}:function:{function.removeprefix('function:')}"
+
+
 def _error_type(body: bytes, default: str) -> str:
     try:
         error = json.loads(body)
@@ -123,6 +167,23 @@ def _error_type(body: bytes, default: str) -> str:
         return default[:100]
     kind = error.get("errorType") if isinstance(error, dict) else None
     return (kind if isinstance(kind, str) and kind else default)[:100]
+
+
+def _shape(body: bytes, answer: Any) -> str:
+    """What an unexpected answer is, without its text (it may quote anything)."""
+    if answer is None and body.strip() not in {b"", b"null"}:
+        return f"{len(body)} bytes that are not JSON"
+    if isinstance(answer, dict):
+        keys = ", ".join(repr(str(key)[:32]) for key in list(answer)[:5])
+        return f"an object with keys {keys or 'none'}" + (" ..." if len(answer) > 5 else "")
+    return {
+        type(None): "null",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+    }.get(type(answer), "a JSON value")
 
 
 def _verdict(label: str, body: bytes, attempt: int) -> Answer:
@@ -134,8 +195,11 @@ def _verdict(label: str, body: bytes, attempt: int) -> Answer:
     reason = answer.get("reason") if isinstance(answer, dict) else None
     verdict = status.lower() if isinstance(status, str) else ""
     if verdict not in {"pass", "retry", "fail"} or not isinstance(reason, str | None):
-        excerpt = body[:80].decode("utf-8", "replace")
-        return waiting(f"unexpected answer from {label}: {excerpt!r}", attempt)
+        return waiting(
+            f"unexpected answer from {label}: {_shape(body, answer)}, not"
+            ' {"status": "pass" | "retry" | "fail", "reason": ...}',
+            attempt,
+        )
     said = f"{label}: {reason[:REASON_MAX]}" if reason else f"{label} answered {verdict}"
     if verdict == "pass":
         return passed(said, attempt)

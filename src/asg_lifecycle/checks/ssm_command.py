@@ -19,6 +19,17 @@ What SSM reports maps onto WAIT / PASS / FAIL like this:
 * ``Success``: PASS; ``Failed`` (the command exited non-zero), ``TimedOut``, ``Cancelled``: FAIL,
   and so is a document or parameters SSM rejects (a configuration error that retrying won't fix).
 
+The document must be one the stack allows (``SsmCommandDocuments``): by name, or by the ARN of
+this account and Region (an AWS-owned document's ARN has no account). A document shared from
+another account never runs: whoever can put a lifecycle hook could otherwise run any command on
+the instances with a same-named document of their own. Anything else is an invalid
+configuration, refused when the hook is read.
+
+The command's output is not recorded by default: a check's details reach the check function's
+log and the execution history (anyone with ``states:GetExecutionHistory`` reads them), and a
+script may print a secret. The stack parameter ``RecordCommandOutput`` (``Enabled``) records the
+last 500 characters of the output (``outputTail``) and of the error output (``errorTail``).
+
 Our own limit backs SSM's: a command still unfinished ``_DELIVERY_TIMEOUT + timeoutSeconds + 60``
 seconds after it was sent is FAIL. SSM gives up on its own after the delivery timeout plus the
 execution timeout; the 60 seconds are slack for its bookkeeping.
@@ -26,6 +37,7 @@ execution timeout; the 60 seconds are slack for its bookkeeping.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -33,6 +45,7 @@ from typing import Any, ClassVar
 
 from asg_lifecycle import clock
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, failed, passed, waiting
+from asg_lifecycle.config import StackLimits, records_command_output
 from asg_lifecycle.model import InvalidAction, Transition, format_time, parse_time
 from asg_lifecycle.params import InvalidParams, Kind, Param
 
@@ -40,11 +53,15 @@ DEFAULT_DOCUMENT = "AWS-RunShellScript"
 # The AWS documents that take ``commands`` and ``executionTimeout``.
 _SHELL_DOCUMENTS = frozenset({DEFAULT_DOCUMENT, "AWS-RunPowerShellScript"})
 _SHELL_OWNED = frozenset({"commands", "executionTimeout"})  # set from our own params
-# SendCommand's DocumentName: a name, or the ARN of a document shared from another account.
+# SendCommand's DocumentName: a name or an ARN (which the stack's limits pin to its own account).
 _DOCUMENT_NAME = re.compile(r"^[A-Za-z0-9_.:/-]{3,128}$")
 _DELIVERY_TIMEOUT = 300  # SendCommand TimeoutSeconds: not started by then, SSM won't run it
 _SLACK = 60
 _TAIL = 500
+NOT_RECORDED = (
+    "not recorded (it may hold secrets: the stack parameter RecordCommandOutput=Enabled records"
+    f" its last {_TAIL} characters)"
+)
 _COMMENT_MAX = 100  # SendCommand Comment
 _NOT_DELIVERED = frozenset({"Undeliverable", "Delivery Timed Out"})
 
@@ -67,7 +84,8 @@ class SsmCommandCheck(Check):
         Param(
             "document",
             Kind.STRING,
-            "the SSM document to run: a name, or the ARN of a document shared with this account",
+            "the SSM document to run, one of the stack's SsmCommandDocuments: its name, or its"
+            " ARN in this account and Region (an AWS-owned document's ARN has no account)",
             default=DEFAULT_DOCUMENT,
             max_length=128,
         ),
@@ -98,9 +116,13 @@ class SsmCommandCheck(Check):
     )
 
     @classmethod
-    def validate_params(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+    def validate_params(
+        cls, raw: Mapping[str, Any], *, limits: StackLimits | None = None
+    ) -> dict[str, Any]:
         resolved = super().validate_params(raw)
         problem = _params_problem(resolved)
+        if not problem and limits is not None:
+            problem = _document_problem(resolved["document"], limits)
         if problem:
             raise InvalidParams(problem)
         return resolved
@@ -119,7 +141,7 @@ def _params_problem(params: Mapping[str, Any]) -> str:
     document = params.get("document", DEFAULT_DOCUMENT)
     if not _DOCUMENT_NAME.match(document):
         return f"document {document[:64]!r} is not an SSM document name or ARN"
-    shell = document in _SHELL_DOCUMENTS
+    shell = _shell(document)
     if shell and not params.get("commands"):
         return f"no commands given for {document}"
     if not shell and "commands" in params:
@@ -130,6 +152,37 @@ def _params_problem(params: Mapping[str, Any]) -> str:
     clash = sorted(_SHELL_OWNED & set(params.get("parameters", {}))) if shell else []
     if clash:
         return f"parameters.{clash[0]} is set from commands / timeoutSeconds, not parameters"
+    return ""
+
+
+def _shell(document: str) -> bool:
+    """Whether ``document`` (a name, or an ARN: an AWS-owned document's has no account) is one
+    of the shell documents, which take ``commands``."""
+    return document.rsplit(":document/", 1)[-1] in _SHELL_DOCUMENTS
+
+
+def _document_problem(document: str, limits: StackLimits) -> str:
+    """Why the stack does not allow ``document``, or "" when it does: one of its
+    SsmCommandDocuments, by name or by its ARN in this account and Region (an AWS-owned
+    document's, with no account); never a document of another account."""
+    name = document
+    if document.startswith("arn:"):
+        problem = limits.arn_problem(document, "ssm", aws_owned=True)
+        if problem:
+            return (
+                f"document {document[:128]!r} {problem}: a document shared from another"
+                " account is never run"
+            )
+        resource = document.split(":", 5)[5]
+        name = resource.removeprefix("document/")
+        if name == resource or "/" in name:
+            return f"document {document[:128]!r} is not an SSM document ARN"
+    if name not in limits.ssm_documents:
+        allowed = ", ".join(sorted(limits.ssm_documents)[:10]) or "none: it is empty"
+        return (
+            f"document {name[:128]!r} is not one of the stack's SsmCommandDocuments ({allowed});"
+            " add it to the stack parameter to run it"
+        )
     return ""
 
 
@@ -157,7 +210,7 @@ def _send(ctx: CheckContext, now: datetime) -> Answer:
     action = ctx.action
     document: str = ctx.params["document"]
     parameters = {key: [value] for key, value in ctx.params.get("parameters", {}).items()}
-    if document in _SHELL_DOCUMENTS:
+    if _shell(document):
         parameters["commands"] = list(ctx.params["commands"])
         parameters["executionTimeout"] = [str(ctx.params["timeoutSeconds"])]
     comment = f"asg-lifecycle {action.transition.short} hook {action.hook_name}"
@@ -217,7 +270,7 @@ def _read(ctx: CheckContext, command_id: str, sent_at: datetime, now: datetime) 
             memo=memo,
             commandId=command_id,
             responseCode=code,
-            outputTail=invocation.get("StandardOutputContent", "")[-_TAIL:],
+            **_output(invocation, "StandardOutputContent", "outputTail"),
         )
     if status == "Failed":
         return failed(
@@ -225,7 +278,7 @@ def _read(ctx: CheckContext, command_id: str, sent_at: datetime, now: datetime) 
             commandId=command_id,
             responseCode=code,
             statusDetails=details,
-            errorTail=invocation.get("StandardErrorContent", "")[-_TAIL:],
+            **_output(invocation, "StandardErrorContent", "errorTail"),
         )
     if status == "TimedOut":
         return failed(f"command {command_id} timed out ({details or status})", commandId=command_id)
@@ -237,6 +290,14 @@ def _read(ctx: CheckContext, command_id: str, sent_at: datetime, now: datetime) 
             commandId=command_id,
         )
     return waiting(f"command {command_id} {status or 'in an unknown status'}", memo=memo)
+
+
+def _output(invocation: Mapping[str, Any], field: str, key: str) -> dict[str, str]:
+    """The command's output for the check's details: its last characters under ``key`` when the
+    stack records output (``RecordCommandOutput``), otherwise only that it is not recorded."""
+    if not records_command_output(os.environ):
+        return {"output": NOT_RECORDED}
+    return {key: str(invocation.get(field, ""))[-_TAIL:]}
 
 
 def _read_memo(memo: Any) -> tuple[str, datetime] | None:

@@ -13,7 +13,9 @@ parameter is WAIT (not written yet), as is any other value; ``failValue`` is FAI
 The name must be a valid Parameter Store name once the placeholders are filled in: letters, digits,
 ``_ . -`` and ``/``, and a name with ``/`` must start with ``/`` (a hierarchy is fully qualified).
 That is checked when the configuration is read (with the placeholders standing for plain words) and
-again when the check runs, since a group name may hold any character.
+again when the check runs, since a group name may hold any character. The name must also start
+with the stack's ``ReadinessParameterPath`` (what the check may read): another name is an invalid
+configuration, refused when the hook is read.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, failed, passed, waiting
+from asg_lifecycle.config import StackLimits
 from asg_lifecycle.model import LifecycleAction, Transition
 from asg_lifecycle.params import InvalidParams, Kind, Param
 
@@ -45,7 +48,8 @@ class SsmParameterCheck(Check):
         Param(
             "name",
             Kind.STRING,
-            "the parameter's name; {instanceId}, {groupName} and {hookName} are filled in",
+            "the parameter's name, under the stack's ReadinessParameterPath; {instanceId},"
+            " {groupName} and {hookName} are filled in",
             required=True,
             max_length=1011,
         ),
@@ -70,7 +74,9 @@ class SsmParameterCheck(Check):
     permissions: ClassVar[tuple[str, ...]] = ("ssm:GetParameter",)
 
     @classmethod
-    def validate_params(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+    def validate_params(
+        cls, raw: Mapping[str, Any], *, limits: StackLimits | None = None
+    ) -> dict[str, Any]:
         resolved = super().validate_params(raw)
         template: str = resolved["name"]
         unknown = sorted(set(_BRACED.findall(template)) - set(PLACEHOLDERS))
@@ -86,6 +92,8 @@ class SsmParameterCheck(Check):
             raise InvalidParams(f"name {problem}")
         if resolved.get("failValue") == resolved["value"]:
             raise InvalidParams("failValue must differ from value")
+        if limits is not None:
+            _check_path(template, limits.parameter_path)
         return resolved
 
     def evaluate(self, ctx: CheckContext) -> Answer:
@@ -120,6 +128,18 @@ def fill(template: str, action: LifecycleAction) -> str:
         .replace("{hookName}", action.hook_name)
         .replace("{groupName}", action.group_name)
     )
+
+
+def _check_path(template: str, path: str | None) -> None:
+    """The name starts with the stack's ReadinessParameterPath (its literal start: the path
+    holds no placeholder, so a filled-in name starts with it too), as IAM grants
+    ``parameter{path}*``."""
+    if path is None:
+        raise InvalidParams("the stack allows no readiness parameter (no ReadinessParameterPath)")
+    if not template.startswith(path):
+        raise InvalidParams(
+            f"name {template[:128]!r} is not under the stack's ReadinessParameterPath {path!r}"
+        )
 
 
 def _name_problem(name: str) -> str:

@@ -27,6 +27,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ecs.models import ecs_backends
 
 from asg_lifecycle.checks.ecs_container_instance import EcsContainerInstanceCheck
+from asg_lifecycle.config import StackLimits
 from asg_lifecycle.params import InvalidParams
 from asg_lifecycle.policy import Verdict
 from tests.unit.checks.conftest import REGION, Account, Ask
@@ -204,6 +205,35 @@ def test_bad_params_are_refused(params: dict[str, Any], message: str) -> None:
     """What the hook's configuration reader runs before the first round (no AWS needed)."""
     with pytest.raises(InvalidParams) as raised:
         EcsContainerInstanceCheck.validate_params(params)
+    assert message in str(raised.value)
+
+
+LIMITS = StackLimits(region=REGION, account="123456789012", ecs_clusters=frozenset({"web"}))
+
+
+@pytest.mark.parametrize("cluster", ["web", f"arn:aws:ecs:{REGION}:123456789012:cluster/web"])
+def test_a_cluster_the_stack_grants_is_accepted_by_name_or_arn(cluster: str) -> None:
+    assert EcsContainerInstanceCheck.validate_params({"cluster": cluster}, limits=LIMITS) == {
+        "cluster": cluster
+    }
+
+
+@pytest.mark.parametrize(
+    ("cluster", "message"),
+    [
+        ("payments", "cluster 'payments' is not one of the stack's EcsClusterNames (web); add it"),
+        (
+            f"arn:aws:ecs:{REGION}:999999999999:cluster/web",
+            f"cluster 'arn:aws:ecs:{REGION}:999999999999:cluster/web' names account 999999999999",
+        ),
+        ("arn:aws:ecs:eu-west-1:123456789012:cluster/web", "names account 123456789012, Region eu"),
+        (f"arn:aws:ecs:{REGION}:123456789012:service/web", "is not an ECS cluster ARN"),
+        (f"arn:aws:ecs:{REGION}:123456789012:cluster/payments", "cluster 'payments' is not one"),
+    ],
+)
+def test_a_cluster_the_stack_does_not_grant_is_refused(cluster: str, message: str) -> None:
+    with pytest.raises(InvalidParams) as raised:
+        EcsContainerInstanceCheck.validate_params({"cluster": cluster}, limits=LIMITS)
     assert message in str(raised.value)
 
 

@@ -26,6 +26,7 @@ from moto.ecs.models import ContainerInstanceFailure
 from moto.moto_api import state_manager
 
 from asg_lifecycle.checks.ecs_drain import EcsDrainCheck
+from asg_lifecycle.config import StackLimits
 from asg_lifecycle.params import InvalidParams
 from asg_lifecycle.policy import Verdict
 from tests.unit.checks.conftest import REGION, Account, Ask
@@ -225,6 +226,15 @@ def test_bad_params_are_refused(params: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidParams) as raised:
         EcsDrainCheck.validate_params(params)
     assert message in str(raised.value)
+
+
+def test_a_cluster_the_stack_does_not_grant_is_refused() -> None:
+    limits = StackLimits(region=REGION, account="123456789012", ecs_clusters=frozenset({"web"}))
+    assert EcsDrainCheck.validate_params({"cluster": "web"}, limits=limits) == {"cluster": "web"}
+    with pytest.raises(InvalidParams, match=r"cluster 'api' is not one of the stack's Ecs"):
+        EcsDrainCheck.validate_params({"cluster": "api"}, limits=limits)
+    with pytest.raises(InvalidParams, match="none: it is empty"):
+        EcsDrainCheck.validate_params({"cluster": "web"}, limits=StackLimits())
 
 
 def test_example_is_valid() -> None:

@@ -31,6 +31,7 @@ from moto.core.config import default_user_config
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from asg_lifecycle.checks.lambda_check import LambdaCheck
+from asg_lifecycle.config import StackLimits
 from asg_lifecycle.model import Transition
 from asg_lifecycle.params import InvalidParams
 from asg_lifecycle.policy import Verdict
@@ -154,27 +155,43 @@ def test_event_carries_the_action_and_payload_never_the_token(
         }
     ]
     assert answer.status is Verdict.WAIT
-    assert answer.reason.startswith('unexpected answer from ready: \'{"instanceId"')
+    assert answer.reason.startswith(
+        "unexpected answer from ready: an object with keys 'instanceId'"
+    )
     assert TOKEN not in answer.reason
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "shape"),
     [
-        '"pass"',
-        "not json",
-        "null",
-        '{"status": "maybe"}',
-        '{"status": true}',
-        '{"result": "pass"}',
-        '{"status": "pass", "reason": 5}',
+        ('"pass"', "a string"),
+        ("not json", "8 bytes that are not JSON"),
+        ("null", "null"),
+        ("[1, 2]", "a list"),
+        ('{"status": "maybe"}', "an object with keys 'status'"),
+        ('{"status": true}', "an object with keys 'status'"),
+        ('{"result": "pass"}', "an object with keys 'result'"),
+        ('{"status": "pass", "reason": 5}', "an object with keys 'status', 'reason'"),
+        ('{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}', "keys 'a', 'b', 'c', 'd', 'e' ..."),
     ],
 )
-def test_unexpected_answers_wait(aws: Account, ask: Ask, simple_lambda: str, body: str) -> None:
+def test_unexpected_answers_wait_described_by_their_shape(
+    aws: Account, ask: Ask, simple_lambda: str, body: str, shape: str
+) -> None:
     answers(body)
     answer = ask(LambdaCheck, PARAMS)
     assert answer.status is Verdict.WAIT
-    assert answer.reason == f"unexpected answer from ready: {body[:80]!r}"
+    assert answer.reason.startswith("unexpected answer from ready: ")
+    assert shape in answer.reason
+    assert answer.reason.endswith('not {"status": "pass" | "retry" | "fail", "reason": ...}')
+
+
+def test_an_unexpected_answer_is_not_quoted(aws: Account, ask: Ask, simple_lambda: str) -> None:
+    """A function returning whatever it holds (here a secret) gets its shape recorded, not its
+    text: the reason reaches the log and the execution history."""
+    answers('{"DB_PASSWORD": "hunter2", "status": "unknown"}')
+    answer = ask(LambdaCheck, PARAMS)
+    assert "hunter2" not in str(answer)
 
 
 def test_function_that_raised_waits_with_its_error_type_only(aws: Account, ask: Ask) -> None:
@@ -243,6 +260,60 @@ def test_bad_params_are_refused(params: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidParams) as raised:
         LambdaCheck.validate_params(params)
     assert message in str(raised.value)
+
+
+LIMITS = StackLimits(
+    region="us-east-1",
+    account="123456789012",
+    check_functions=(
+        "arn:aws:lambda:us-east-1:123456789012:function:ready",
+        "arn:aws:lambda:us-east-1:123456789012:function:pinned:live",
+        "arn:aws:lambda:eu-west-1:210987654321:function:elsewhere",
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        "ready",
+        "ready:live",
+        "ready:$LATEST",
+        "123456789012:function:ready",
+        "arn:aws:lambda:us-east-1:123456789012:function:ready",
+        "arn:aws:lambda:us-east-1:123456789012:function:ready:3",
+        "pinned:live",  # granted with its alias: that alias only
+        "arn:aws:lambda:eu-west-1:210987654321:function:elsewhere",  # granted by its full ARN
+    ],
+)
+def test_functions_the_stack_grants_are_accepted(function: str) -> None:
+    assert LambdaCheck.validate_params({"function": function}, limits=LIMITS)["function"] == (
+        function
+    )
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        "other",
+        "ready-other",  # a name that starts like a granted one
+        "readyx:live",
+        "pinned",  # granted only as pinned:live
+        "pinned:dev",
+        "210987654321:function:ready",  # the granted name, in another account
+        "arn:aws:lambda:us-east-1:999999999999:function:ready",
+        "arn:aws:lambda:eu-west-1:123456789012:function:ready",  # another Region
+        "elsewhere",  # a name is this stack's account and Region, not the granted one's
+    ],
+)
+def test_functions_the_stack_does_not_grant_are_refused(function: str) -> None:
+    with pytest.raises(InvalidParams) as raised:
+        LambdaCheck.validate_params({"function": function}, limits=LIMITS)
+    assert str(raised.value).startswith(
+        f"function {function!r} is not one of the stack's CustomCheckFunctionArns"
+        " (arn:aws:lambda:us-east-1:123456789012:function:ready, "
+    )
+    assert str(raised.value).endswith("add it to the stack parameter to invoke it")
 
 
 def test_example_is_valid() -> None:

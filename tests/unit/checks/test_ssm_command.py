@@ -18,7 +18,8 @@ from unittest import mock
 import pytest
 from botocore.exceptions import ClientError
 
-from asg_lifecycle.checks.ssm_command import SsmCommandCheck
+from asg_lifecycle.checks.ssm_command import NOT_RECORDED, SsmCommandCheck
+from asg_lifecycle.config import StackLimits
 from asg_lifecycle.model import Transition, format_time
 from asg_lifecycle.params import InvalidParams
 from asg_lifecycle.policy import Verdict
@@ -27,6 +28,16 @@ from tests.unit.checks.conftest import Account, Ask
 NOW = datetime(2026, 1, 1, 0, 5, tzinfo=UTC)  # what ``ask`` passes as ``now``
 SHELL = {"commands": ["systemctl is-active myapp"]}
 LIMIT = 300 + 600 + 60  # delivery timeout + default timeoutSeconds + slack
+ACCOUNT = "123456789012"
+LIMITS = StackLimits(
+    region="us-east-1", account=ACCOUNT, ssm_documents=frozenset({"AWS-RunShellScript", "Ready"})
+)
+
+
+@pytest.fixture
+def records_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack parameter RecordCommandOutput=Enabled, as the template passes it."""
+    monkeypatch.setenv("RECORD_COMMAND_OUTPUT", "Enabled")
 
 
 def _memo(command_id: str = "11111111-2222-3333-4444-555555555555") -> dict[str, str]:
@@ -185,7 +196,7 @@ def test_second_round_reads_success_and_passes(aws: Account, ask: Ask) -> None:
     assert second.status is Verdict.PASS, second.reason
     command_id = first.memo["commandId"]
     assert second.reason == f"command {command_id} succeeded"
-    assert second.details == {"commandId": command_id, "responseCode": 0, "outputTail": ""}
+    assert second.details == {"commandId": command_id, "responseCode": 0, "output": NOT_RECORDED}
     assert second.memo == first.memo
 
 
@@ -203,8 +214,45 @@ def test_passed_command_keeps_passing_and_is_not_sent_again(aws: Account, ask: A
     assert len(ssm.list_commands()["Commands"]) == 1
 
 
-def test_success_details_keep_the_last_500_characters_of_output(aws: Account, ask: Ask) -> None:
-    """Patched: moto's output is always empty."""
+SECRET = "DB_PASSWORD=hunter2"
+
+
+@pytest.mark.parametrize(
+    ("status", "field"), [("Success", "StandardOutputContent"), ("Failed", "StandardErrorContent")]
+)
+def test_by_default_no_output_is_recorded(
+    aws: Account, ask: Ask, status: str, field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack: a script printing a secret; its output would reach the log line and the
+    execution history through the details. Patched: moto's output is always empty."""
+    monkeypatch.delenv("RECORD_COMMAND_OUTPUT", raising=False)
+    invocation = _invocation(
+        status, ResponseCode=0 if status == "Success" else 1, **{field: SECRET}
+    )
+    with mock.patch.object(aws.client("ssm"), "get_command_invocation", return_value=invocation):
+        answer = ask(SsmCommandCheck, SHELL, memo=_memo())
+    assert SECRET not in str(answer)
+    assert answer.details["output"] == NOT_RECORDED
+    assert "RecordCommandOutput=Enabled" in NOT_RECORDED
+    assert not {"outputTail", "errorTail"} & set(answer.details)
+
+
+def test_only_enabled_records_output(
+    aws: Account, ask: Ask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invocation = _invocation("Success", ResponseCode=0, StandardOutputContent=SECRET)
+    for value in ("Disabled", "enabled", "true", ""):
+        monkeypatch.setenv("RECORD_COMMAND_OUTPUT", value)
+        with mock.patch.object(
+            aws.client("ssm"), "get_command_invocation", return_value=invocation
+        ):
+            assert SECRET not in str(ask(SsmCommandCheck, SHELL, memo=_memo()))
+
+
+def test_success_details_keep_the_last_500_characters_of_output(
+    aws: Account, ask: Ask, records_output: None
+) -> None:
+    """Opted in (RecordCommandOutput=Enabled). Patched: moto's output is always empty."""
     ssm = aws.client("ssm")
     output = "a" * 300 + "b" * 500
     invocation = _invocation("Success", ResponseCode=0, StandardOutputContent=output)
@@ -226,8 +274,10 @@ def test_unfinished_command_waits_and_keeps_memo(aws: Account, ask: Ask, status:
     assert answer.reason == f"command {_memo()['commandId']} {status}"
 
 
-def test_command_exiting_non_zero_fails_with_its_stderr_tail(aws: Account, ask: Ask) -> None:
-    """Patched: moto never reports Failed."""
+def test_command_exiting_non_zero_fails_with_its_stderr_tail(
+    aws: Account, ask: Ask, records_output: None
+) -> None:
+    """Opted in (RecordCommandOutput=Enabled). Patched: moto never reports Failed."""
     ssm = aws.client("ssm")
     stderr = "x" * 100 + "myapp is not active\n" * 30
     invocation = _invocation(
@@ -388,7 +438,81 @@ def test_valid_params_get_their_defaults() -> None:
         "timeoutSeconds": 600,
     }
     shared = "arn:aws:ssm:us-east-1:111122223333:document/Shared-Ready"
-    assert SsmCommandCheck.validate_params({"document": shared})["document"] == shared
+    assert SsmCommandCheck.validate_params({"document": shared})["document"] == shared  # no stack
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (  # the attack: a same-named document shared from another account
+            "arn:aws:ssm:us-east-1:999999999999:document/Ready",
+            "document 'arn:aws:ssm:us-east-1:999999999999:document/Ready' names account"
+            " 999999999999, Region us-east-1: only this stack's account 123456789012 in us-east-1"
+            " is allowed: a document shared from another account is never run",
+        ),
+        (
+            f"arn:aws:ssm:eu-west-1:{ACCOUNT}:document/Ready",
+            f"document 'arn:aws:ssm:eu-west-1:{ACCOUNT}:document/Ready' names account {ACCOUNT},"
+            " Region eu-west-1",
+        ),
+        (
+            f"arn:aws-cn:ssm:us-east-1:{ACCOUNT}:document/Ready",
+            f"document 'arn:aws-cn:ssm:us-east-1:{ACCOUNT}:document/Ready' names account",
+        ),
+        (  # an account-less ARN is an AWS-owned document: only one the stack grants
+            "arn:aws:ssm:us-east-1::document/AWS-RunPowerShellScript",
+            "document 'AWS-RunPowerShellScript' is not one of the stack's SsmCommandDocuments"
+            " (AWS-RunShellScript, Ready); add it to the stack parameter to run it",
+        ),
+        (
+            "Other",
+            "document 'Other' is not one of the stack's SsmCommandDocuments",
+        ),
+        (
+            f"arn:aws:ssm:us-east-1:{ACCOUNT}:automation-definition/Ready",
+            f"document 'arn:aws:ssm:us-east-1:{ACCOUNT}:automation-definition/Ready' is not an"
+            " SSM document ARN",
+        ),
+        (
+            f"arn:aws:ec2:us-east-1:{ACCOUNT}:document/Ready",
+            f"document 'arn:aws:ec2:us-east-1:{ACCOUNT}:document/Ready' is not an ssm ARN",
+        ),
+    ],
+    ids=[
+        "other-account",
+        "other-region",
+        "other-partition",
+        "aws-owned-not-granted",
+        "not-granted",
+        "not-a-document",
+        "not-ssm",
+    ],
+)
+def test_a_document_the_stack_does_not_allow_is_refused(document: str, message: str) -> None:
+    raw = (
+        {"document": document, "commands": ["true"]}
+        if "RunPowerShell" in document
+        else {"document": document}
+    )
+    with pytest.raises(InvalidParams) as caught:
+        SsmCommandCheck.validate_params(raw, limits=LIMITS)
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "AWS-RunShellScript",
+        "arn:aws:ssm:us-east-1::document/AWS-RunShellScript",  # AWS-owned: no account
+        "Ready",
+        f"arn:aws:ssm:us-east-1:{ACCOUNT}:document/Ready",
+    ],
+)
+def test_a_granted_document_is_accepted_by_name_or_arn(document: str) -> None:
+    raw: dict[str, Any] = {"document": document}
+    if document.endswith("AWS-RunShellScript"):
+        raw["commands"] = ["true"]
+    assert SsmCommandCheck.validate_params(raw, limits=LIMITS)["document"] == document
 
 
 def test_example_is_valid() -> None:

@@ -14,6 +14,7 @@ from unittest import mock
 import pytest
 
 from asg_lifecycle.checks.ssm_parameter import SsmParameterCheck, fill
+from asg_lifecycle.config import StackLimits
 from asg_lifecycle.model import LifecycleAction, Transition
 from asg_lifecycle.params import InvalidParams
 from asg_lifecycle.policy import Verdict
@@ -146,6 +147,44 @@ def test_bad_params_are_refused(raw: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidParams) as caught:
         SsmParameterCheck.validate_params(raw)
     assert str(caught.value).startswith(message)
+
+
+LIMITS = StackLimits(parameter_path="/asg-lifecycle/")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/asg-lifecycle/{instanceId}/ready",
+        "/asg-lifecycle/{groupName}",
+        "/asg-lifecycle/ready",
+    ],
+)
+def test_a_name_under_the_stacks_path_is_accepted(name: str) -> None:
+    assert SsmParameterCheck.validate_params({"name": name}, limits=LIMITS)["name"] == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/prod/db/password",
+        "/asg-lifecycle-other/ready",  # a sibling path
+        "/{groupName}/asg-lifecycle/ready",  # the path must be the name's literal start
+        "asg-lifecycle",
+        "/asg-lifecycle",
+    ],
+)
+def test_a_name_outside_the_stacks_path_is_refused(name: str) -> None:
+    with pytest.raises(InvalidParams) as caught:
+        SsmParameterCheck.validate_params({"name": name}, limits=LIMITS)
+    assert str(caught.value) == (
+        f"name {name!r} is not under the stack's ReadinessParameterPath '/asg-lifecycle/'"
+    )
+
+
+def test_a_stack_without_a_path_allows_no_parameter() -> None:
+    with pytest.raises(InvalidParams, match="the stack allows no readiness parameter"):
+        SsmParameterCheck.validate_params({"name": "/asg-lifecycle/x"}, limits=StackLimits())
 
 
 def test_valid_params_get_their_defaults() -> None:
