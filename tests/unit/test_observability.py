@@ -240,6 +240,8 @@ def test_an_action_auto_scaling_does_not_hold_is_counted_and_logged(
 
     monkeypatch.setenv("SERVED_GROUP_NAMES", "web")
     monkeypatch.setattr(read_hook, "client", lambda service: service)
+    monkeypatch.setattr(read_hook, "group_tags", lambda c, g: {})  # served, not yet claimed
+    monkeypatch.setattr(read_hook, "claim_group", lambda c, g, own: None)
     monkeypatch.setattr(autoscaling, "describe_instance", lambda c, i: instance)
     monkeypatch.setattr(
         autoscaling, "describe_hook", lambda c, g, h: HookInfo(300, LifecycleResult.ABANDON, None)
@@ -341,6 +343,8 @@ def test_an_invalid_hook_configuration_is_counted(
 
     monkeypatch.setenv("SERVED_GROUP_NAMES", "web")
     monkeypatch.setattr(read_hook, "client", lambda service: service)
+    monkeypatch.setattr(read_hook, "group_tags", lambda c, g: {})  # served, not yet claimed
+    monkeypatch.setattr(read_hook, "claim_group", lambda c, g, own: None)
     monkeypatch.setattr(
         autoscaling, "describe_instance", lambda c, i: Instance("web", "Pending:Wait")
     )
