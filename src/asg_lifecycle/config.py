@@ -24,6 +24,7 @@ reader validates against it and ``docs/CONFIGURATION.md`` is generated from it
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -52,6 +53,8 @@ ENV_SSM_DOCUMENTS = "SSM_COMMAND_DOCUMENTS"  # SsmCommandDocuments
 ENV_CHECK_FUNCTIONS = "CUSTOM_CHECK_FUNCTION_ARNS"  # CustomCheckFunctionArns
 ENV_ECS_CLUSTERS = "ECS_CLUSTER_NAMES"  # EcsClusterNames
 ENV_PARAMETER_PATH = "READINESS_PARAMETER_PATH"  # ReadinessParameterPath
+# ReadinessParameterPath's AllowedPattern in template.yaml (tests/unit tie the two).
+PARAMETER_PATH = re.compile(r"/[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*/")
 ENV_STACK_PARTITION = "STACK_PARTITION"
 ENV_STACK_REGION = "STACK_REGION"
 ENV_STACK_ACCOUNT = "STACK_ACCOUNT_ID"
@@ -240,6 +243,8 @@ class StackLimits:
             return tuple(i.strip() for i in env.get(key, "").split(",") if i.strip())
 
         path = env.get(ENV_PARAMETER_PATH, "").strip()
+        if not PARAMETER_PATH.fullmatch(path):  # the template's AllowedPattern: anything else
+            path = ""  # ("/" alone, no trailing "/") would reach sibling paths: allow none
         return cls(
             partition=env.get(ENV_STACK_PARTITION, "").strip() or "aws",
             region=env.get(ENV_STACK_REGION, "").strip(),

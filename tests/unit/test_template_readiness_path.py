@@ -109,3 +109,16 @@ def test_no_allowed_path_grants_a_sibling(path: str, sibling: str) -> None:
     stem = path.rstrip("/")
     assert grant.fullmatch(f"{path}ready")
     assert not grant.fullmatch(sibling.format(stem=stem))
+
+
+def test_the_functions_take_the_path_only_as_the_template_allows_it() -> None:
+    """The handlers read the path from their environment (StackLimits): one the template would
+    refuse (a stack deployed before the pattern, an environment edited by hand) allows no
+    readiness parameter rather than sibling paths."""
+    from asg_lifecycle.config import ENV_PARAMETER_PATH, PARAMETER_PATH, StackLimits  # noqa: PLC0415
+
+    assert PARAMETER_PATH.pattern == PARAMETER["AllowedPattern"].removeprefix("^").removesuffix("$")
+    for path, kept in (("/asg-lifecycle/", True), ("/", False), ("/app", False), ("", False)):
+        limits = StackLimits.from_env({ENV_PARAMETER_PATH: path})
+        assert (limits.parameter_path == path) is kept, path
+        assert kept or limits.parameter_path is None

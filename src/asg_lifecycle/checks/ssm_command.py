@@ -139,7 +139,7 @@ class SsmCommandCheck(Check):
 def _params_problem(params: Mapping[str, Any]) -> str:
     """Why these (individually valid) params cannot work together, or "" when they can."""
     document = params.get("document", DEFAULT_DOCUMENT)
-    if not _DOCUMENT_NAME.match(document):
+    if not _DOCUMENT_NAME.fullmatch(document):
         return f"document {document[:64]!r} is not an SSM document name or ARN"
     shell = _shell(document)
     if shell and not params.get("commands"):

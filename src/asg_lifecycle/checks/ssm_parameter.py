@@ -144,7 +144,7 @@ def _check_path(template: str, path: str | None) -> None:
 
 def _name_problem(name: str) -> str:
     """Why ``name`` cannot be a Parameter Store name, or "" when it can."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         return "may only contain letters, digits, '_', '.', '-' and '/'"
     if "/" in name and not name.startswith("/"):
         return "must start with '/' when it contains '/'"
