@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +15,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from moto.autoscaling.exceptions import AutoscalingClientError
 
 from lifecycle_emulator.autoscaling import LifecycleActions
@@ -26,41 +24,6 @@ REGION = "us-east-1"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 LAUNCH = "autoscaling:EC2_INSTANCE_LAUNCHING"
 TERMINATE = "autoscaling:EC2_INSTANCE_TERMINATING"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(START)
-
-
-@pytest.fixture
-def seen() -> list[dict[str, Any]]:
-    """Events as the on_event observer saw them."""
-    return []
-
-
-@pytest.fixture
-def emulator(aws: None, clock: VirtualClock, seen: list[dict[str, Any]]) -> Iterator[Any]:
-    with LifecycleActions(clock, on_event=seen.append) as emu:
-        yield emu
-
-
-@pytest.fixture
-def asg(aws: None) -> Any:
-    client = boto3.client("autoscaling", region_name=REGION)
-    client.create_launch_configuration(
-        LaunchConfigurationName="lc", ImageId="ami-12c6146b", InstanceType="t2.micro"
-    )
-    return client
 
 
 def hook(name: str, transition: str = LAUNCH, **extra: Any) -> dict[str, Any]:

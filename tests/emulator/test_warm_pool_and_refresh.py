@@ -15,7 +15,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from lifecycle_emulator.autoscaling import LifecycleActions
 from lifecycle_emulator.clock import VirtualClock
@@ -27,25 +26,6 @@ AMI = "ami-12c6146b"
 LAUNCH = "autoscaling:EC2_INSTANCE_LAUNCHING"
 TERMINATE = "autoscaling:EC2_INSTANCE_TERMINATING"
 READY_AFTER = 60.0
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(START)
-
-
-@pytest.fixture
-def seen() -> list[dict[str, Any]]:
-    return []
 
 
 @pytest.fixture
@@ -64,15 +44,6 @@ def emulator(
 ) -> Iterator[LifecycleActions]:
     with LifecycleActions(clock, on_event=seen.append) as emu:
         yield emu
-
-
-@pytest.fixture
-def asg(aws: None) -> Any:
-    client = boto3.client("autoscaling", region_name=REGION)
-    client.create_launch_configuration(
-        LaunchConfigurationName="lc", ImageId=AMI, InstanceType="t2.micro"
-    )
-    return client
 
 
 def hook(name: str, transition: str = LAUNCH, **extra: Any) -> dict[str, Any]:
