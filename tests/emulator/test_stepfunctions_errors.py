@@ -202,7 +202,8 @@ def test_a_retry_on_states_task_failed_does_not_retry_a_task_timeout() -> None:
 
 def test_a_retry_on_states_task_failed_retries_a_functions_own_error() -> None:
     """``States.TaskFailed`` matches an error a Lambda function raises (its ``errorType``), as
-    in the guide's example "matches any error that a Lambda function outputs"."""
+    in the example of the Step Functions Developer Guide, "Handling errors in Step Functions
+    workflows": "matches any error that a Lambda function outputs"."""
     calls: list[Any] = []
 
     def failing(event: Any) -> Any:

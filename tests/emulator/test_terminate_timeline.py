@@ -487,7 +487,8 @@ def test_omit_path_sends_events_without_origin_and_destination(
     aws: None, asg: Any, clock: VirtualClock
 ) -> None:
     """Rule: the event carries Origin and Destination only "if that information is available"
-    (event reference); with ``omit_path`` the emulator leaves both out and the product keeps them
+    (EC2 Auto Scaling User Guide, "Warm pool example events" and "Amazon EC2 Auto Scaling event
+    reference"); with ``omit_path`` the emulator leaves both out and the product keeps them
     unknown."""
     seen: list[dict[str, Any]] = []
     with LifecycleActions(clock, on_event=seen.append, omit_path=True) as emu:
