@@ -57,7 +57,7 @@ def describe(task: Task, before: Mapping[str, Any] | None, after: Mapping[str, A
         progress = _dict(after.get("progress"))
         expires = progress.get("hookExpiresAt", "?")
         if _dict((before or {}).get("decision")).get("next") == Next.CONFIRM:
-            return f"confirmed with a heartbeat that this hook holds it: expires at {expires}"
+            return f"confirmed with a heartbeat that Auto Scaling holds it: expires at {expires}"
         return (
             f"heartbeat #{progress.get('heartbeats', '?')} recorded: hook now expires at {expires}"
         )

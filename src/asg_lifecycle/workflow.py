@@ -11,7 +11,7 @@ Every ending goes through :func:`ended`, which writes the action's one ``outcome
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -25,7 +25,6 @@ from asg_lifecycle.model import (
     LifecycleAction,
     LifecycleResult,
     Transition,
-    execution_prefix,
 )
 from asg_lifecycle.policy import (
     after_heartbeat,
@@ -127,7 +126,9 @@ def planned(
     on_abandon: OnAbandon = OnAbandon.TERMINATE,
 ) -> StateDocument:
     """After the hook was read and the action found waiting: the plan, then the first round at
-    once; a reconciled action first confirms with a heartbeat that this hook holds it.
+    once. Two kinds first confirm with a heartbeat (:func:`confirming_why`): a reconciled action
+    (that this hook holds the instance) and a late event's (that its token is the one Auto
+    Scaling holds).
 
     ``config`` str: the configuration is invalid. Then no check runs and nothing is guessed: the
     safe result (:func:`~asg_lifecycle.config.safe_result`: ABANDON a launch; CONTINUE a
@@ -149,11 +150,31 @@ def planned(
         action, heartbeat_timeout, default_result, config, now, on_abandon=on_abandon
     )
     doc = replace(doc, plan=plan, progress=progress, config_error=config_error)
-    if doc.action.reconciled:
-        return doc.deciding(Decision(Next.CONFIRM, "reconciled: confirm this hook holds it"))
+    why_confirm = confirming_why(doc)
+    if why_confirm is not None:
+        return doc.deciding(Decision(Next.CONFIRM, why_confirm))
     if config_error is not None:
         return _hold(doc, now)
     return doc.deciding(Decision(Next.CHECK, "hook read", due_at=now))
+
+
+def confirming_why(doc: StateDocument) -> str | None:
+    """Why the action must be confirmed with a heartbeat before any check runs, if it must.
+
+    A reconciled action is addressed by instance id, and Auto Scaling does not say which of a
+    group's hooks holds an instance. A late event's token (:func:`late_event`: a dead-letter
+    replay, a resend) may be of an earlier action of the same instance and hook, ended while the
+    instance waits again for a new one: the API lists no tokens, so only a call by the token
+    tells (refused with "No active Lifecycle Action found" if it is not the one held)."""
+    if doc.action.reconciled:
+        return "reconciled: confirm this hook holds it"
+    if late_event(doc):
+        age = int(event_age_on_arrival(doc))
+        return (
+            f"the event was {age} s old when its workflow started: confirm its token is the one "
+            "Auto Scaling holds (a replay's may be of an earlier action)"
+        )
+    return None
 
 
 def _hold(doc: StateDocument, now: datetime) -> StateDocument:
@@ -201,7 +222,10 @@ def heartbeat_recorded(doc: StateDocument, sent_at: datetime) -> StateDocument:
     doc = replace(doc, progress=after_heartbeat(plan, progress, sent_at))
     if confirming and doc.config_error is not None:
         return _hold(doc, sent_at)
-    reason = "confirmed: this hook holds the instance" if confirming else "heartbeat recorded"
+    reason = "heartbeat recorded"
+    if confirming:
+        held = "this hook holds the instance" if doc.action.reconciled else "the token is held"
+        reason = f"confirmed: {held}"
     return doc.deciding(Decision(Next.CHECK, reason, due_at=sent_at))
 
 
@@ -238,24 +262,6 @@ def event_age_on_arrival(doc: StateDocument) -> float:
 def late_event(doc: StateDocument) -> bool:
     """Whether the event was :data:`LATE_EVENT_SECONDS` old or more when its workflow started."""
     return event_age_on_arrival(doc) >= LATE_EVENT_SECONDS
-
-
-def other_event_workflows(action: LifecycleAction, running: Iterable[str]) -> list[str]:
-    """Running executions started by another event (another token) of ``action``'s instance, hook
-    and transition: of two such, at most one token is the one Auto Scaling holds now. A lost
-    event's workflow (``-r<minute>``) is not one: it steps aside for the event's workflow itself
-    (:func:`asg_lifecycle.reconcile.other_workflows`)."""
-    prefix = execution_prefix(action.transition, action.instance_id, action.hook_name) + "-"
-    own = action.execution_name
-    return sorted(
-        n
-        for n in running
-        if n.startswith(prefix) and n != own and not _reconciled_suffix(n.removeprefix(prefix))
-    )
-
-
-def _reconciled_suffix(rest: str) -> bool:
-    return rest.startswith("r") and rest[1:].isdigit()
 
 
 def expired_before_read(doc: StateDocument, heartbeat_timeout: int, now: datetime) -> bool:

@@ -19,17 +19,16 @@ under ``retain`` the safe result is ABANDON (:func:`asg_lifecycle.config.safe_re
 A served group is this stack's only if no other stack has claimed it (:mod:`asg_lifecycle.served`:
 two stacks serving one group would each act on every action); one nobody has claimed is claimed
 now. A late event (its workflow started :data:`workflow.LATE_EVENT_SECONDS` or more after the
-event's time: a dead-letter replay, a resend) whose instance waits on the same hook while a
-workflow of another event runs for that wait is of an earlier action: ``not-waiting``. (With no
-such workflow running, the hook read cannot tell an old token from the one Auto Scaling holds:
-the API lists no tokens. Its checks then run for the instance's real wait, and its heartbeat or
-completion by the old token is refused: docs/SECURITY.md.)
+event's time: a dead-letter replay, a resend) may carry the token of an earlier action of an
+instance that waits again on the same hook; the API lists no tokens, so its plan first confirms
+the token with a heartbeat ("Confirm with a heartbeat"), before any check runs
+(:func:`workflow.confirming_why`).
 
 Calls: DescribeTags (the serving and claim tags of a served group), CreateOrUpdateTags (once per
 group, to claim it), DescribeAutoScalingInstances, DescribeLifecycleHooks,
 DescribeAutoScalingGroups (terminate actions); ListExecutions for a reconciled action (its event
-was lost; first: it steps aside for any other workflow of the action) and for a late event whose
-instance waits. Errors are raised: the definition retries the task.
+was lost; first: it steps aside for any other workflow of the action). Errors are raised: the
+definition retries the task.
 """
 
 from __future__ import annotations
@@ -122,17 +121,6 @@ def read_hook(doc: StateDocument) -> StateDocument:
     if conflict and age < CONFIRM_NOT_WAITING_SECONDS:  # a stale read of one side: read again
         logger.info("Event and instance disagree: reading again", extra={"why": conflict})
         raise InstanceNotWaitingYet(f"{conflict} (the event is {int(age)} s old)")
-    if not action.reconciled and workflow.late_event(doc):
-        newer = _other_event_workflow(doc)
-        if newer is not None:
-            late = int(workflow.event_age_on_arrival(doc))
-            why = (
-                f"the event was {late} s old when its workflow started, and workflow {newer} "
-                f"runs for instance {action.instance_id}'s wait on hook {action.hook_name!r}: "
-                "this event is of an earlier action (a replay), its token not the one Auto "
-                "Scaling holds"
-            )
-            return _not_waiting(doc, why)
     return _planned(doc, hook, state, now)
 
 
@@ -208,18 +196,6 @@ def _planned(
 
 def _way(action: LifecycleAction) -> str:
     return f"{action.path} {action.action_name or ''}".strip()
-
-
-def _other_event_workflow(doc: StateDocument) -> str | None:
-    """A running workflow started by another event (another token) of the same instance, hook
-    and transition, which a late event's workflow steps aside for."""
-    from asg_lifecycle.adapters import stepfunctions  # noqa: PLC0415
-
-    running = stepfunctions.running_execution_names(
-        client("stepfunctions"), os.environ["STATE_MACHINE_ARN"]
-    )
-    others = workflow.other_event_workflows(doc.action, running)
-    return without_token(others[0]) if others else None
 
 
 def _other_workflow(doc: StateDocument) -> str | None:

@@ -428,15 +428,15 @@ def test_a_lost_events_workflow_that_could_not_confirm_the_action_fails_as_such(
     ]
     history.task("Read lifecycle hook of a lost event", 110, None, fails=tries)
     history.caught("Read lifecycle hook of a lost event", 110, "ClientError")
-    history.failed("Lost event not confirmed", 110, "LostEventNotConfirmed", cause)
+    history.failed("Action not confirmed", 110, "ActionNotConfirmed", cause)
 
     story = timeline(history.events)
     assert [e.what for e in story] == [
         "workflow started (from the reconcile run): launch EC2->AutoScalingGroup",
         "waiting 75 s in case the event is late (its workflow goes first)",
         "Read lifecycle hook of a lost event failed 4 times in 35s: ClientError",
-        "Read lifecycle hook of a lost event: no try left -> Lost event not confirmed",
-        "workflow failed: LostEventNotConfirmed",
+        "Read lifecycle hook of a lost event: no try left -> Action not confirmed",
+        "workflow failed: ActionNotConfirmed",
     ]
     assert story[-1].details == [cause]
 

@@ -100,5 +100,5 @@ def test_an_invalid_configuration_and_a_confirming_heartbeat_say_what_they_are()
     ]
     confirmed = {"action": ACTION, "progress": {"heartbeats": 1, "hookExpiresAt": "T"}}
     assert _lines("HeartbeatFunction", {"decision": {"next": "confirm"}}, confirmed) == [
-        "launch    confirmed with a heartbeat that this hook holds it: expires at T"
+        "launch    confirmed with a heartbeat that Auto Scaling holds it: expires at T"
     ]

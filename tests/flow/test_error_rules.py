@@ -244,7 +244,7 @@ def test_an_event_for_an_instance_auto_scaling_does_not_hold_runs_nothing(
 def test_a_lost_events_workflow_whose_first_tasks_fail_sends_nothing() -> None:
     """Every event is lost. The first reconcile run (at 5 min 37 s) starts a workflow; Auto
     Scaling then fails every call for 7 minutes. That workflow tries a few times, then stops
-    (LostEventNotConfirmed) without a heartbeat or completion: it never confirmed the action was
+    (ActionNotConfirmed) without a heartbeat or completion: it never confirmed the action was
     its own. A later reconcile run starts another, which completes the action."""
     first_run = 300 + 37
     document = doc([launch_hook(heartbeat=1800, pollSeconds=30)], instances=[{"readyAfter": 60}])
@@ -260,7 +260,7 @@ def test_a_lost_events_workflow_whose_first_tasks_fail_sends_nothing() -> None:
     assert len(executions) == 2
     failed, later = executions
     assert failed["status"] == "FAILED"
-    assert failed["error"] == "LostEventNotConfirmed"
+    assert failed["error"] == "ActionNotConfirmed"
     sent_by_failed = [
         c
         for i in invocations

@@ -36,7 +36,9 @@ def _of_token(invocations: list[Invocation], token: str) -> list[Invocation]:
 
 
 def _calls_with(aws: LocalAws, token: str) -> list[Any]:
-    return [c for r in aws.autoscaling.records for c in r.calls if c.token == token]
+    """Every RecordLifecycleActionHeartbeat / CompleteLifecycleAction made with ``token``, refused
+    ones too."""
+    return [c for c in aws.autoscaling.calls if c.token == token]
 
 
 def _execution_of(aws: LocalAws, arn: str) -> dict[str, Any]:
@@ -142,15 +144,31 @@ def _two_actions(aws: LocalAws) -> tuple[LifecycleActionRecord, LifecycleActionR
     return first, second
 
 
-def test_a_replay_while_the_instance_waits_again_on_the_same_hook_runs_nothing() -> None:
+def _everything(event: dict[str, Any]) -> bool:
+    return True
+
+
+@pytest.mark.parametrize(
+    ("dropped", "new_handled_by"),
+    [
+        (_into_pool, "its own event's workflow"),
+        (_everything, "the reconciler's workflow"),  # no workflow holds the new wait at 920 s
+    ],
+)
+def test_a_replay_while_the_instance_waits_again_on_the_same_hook_runs_nothing(
+    dropped: Any, new_handled_by: str
+) -> None:
     """The lost event of the launch into the pool (token A, handled by the reconciler) is
     replayed at 920 s, while the same instance waits on the same hook for its launch into the
-    group (token B), whose workflow runs. The replay's workflow ends ``not-waiting`` at its hook
-    read, naming the running workflow: its checks do not run, and nothing is sent with token A
-    (which Auto Scaling would refuse only after the checks had run). B is completed once, by its
-    own workflow."""
+    group (token B): B's event delivered (its workflow runs), or lost too (no workflow holds B
+    yet). Auto Scaling's API lists no tokens, so the hook read cannot tell A from B: the replay
+    is 920 s old, so its workflow confirms A with a heartbeat before any check. Auto Scaling
+    refuses it ("No active Lifecycle Action found with token", API Reference,
+    RecordLifecycleActionHeartbeat), and the workflow ends ``already-finished`` at "Action ended
+    elsewhere": no check ran, nothing with A was accepted. B is completed once, by its own
+    workflow."""
     with emulated(_warm_pool_fleet()) as (aws, scenario):
-        aws.autoscaling.drop_event = _into_pool
+        aws.autoscaling.drop_event = dropped
         t0 = play.begin(scenario, aws)
         aws.run(until=t0 + 920)
         old, new = _two_actions(aws)
@@ -160,51 +178,18 @@ def test_a_replay_while_the_instance_waits_again_on_the_same_hook_runs_nothing()
         report = play.finish(scenario, aws, t0)
         replayed = _execution_of(aws, answer["executionArn"])
         of_old = _of_token(aws.runtime.invocations[before:], old.token)
-        calls_with_old = _calls_with(aws, old.token)
-        new_calls = [c for c in new.calls if c.outcome == "accepted"]
+        with_old = [c for c in _calls_with(aws, old.token) if c.at >= t0 + 920]
 
     assert answer["status"] == "started"
-    assert replayed["output"]["outcome"]["status"] == "not-waiting"
-    reason = replayed["output"]["outcome"]["reason"]
-    assert "this event is of an earlier action (a replay)" in reason
-    assert "runs for instance" in reason
-    assert {i.function for i in of_old} == {"ReadHookFunction"}, "no check, no lifecycle call"
-    assert [c.at for c in calls_with_old if c.at >= t0 + 920] == []
+    assert replayed["output"]["outcome"]["status"] == "already-finished"
+    assert {i.function for i in of_old} == {"ReadHookFunction", "HeartbeatFunction"}, "no check"
+    assert with_old, "the token was put to Auto Scaling"
+    assert {c.operation for c in with_old} == {"RecordLifecycleActionHeartbeat"}
+    assert {c.outcome for c in with_old} == {"rejected"}, "nothing accepted with the old token"
+    assert all("No active Lifecycle Action found" in str(c.error) for c in with_old)
     assert '"ActionsTimedOut"' not in _logs(of_old)
     (launch_into_group,) = [a for a in report.actions if a.token == new.token]
     assert launch_into_group.result == "CONTINUE"
     assert launch_into_group.completions == 1
-    assert [c.operation for c in new_calls][-1] == "CompleteLifecycleAction"
-
-
-def test_the_limit_a_replay_while_no_workflow_holds_the_new_wait_acts_on_nothing() -> None:
-    """The documented limit (docs/SECURITY.md): when the new action's event is lost too, no
-    workflow holds the instance's new wait, and the hook read cannot tell the replayed token
-    from the one Auto Scaling holds (its API lists no tokens). The replay's checks then run for
-    the instance's real wait; its heartbeat or completion by the old token is refused by Auto
-    Scaling, so nothing is decided with it: the new action is completed once, by the workflow
-    the reconciler starts for it, and its result is its checks' own."""
-    with emulated(_warm_pool_fleet()) as (aws, scenario):
-        aws.autoscaling.drop_event = lambda event: True
-        t0 = play.begin(scenario, aws)
-        aws.run(until=t0 + 920)
-        old, new = _two_actions(aws)
-        assert old.event is not None
-        before = len(aws.runtime.invocations)
-        answer = lambda_invoke(aws, "StartFunction", old.event)
-        report = play.finish(scenario, aws, t0)
-        replayed = _execution_of(aws, answer["executionArn"])
-        of_old = _of_token(aws.runtime.invocations[before:], old.token)
-        accepted_with_old = [
-            c for c in _calls_with(aws, old.token) if c.at >= t0 + 920 and c.outcome == "accepted"
-        ]
-
-    assert answer["status"] == "started"
-    functions = {i.function for i in of_old}
-    assert "CheckFunction" in functions, "the limit: its checks ran, for the instance's real wait"
-    assert accepted_with_old == [], "Auto Scaling refuses the old token: nothing decided with it"
-    assert replayed["output"]["outcome"]["status"] == "already-finished"
-    (launch_into_group,) = [a for a in report.actions if a.token == new.token]
-    assert launch_into_group.result == "CONTINUE"
-    assert launch_into_group.completions == 1
-    assert any("-r2026" in w for w in launch_into_group.workflows), "by the reconciler's workflow"
+    by_reconciler = any("-r2026" in w for w in launch_into_group.workflows)
+    assert by_reconciler == (new_handled_by == "the reconciler's workflow")

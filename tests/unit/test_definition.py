@@ -35,7 +35,7 @@ FIRST = "Started from a lifecycle event?"
 # or confirms it; the confirming heartbeat goes to the first round or holds; a round decides; a
 # heartbeat is followed by the round at once; any may find the action over; a completion ends.
 RETURNS: dict[str, set[Next]] = {
-    "Read lifecycle hook": {Next.CHECK, Next.HOLD, Next.END},
+    "Read lifecycle hook": {Next.CHECK, Next.CONFIRM, Next.HOLD, Next.END},
     "Read lifecycle hook of a lost event": {Next.CONFIRM, Next.END},
     CONFIRM: {Next.CHECK, Next.HOLD, Next.END},
     "Run checks": {Next.COMPLETE, Next.HEARTBEAT, Next.WAIT, Next.END},
@@ -131,7 +131,7 @@ def test_a_lost_events_workflow_gives_up_quickly_before_it_confirmed_its_action(
     alarm) without a completion; the next reconcile run starts another."""
     for name in ("Read lifecycle hook of a lost event", CONFIRM):
         assert _span(_retrier(TASKS[name], "States.ALL"), jitter=False) <= 120, name
-        assert TASKS[name]["Catch"][-1]["Next"] == "Lost event not confirmed"
+        assert TASKS[name]["Catch"][-1]["Next"] == "Action not confirmed"
 
 
 @pytest.mark.parametrize("name", [CONFIRM, HEARTBEAT, COMPLETE])

@@ -171,6 +171,44 @@ def test_a_lost_events_action_with_an_invalid_configuration_confirms_then_holds(
     assert held.decision.wait_seconds == 269  # from the read at 200: 300 - 30 margin - 1
 
 
+# --- a late event's action (a dead-letter replay, a resend) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("late_by", "first"), [(0, Next.CHECK), (29, Next.CHECK), (30, Next.CONFIRM)]
+)
+def test_an_event_30_s_old_when_its_workflow_started_confirms_its_token_first(
+    late_by: int, first: Next
+) -> None:
+    """Its token may be of an earlier action of an instance waiting again on the same hook: the
+    API lists no tokens, so a heartbeat by the token comes before any check. The hook's timeout
+    still counts from the event (the action began then); the heartbeat restarts it."""
+    late = replace(start(), received_at=at(late_by))
+    doc = workflow.planned(late, 300, LifecycleResult.ABANDON, CONFIG, at(late_by + 1))
+    assert doc.next is first
+    assert doc.progress is not None
+    assert doc.progress.hook_expires_at == at(300)
+    if first is Next.CONFIRM:
+        assert doc.decision is not None
+        assert f"{late_by} s old when its workflow started" in doc.decision.reason
+        confirmed = workflow.heartbeat_recorded(roundtrip(doc), at(late_by + 2))
+        assert confirmed.next is Next.CHECK
+        assert confirmed.decision is not None
+        assert confirmed.decision.reason == "confirmed: the token is held"
+        assert confirmed.progress is not None
+        assert confirmed.progress.hook_expires_at == at(late_by + 302)
+
+
+def test_a_late_event_with_an_invalid_configuration_confirms_then_holds() -> None:
+    """Nothing is held, let alone completed, for a token not confirmed as the one held."""
+    late = replace(start(), received_at=at(40))
+    doc = workflow.planned(late, 300, LifecycleResult.ABANDON, "bad", at(41))
+    assert doc.next is Next.CONFIRM
+    held = workflow.heartbeat_recorded(doc, at(42))
+    assert held.decision is not None
+    assert held.decision.next is Next.HOLD
+
+
 # --- rounds ----------------------------------------------------------------------------------
 
 
