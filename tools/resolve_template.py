@@ -337,6 +337,10 @@ def physical_names(template: Mapping[str, Any]) -> Namer:
             group = properties.get("LogGroupName", default)
             arn = f"{prefix.format('logs')}:log-group:{group}:*"
             return {"Ref": group, "Arn": arn}.get(attribute)
+        if kind == "AWS::DynamoDB::Table":
+            table = properties.get("TableName", default)
+            arn = f"{prefix.format('dynamodb')}:table/{table}"
+            return {"Ref": table, "Arn": arn}.get(attribute)
         if kind == "AWS::Events::Rule":
             return {"Ref": default, "Arn": f"{prefix.format('events')}:rule/{default}"}.get(
                 attribute

@@ -45,6 +45,8 @@ MAX_WAIT_BOUNDS = (30, 172_800)
 ENV_POLL_SECONDS = "DEFAULT_POLL_SECONDS"
 ENV_LAUNCH_MAX_WAIT = "LAUNCH_MAX_WAIT_SECONDS"
 ENV_TERMINATE_MAX_WAIT = "TERMINATE_MAX_WAIT_SECONDS"
+ENV_LAUNCH_MAX_POLL = "LAUNCH_MAX_POLL_SECONDS"
+ENV_TERMINATE_MAX_POLL = "TERMINATE_MAX_POLL_SECONDS"
 ENV_LAUNCH_CHECKS = "LAUNCH_CHECKS"
 ENV_TERMINATE_CHECKS = "TERMINATE_CHECKS"
 # What the checks may touch (:class:`StackLimits`), each from the stack parameter of that name,
@@ -110,11 +112,20 @@ CHECKS = MetadataKey(
 POLL_SECONDS = MetadataKey(
     "pollSeconds",
     KeyKind.SECONDS,
-    "seconds between two rounds of checks, plus a per-action jitter of up to a tenth (a fleet's "
-    "rounds do not fall in the same second); shorter near a heartbeat or the give-up time, "
-    "longer when the wait would need more than 2,000 rounds (one execution's history)",
+    "seconds between the first rounds of checks, plus a per-action jitter of up to a tenth (a "
+    "fleet's rounds do not fall in the same second); shorter near a heartbeat or the give-up "
+    "time, longer when the wait would need more than 1,500 rounds (one execution's history)",
     POLL_BOUNDS,
     {Transition.LAUNCHING: ENV_POLL_SECONDS, Transition.TERMINATING: ENV_POLL_SECONDS},
+)
+MAX_POLL_SECONDS = MetadataKey(
+    "maxPollSeconds",
+    KeyKind.SECONDS,
+    "the longest wait between two rounds: while the checks keep waiting, rounds back off from "
+    "pollSeconds towards it (each wait half the time waited so far); pollSeconds or less: no "
+    "back-off. A signal runs the checks at once whatever the wait",
+    POLL_BOUNDS,
+    {Transition.LAUNCHING: ENV_LAUNCH_MAX_POLL, Transition.TERMINATING: ENV_TERMINATE_MAX_POLL},
 )
 MAX_WAIT_SECONDS = MetadataKey(
     "maxWaitSeconds",
@@ -149,6 +160,7 @@ REPLACE_ROOT_VOLUME = MetadataKey(
 LEAF_KEYS: tuple[MetadataKey, ...] = (
     CHECKS,
     POLL_SECONDS,
+    MAX_POLL_SECONDS,
     MAX_WAIT_SECONDS,
     ON_FAILURE,
     ON_TIMEOUT,
@@ -179,6 +191,10 @@ class Defaults:
     poll_seconds: int = 30
     launch_max_wait: int = 1800
     terminate_max_wait: int = 21_600
+    # Launches keep their poll unless told (a launch waits for an instance to be ready: latency
+    # matters); terminations back off to 5 minutes (a drain or a shutdown script needs none).
+    launch_max_poll: int = 30
+    terminate_max_poll: int = 300
     # Each entry as in NotificationMetadata's "checks": a name, or {"name", "params"}.
     launch_checks: tuple[Any, ...] = ("instance-status",)
     terminate_checks: tuple[Any, ...] = ("target-group-drain",)
@@ -207,6 +223,10 @@ class Defaults:
             ),
             terminate_max_wait=_int_env(
                 env, ENV_TERMINATE_MAX_WAIT, base.terminate_max_wait, MAX_WAIT_BOUNDS
+            ),
+            launch_max_poll=_int_env(env, ENV_LAUNCH_MAX_POLL, base.launch_max_poll, POLL_BOUNDS),
+            terminate_max_poll=_int_env(
+                env, ENV_TERMINATE_MAX_POLL, base.terminate_max_poll, POLL_BOUNDS
             ),
             launch_checks=names(ENV_LAUNCH_CHECKS, base.launch_checks),
             terminate_checks=names(ENV_TERMINATE_CHECKS, base.terminate_checks),
@@ -290,11 +310,18 @@ class ActionConfig:
     on_failure: LifecycleResult
     on_timeout: LifecycleResult
     block: str | None = None
+    max_poll_seconds: int = 0  # at least poll_seconds (0: the same, no back-off)
+
+    @property
+    def longest_poll(self) -> int:
+        """The longest wait between two rounds (rounds back off up to it)."""
+        return max(self.poll_seconds, self.max_poll_seconds)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "checks": [c.to_json() for c in self.checks],
             "pollSeconds": self.poll_seconds,
+            "maxPollSeconds": self.longest_poll,
             "maxWaitSeconds": self.max_wait_seconds,
             "onFailure": self.on_failure.value,
             "onTimeout": self.on_timeout.value,
@@ -434,9 +461,18 @@ class _Resolver:
         if not checks:
             raise InvalidConfig(f"{at}checks: at least one check is required")
         max_wait_default = defaults.launch_max_wait if launching else defaults.terminate_max_wait
+        poll = _bounded(layer, POLL_SECONDS.name, defaults.poll_seconds, POLL_BOUNDS, at)
+        max_poll_default = defaults.launch_max_poll if launching else defaults.terminate_max_poll
+        max_poll = _bounded(layer, MAX_POLL_SECONDS.name, max_poll_default, POLL_BOUNDS, at)
+        if MAX_POLL_SECONDS.name in layer and max_poll < poll:
+            raise InvalidConfig(
+                f"{at}{MAX_POLL_SECONDS.name} ({max_poll}) is less than {POLL_SECONDS.name} "
+                f"({poll}): rounds back off from pollSeconds up to maxPollSeconds"
+            )
         return ActionConfig(
             checks=checks,
-            poll_seconds=_bounded(layer, POLL_SECONDS.name, defaults.poll_seconds, POLL_BOUNDS, at),
+            poll_seconds=poll,
+            max_poll_seconds=max(poll, max_poll),
             max_wait_seconds=_bounded(
                 layer, MAX_WAIT_SECONDS.name, max_wait_default, MAX_WAIT_BOUNDS, at
             ),

@@ -8,8 +8,9 @@ the code never asks for, fails a test instead of an execution.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -22,7 +23,8 @@ class Next(StrEnum):
     CHECK = "check"
     """Run the checks now: the hook was read and the action is waiting (or was just confirmed)."""
     WAIT = "wait"
-    """Wait ``waitSeconds``, then run the next round of checks."""
+    """Wait ``waitSeconds``, or until a signal (from ``signal.after``), then run the next round
+    of checks."""
     HEARTBEAT = "heartbeat"
     """Wait ``waitSeconds``, until the hook needs its heartbeat; record it; then run the next
     round at once (its checks never stand between the hook and its heartbeat)."""
@@ -32,7 +34,8 @@ class Next(StrEnum):
     """The hook's configuration is invalid: wait ``waitSeconds``, then complete with ``result``
     (the safe result), running no check."""
     CONFIRM = "confirm"
-    """A reconciled action: confirm with a heartbeat (by instance id) that this hook holds it."""
+    """Confirm with a heartbeat that Auto Scaling holds the action before any check: a reconciled
+    action by instance id (that this hook holds it), a late event's by its token."""
     END = "end"
     """Nothing more to do: ``outcome`` says how the action ended."""
 
@@ -47,13 +50,20 @@ class Decision:
     """A task's decision. ``wait_seconds`` for the steps that wait, ``result`` for those that
     complete; ``reason`` in words, for the execution history and the logs; ``due_at``, when the
     step it leads to is due (the round, or the heartbeat before it: a round that starts well
-    after its time was retried, :func:`asg_lifecycle.policy.before_round`)."""
+    after its time was retried, :func:`asg_lifecycle.policy.before_round`).
+
+    A round's wait (``wait``) is written to the signal table for a signal to end it early
+    (:mod:`asg_lifecycle.signals`): ``signal_after``, from when a signal may; and
+    ``signal_item_expires``, when the table's TTL may delete the item. The definition writes them
+    as they are (``signal``: epoch seconds, as DynamoDB numbers are written: strings)."""
 
     next: Next
     reason: str
     wait_seconds: int | None = None
     result: LifecycleResult | None = None
     due_at: datetime | None = None
+    signal_after: datetime | None = None
+    signal_item_expires: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.next.waits and (self.wait_seconds is None or self.wait_seconds < 1):
@@ -69,6 +79,11 @@ class Decision:
             data["result"] = self.result.value
         if self.due_at is not None:
             data["dueAt"] = format_time(self.due_at)
+        if self.signal_after is not None and self.signal_item_expires is not None:
+            data["signal"] = {
+                "after": str(math.floor(self.signal_after.timestamp())),
+                "expires": str(math.ceil(self.signal_item_expires.timestamp())),
+            }
         return data
 
     @classmethod
@@ -85,4 +100,17 @@ class Decision:
             raise InvalidAction("decision.waitSeconds must be a whole number")
         due = data.get("dueAt")
         due_at = None if due is None else parse_time(due, "decision.dueAt")
-        return cls(step, str(data.get("reason", "")), seconds, result, due_at)
+        signal = data.get("signal")
+        after = expires = None
+        if signal is not None:
+            after = _epoch(signal, "after")
+            expires = _epoch(signal, "expires")
+        return cls(step, str(data.get("reason", "")), seconds, result, due_at, after, expires)
+
+
+def _epoch(signal: Any, key: str) -> datetime:
+    """``decision.signal.<key>``: whole epoch seconds written as a string."""
+    value = signal.get(key) if isinstance(signal, dict) else None
+    if not isinstance(value, str) or not value.isdigit() or len(value) > 12:
+        raise InvalidAction(f"decision.signal.{key} must be whole epoch seconds, as a string")
+    return datetime.fromtimestamp(int(value), tz=UTC)

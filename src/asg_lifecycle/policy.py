@@ -17,6 +17,12 @@ jitter that is a hash of the action (:func:`jitter`), so the same inputs always 
 and a fleet does not beat in step; after the first, heartbeats come a full usable
 ``HeartbeatTimeout - margin`` apart. Rounds are spread the same way (up to a tenth of the poll
 interval longer).
+
+Rounds back off while the checks keep waiting (:func:`poll_interval`): each wait is half the time
+the action has waited so far, at least ``pollSeconds`` and at most ``maxPollSeconds``. A long wait
+then costs few rounds, and a signal (:mod:`asg_lifecycle.signals`) runs the checks at once
+whatever the interval. Back-off never delays a heartbeat: :func:`decide` sends it first when a
+round would end too late.
 """
 
 from __future__ import annotations
@@ -42,10 +48,17 @@ HEARTBEAT_TIMEOUT_MIN = 30
 HEARTBEAT_TIMEOUT_MAX = 7200
 GLOBAL_TIMEOUT_CAP = 172_800  # 48 hours
 GLOBAL_TIMEOUT_FACTOR = 100
-# Step Functions Standard allows 25,000 history events per execution; one round (a Wait, the
-# checks' task and the Choice after it) writes 9, a heartbeat 7 more. Rounds are stretched so that
-# one execution never needs more than this many.
-MAX_ROUNDS = 2000
+# Step Functions Standard allows 25,000 history events per execution; one round (the callback
+# task that waits for it, the checks' task and the Choice after it) writes 13, 15 when the wait
+# falls back to a Wait state; a heartbeat 7 more (at most 100 of them: the global timeout is 100
+# HeartbeatTimeouts). Rounds are stretched so that one execution never needs more than this many.
+MAX_ROUNDS = 1500
+# Signals may run rounds early only while this many rounds are left for the rest of the wait: a
+# flood of signals can use up half the rounds, never the execution's history.
+SIGNAL_ROUNDS = MAX_ROUNDS // 2
+# A round's wait item (the signal table, :mod:`asg_lifecycle.signals`) outlives its wait by this
+# much before DynamoDB's TTL may delete it (a signal reads only items whose wait is not over).
+SIGNAL_ITEM_TTL_SECONDS = 3600
 # A round that starts more than this after it was due had its task retried (a Wait state ends
 # within a second or two of its time; a cold start adds a few).
 LATE_ROUND_SECONDS = 10
@@ -138,6 +151,7 @@ class Plan:
     checks: tuple[CheckSpec, ...]
     jitter_key: str = ""
     on_abandon: OnAbandon = OnAbandon.TERMINATE
+    max_poll_seconds: int = 0  # rounds back off up to it (0, or pollSeconds or less: none)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -148,6 +162,7 @@ class Plan:
             "globalDeadline": format_time(self.global_deadline),
             "giveUpAt": format_time(self.give_up_at),
             "pollSeconds": self.poll_seconds,
+            "maxPollSeconds": max(self.poll_seconds, self.max_poll_seconds),
             "margin": self.margin,
             "onFailure": self.on_failure.value,
             "onTimeout": self.on_timeout.value,
@@ -174,6 +189,8 @@ class Plan:
             checks=tuple(CheckSpec(c["name"], c.get("params", {})) for c in data["checks"]),
             jitter_key=str(data.get("jitterKey", "")),
             on_abandon=OnAbandon(data.get("terminateHookAbandon", OnAbandon.TERMINATE.value)),
+            # a plan from before back-off: no back-off
+            max_poll_seconds=int(data.get("maxPollSeconds", data["pollSeconds"])),
         )
 
 
@@ -228,6 +245,7 @@ def make_plan(
         global_deadline=global_deadline,
         give_up_at=give_up_at,
         poll_seconds=config.poll_seconds,
+        max_poll_seconds=config.longest_poll,
         margin=margin,
         on_failure=config.on_failure,
         on_timeout=config.on_timeout,
@@ -284,8 +302,16 @@ def decide(
             Next.HEARTBEAT, reason, wait_seconds=seconds, due_at=now + timedelta(seconds=seconds)
         )
     seconds = _seconds(wake - now)
+    due = now + timedelta(seconds=seconds)
+    # A signal may end the wait at once, while the rounds it would use can be spared.
+    signals_from = now if progress.rounds < SIGNAL_ROUNDS else due
     return Decision(
-        Next.WAIT, reason, wait_seconds=seconds, due_at=now + timedelta(seconds=seconds)
+        Next.WAIT,
+        reason,
+        wait_seconds=seconds,
+        due_at=due,
+        signal_after=signals_from,
+        signal_item_expires=due + timedelta(seconds=SIGNAL_ITEM_TTL_SECONDS),
     )
 
 
@@ -346,12 +372,26 @@ def after_round(progress: Progress) -> Progress:
 
 
 def _poll(plan: Plan, progress: Progress, now: datetime) -> timedelta:
-    """The poll interval plus a jitter of up to a tenth of it, stretched if the rounds left would
-    not fit in one execution's history."""
+    """The poll interval (:func:`poll_interval`) plus a jitter of up to a tenth of it, stretched
+    if the rounds left would not fit in one execution's history."""
     rounds_left = max(1, MAX_ROUNDS - progress.rounds)
     needed = (plan.give_up_at - now).total_seconds() / rounds_left
-    spread = jitter(plan.jitter_key, progress.rounds, poll_jitter_span(plan.poll_seconds))
-    return timedelta(seconds=max(plan.poll_seconds + spread, math.ceil(needed)))
+    interval = poll_interval(plan, now)
+    spread = jitter(plan.jitter_key, progress.rounds, poll_jitter_span(interval))
+    return timedelta(seconds=max(interval + spread, math.ceil(needed)))
+
+
+BACKOFF_SHARE = 0.5
+"""While the checks keep waiting, each wait between rounds is this share of the time waited."""
+
+
+def poll_interval(plan: Plan, now: datetime) -> int:
+    """Seconds to the next round, before jitter: half the time the action has waited so far,
+    at least ``pollSeconds``, at most ``maxPollSeconds``. Rounds back off by time waited, not by
+    rounds run, so rounds a signal ran early do not change the schedule."""
+    longest = max(plan.poll_seconds, plan.max_poll_seconds)
+    waited = (now - plan.started_at).total_seconds()
+    return min(longest, max(plan.poll_seconds, math.floor(waited * BACKOFF_SHARE)))
 
 
 def poll_jitter_span(poll_seconds: int) -> int:

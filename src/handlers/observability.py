@@ -57,6 +57,7 @@ class Metric(StrEnum):
     ACTIONS_NOT_WAITING = "ActionsNotWaiting"
     ORPHANS_RECONCILED = "OrphansReconciled"
     RETAINED_INSTANCES = "RetainedInstances"
+    ROUNDS_SIGNALLED = "RoundsSignalled"
 
 
 DIMENSIONS: Final[Mapping[Metric, tuple[str, ...]]] = {

@@ -400,6 +400,7 @@ def test_the_declared_keys_are_the_ones_the_reader_accepts() -> None:
     doc: dict[str, Any] = {
         "checks": ["target-group-drain"],
         "pollSeconds": 10,
+        "maxPollSeconds": 120,
         "maxWaitSeconds": 60,
         "onFailure": "ABANDON",
         "onTimeout": "CONTINUE",
@@ -429,11 +430,14 @@ def test_seconds_keys_are_bounded_by_their_declared_bounds(
 ) -> None:
     assert key.bounds is not None
     low, high = key.bounds
+    # maxPollSeconds is at least pollSeconds: the lowest poll, to try its lowest bound
+    other = {"pollSeconds": low} if key.name == "maxPollSeconds" else {}
     for value in (low, high):
-        assert read(json.dumps({key.name: value}), transition).to_json()[key.name] == value
+        doc = json.dumps({**other, key.name: value})
+        assert read(doc, transition).to_json()[key.name] == value
     for value in (low - 1, high + 1):
         with pytest.raises(InvalidConfig, match=key.name):
-            read(json.dumps({key.name: value}), transition)
+            read(json.dumps({**other, key.name: value}), transition)
 
 
 @pytest.mark.parametrize("key", [k for k in METADATA_KEYS if k.default_env], ids=key_id)
@@ -449,6 +453,8 @@ def test_each_default_comes_from_its_declared_environment_variable(
     else:
         assert key.bounds is not None
         value = expected = key.bounds[0] + 1
+        if key.name == "maxPollSeconds":  # never below the poll (30 by default)
+            value = expected = key.bounds[1] - 1
     defaults = Defaults.from_env({key.default_env[transition]: str(value)})
     config = read_config(None, transition, defaults, allowed_for(transition, LIMITS)).to_json()
     if key.kind is KeyKind.CHECKS:
@@ -798,3 +804,31 @@ def test_stack_limits_come_from_the_environment_the_template_sets() -> None:
         }
     )
     assert limits == LIMITS
+
+
+# --- maxPollSeconds ---------------------------------------------------------------------------
+
+
+def test_terminations_back_off_to_five_minutes_by_default_launches_keep_their_poll() -> None:
+    """Stack defaults (LaunchMaxPollSeconds 30, TerminateMaxPollSeconds 300): a launch waits
+    for an instance to be ready (latency matters), a drain does not."""
+    assert read(None, LAUNCH).longest_poll == 30
+    assert read(None, TERMINATE).longest_poll == 300
+    assert read('{"pollSeconds": 60}', LAUNCH).longest_poll == 60, "never below the poll"
+    env = {"LAUNCH_MAX_POLL_SECONDS": "120", "TERMINATE_MAX_POLL_SECONDS": "30"}
+    defaults = Defaults.from_env(env)
+    assert (defaults.launch_max_poll, defaults.terminate_max_poll) == (120, 30)
+    assert read(None, LAUNCH, launch_max_poll=120).longest_poll == 120
+    assert read(None, TERMINATE, terminate_max_poll=30).longest_poll == 30
+
+
+def test_a_hooks_max_poll_below_its_poll_is_refused_naming_both() -> None:
+    """A default below the hook's poll means no back-off; the hook's own key below its own poll
+    is a mistake: an invalid configuration, not a silent choice."""
+    assert read('{"pollSeconds": 60, "maxPollSeconds": 600}', LAUNCH).longest_poll == 600
+    with pytest.raises(InvalidConfig, match=r"maxPollSeconds \(20\) is less than pollSeconds"):
+        read('{"pollSeconds": 60, "maxPollSeconds": 20}', LAUNCH)
+    with pytest.raises(InvalidConfig, match="maxPollSeconds must be between 5 and 3600"):
+        read('{"maxPollSeconds": 7200}', TERMINATE)
+    with pytest.raises(InvalidConfig, match=r"warmPool\.maxPollSeconds"):
+        read('{"warmPool": {"maxPollSeconds": 1}}', TERMINATE, action=WARM_IN)

@@ -20,7 +20,10 @@ DEFINITION: dict[str, Any] = json.loads(
     (ROOT / "src" / "orchestrator" / "lifecycle.asl.json").read_text()
 )
 STATES: dict[str, Any] = DEFINITION["States"]
-TASKS = {name: s for name, s in STATES.items() if s["Type"] == "Task"}
+LAMBDA = "arn:aws:states:::lambda:invoke"
+# The tasks that invoke the product's functions; the one other task is a round's wait.
+TASKS = {n: s for n, s in STATES.items() if s["Type"] == "Task" and s["Resource"] == LAMBDA}
+SIGNAL_WAIT = "Wait for the next round or a signal"
 CHOICES = {name: s for name, s in STATES.items() if s["Type"] == "Choice"}
 
 HEARTBEAT = "Record lifecycle action heartbeat"
@@ -70,6 +73,43 @@ def test_each_call_the_product_exists_for_is_a_state_of_its_own() -> None:
         assert task["OutputPath"] == "$.Payload", "and returns the next one"
         assert task.get("Comment"), f"{name}: say what it does"
     assert set(narrative.STATES) == set(TASKS)
+    others = {n for n, s in STATES.items() if s["Type"] == "Task"} - set(TASKS)
+    assert others == {SIGNAL_WAIT}
+
+
+def test_a_rounds_wait_ends_at_its_time_or_on_a_signal_that_carries_nothing() -> None:
+    """The round wait "Wait for the next round or a signal" puts its task token in the signal table (Step
+    Functions Developer Guide, "Wait for a Callback with Task Token": an AWS SDK integration
+    with .waitForTaskToken) and waits ``waitSeconds`` (TimeoutSecondsPath): the timeout is the
+    poll, a SendTaskSuccess a signal. ResultPath null: whatever a signal sends is dropped, so it
+    can make the round come sooner and nothing else. If the table cannot be written, the same
+    wait without signals."""
+    from asg_lifecycle.signals.table import WaitingRound  # noqa: PLC0415
+
+    task = STATES[SIGNAL_WAIT]
+    assert task["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken"
+    assert task["Parameters"]["TableName"] == "${SignalTableName}"
+    item = task["Parameters"]["Item"]
+    assert item["taskToken"] == {"S.$": "$$.Task.Token"}
+    assert item["instanceId"] == {"S.$": "$.action.EC2InstanceId"}
+    assert item["hook"] == {"S.$": "$.action.LifecycleHookName"}
+    assert item["signalAfter"] == {"N.$": "$.decision.signal.after"}
+    assert item["expiresAt"] == {"N.$": "$.decision.signal.expires"}
+    typed = {k: {next(iter(v)).removesuffix(".$"): "1"} for k, v in item.items()}
+    assert WaitingRound.from_item(typed) is not None, "the signal reads what the wait writes"
+    assert task["TimeoutSecondsPath"] == "$.decision.waitSeconds"
+    assert task["ResultPath"] is None
+    assert task["Next"] == "Run checks"
+    assert "Retry" not in task, "a failed write falls back at once"
+    timeout, other = task["Catch"]
+    assert (timeout["ErrorEquals"], timeout["Next"]) == (["States.Timeout"], "Run checks")
+    assert (other["ErrorEquals"], other["Next"]) == (["States.ALL"], "Wait for the next round")
+    assert timeout["ResultPath"] is None
+    assert other["ResultPath"] is None
+    fallback = STATES["Wait for the next round"]
+    assert fallback["SecondsPath"] == "$.decision.waitSeconds"
+    assert fallback["Next"] == "Run checks"
+    assert _routes(STATES["Complete, heartbeat or wait?"])["wait"] == SIGNAL_WAIT
 
 
 def _retrier(task: dict[str, Any], error: str) -> dict[str, Any]:
@@ -207,7 +247,7 @@ def test_the_routes_say_what_each_decision_means() -> None:
         for value, target in _routes(choice).items():
             expected = {
                 "check": "Run checks",
-                "wait": "Wait for the next round",
+                "wait": SIGNAL_WAIT,
                 "heartbeat": "Wait until the hook needs its heartbeat",
                 "complete": COMPLETE,
                 "hold": "Hold the safe result",
@@ -217,7 +257,7 @@ def test_the_routes_say_what_each_decision_means() -> None:
             assert target == expected, (value, target)
     waits = {
         "Hold the safe result": COMPLETE,
-        "Wait for the next round": "Run checks",
+        "Wait for the next round": "Run checks",  # a round's wait when the table fails
         # the heartbeat before the round: no check stands between the hook and its heartbeat
         "Wait until the hook needs its heartbeat": HEARTBEAT,
     }

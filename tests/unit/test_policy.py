@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from dataclasses import replace
@@ -18,6 +19,7 @@ from asg_lifecycle.policy import (
     LATE_ROUND_SECONDS,
     MAX_ROUNDS,
     RETRY_SPAN_SECONDS,
+    SIGNAL_ROUNDS,
     Plan,
     Progress,
     Verdict,
@@ -30,6 +32,7 @@ from asg_lifecycle.policy import (
     jitter,
     make_plan,
     minimum_heartbeats,
+    poll_interval,
     safety_margin,
     usable_heartbeat_budget,
 )
@@ -44,16 +47,22 @@ def action(transition: Transition = Transition.LAUNCHING) -> LifecycleAction:
 
 
 def config(
-    poll: int = 30, max_wait: int = 1800, on: LifecycleResult = LifecycleResult.ABANDON
+    poll: int = 30,
+    max_wait: int = 1800,
+    on: LifecycleResult = LifecycleResult.ABANDON,
+    max_poll: int = 0,
 ) -> ActionConfig:
-    return ActionConfig((CheckSpec("instance-status"),), poll, max_wait, on, on)
+    return ActionConfig(
+        (CheckSpec("instance-status"),), poll, max_wait, on, on, max_poll_seconds=max_poll
+    )
 
 
 def plan_for(
-    hb: int = 300, poll: int = 30, max_wait: int = 1800, jittered: bool = False
+    hb: int = 300, poll: int = 30, max_wait: int = 1800, jittered: bool = False, max_poll: int = 0
 ) -> tuple[Plan, Progress]:
     """A plan; without jitter unless asked, so that the timing rules can be read exactly."""
-    plan, progress = make_plan(action(), hb, LifecycleResult.ABANDON, config(poll, max_wait), T0)
+    chosen = config(poll, max_wait, max_poll=max_poll)
+    plan, progress = make_plan(action(), hb, LifecycleResult.ABANDON, chosen, T0)
     return (plan if jittered else replace(plan, jitter_key="")), progress
 
 
@@ -177,10 +186,13 @@ def simulate(
     round_cost: float,
     *,
     sent: list[float] | None = None,
+    max_poll: int = 0,
+    signals: tuple[float, ...] = (),
 ) -> dict[str, float]:
     """Play the loop (jitter included) against an Auto Scaling that enforces the hook's timeouts;
-    ``sent`` collects when each heartbeat was sent."""
-    plan, progress = plan_for(hb=hb, poll=poll, max_wait=max_wait, jittered=True)
+    ``sent`` collects when each heartbeat was sent. A signal at a moment in ``signals`` ends the
+    round's wait then, if the round's decision allows signals by then."""
+    plan, progress = plan_for(hb=hb, poll=poll, max_wait=max_wait, jittered=True, max_poll=max_poll)
     now, heartbeats, last_extend = 0.0, 0, 0.0
     expires = min(hb, global_timeout(hb))
     while True:
@@ -197,7 +209,13 @@ def simulate(
                 "rounds": progress.rounds,
             }
         assert decision.wait_seconds is not None
-        now += decision.wait_seconds
+        woken = None
+        if decision.next is Next.WAIT and decision.signal_after is not None:
+            start = max(now, (decision.signal_after - T0).total_seconds())
+            index = bisect.bisect_left(signals, start)  # the first signal the wait takes
+            if index < len(signals) and signals[index] < now + decision.wait_seconds:
+                woken = signals[index]
+        now = woken if woken is not None else now + decision.wait_seconds
         if decision.next is Next.HEARTBEAT:  # sent when due, then the next round at once
             assert now < expires, f"heartbeat at {now}s after the hook expired at {expires}s"
             heartbeats += 1
@@ -209,12 +227,14 @@ def simulate(
             last_extend = expires
 
 
-# Step Functions keeps at most 25,000 events per execution. In lifecycle.asl.json a round is a
-# Wait (entered, exited), the checks' task (entered, scheduled, started, succeeded, exited) and
-# the Choice after it (entered, exited); a heartbeat is a task and a Choice; the start, the hook
-# read and its Choice, the completion and the end: ~20.
+# Step Functions keeps at most 25,000 events per execution. In lifecycle.asl.json a round is its
+# wait, the checks' task (entered, scheduled, started, succeeded, exited) and the Choice after it
+# (entered, exited); a heartbeat is a task and a Choice; the start, the hook read and its Choice,
+# the completion and the end: ~20.
 HISTORY_LIMIT = 25_000
-EVENTS_PER_ROUND, EVENTS_PER_HEARTBEAT, FIXED_EVENTS = 9, 7, 20
+# A round waits in a callback task (entered, scheduled, started, submitted, timed out or
+# succeeded, exited): 13 with the checks and the Choice; 15 when it falls back to a Wait state.
+EVENTS_PER_ROUND, EVENTS_PER_HEARTBEAT, FIXED_EVENTS = 15, 7, 20
 
 
 def history_events(run: dict[str, float]) -> float:
@@ -226,19 +246,35 @@ def history_events(run: dict[str, float]) -> float:
 @settings(max_examples=200, deadline=None)
 # A heartbeat due after the give-up time once pushed the last round past it (and the round
 # found the instance ready, 8 s after maxWaitSeconds): never heartbeat for rounds after give-up.
-@example(hb=30, poll=5, max_wait=30, ready_frac=1.25, round_cost=1.0)
+@example(hb=30, poll=5, max_wait=30, ready_frac=1.25, round_cost=1.0, max_poll=0, signal_every=None)
 @given(
     hb=st.integers(30, 7200),
     poll=st.integers(5, 3600),
     max_wait=st.integers(30, 172_800),
     ready_frac=st.none() | st.floats(0, 1.5),
     round_cost=st.floats(0, 5),
+    max_poll=st.integers(0, 3600),
+    signal_every=st.none() | st.floats(0.5, 600),
 )
 def test_loop_never_lets_the_hook_lapse_and_always_ends_before_the_global_timeout(
-    hb: int, poll: int, max_wait: int, ready_frac: float | None, round_cost: float
+    *,
+    hb: int,
+    poll: int,
+    max_wait: int,
+    ready_frac: float | None,
+    round_cost: float,
+    max_poll: int,
+    signal_every: float | None,
 ) -> None:
+    """Back-off (any maxPollSeconds) and signals (a flood, one every ``signal_every`` s) change
+    when rounds run, never whether the hook lapses or the history holds the whole action."""
     ready_at = None if ready_frac is None else ready_frac * max_wait
-    run = simulate(hb, poll, max_wait, ready_at, round_cost)
+    signals: tuple[float, ...] = ()
+    if signal_every is not None:
+        signals = tuple(n * signal_every for n in range(1, int(max_wait / signal_every) + 2))[
+            :20_000
+        ]
+    run = simulate(hb, poll, max_wait, ready_at, round_cost, max_poll=max_poll, signals=signals)
     assert run["end"] < global_timeout(hb)
     assert history_events(run) <= HISTORY_LIMIT, "one execution must hold the whole action"
     if ready_at is None or ready_at > max_wait + poll:
@@ -246,15 +282,27 @@ def test_loop_never_lets_the_hook_lapse_and_always_ends_before_the_global_timeou
 
 
 @pytest.mark.parametrize(
-    ("hb", "poll", "wait"),
-    [(300, 30, 6 * 3600), (60, 30, 3600), (3600, 30, 30 * 3600), (30, 600, 2000), (120, 7, 900)],
+    ("hb", "poll", "wait", "max_poll"),
+    [
+        (300, 30, 6 * 3600, 0),
+        (300, 30, 6 * 3600, 300),  # the default terminate back-off
+        (300, 30, 6 * 3600, 3600),
+        (60, 30, 3600, 0),
+        (60, 30, 3600, 600),
+        (3600, 30, 30 * 3600, 0),
+        (3600, 30, 30 * 3600, 3600),
+        (30, 600, 2000, 0),
+        (120, 7, 900, 0),
+    ],
 )
-def test_heartbeats_are_within_one_of_the_minimum(hb: int, poll: int, wait: int) -> None:
+def test_heartbeats_are_within_one_of_the_minimum(
+    hb: int, poll: int, wait: int, max_poll: int
+) -> None:
     """``ceil((W - H) / (H - m))`` heartbeats keep a hook of HeartbeatTimeout H alive until W with
     the safety margin m; the jitter shifts an action's schedule once, it is not taken off every
-    interval."""
+    interval. Backing off to a maxPollSeconds longer than the hook changes none of it."""
     sent: list[float] = []
-    run = simulate(hb, poll, 48 * 3600, ready_at=wait, round_cost=0, sent=sent)
+    run = simulate(hb, poll, 48 * 3600, ready_at=wait, round_cost=0, sent=sent, max_poll=max_poll)
     assert run["result"]
     minimum = minimum_heartbeats(hb, run["end"])
     assert minimum <= run["heartbeats"] <= minimum + 1, (run, minimum)
@@ -354,3 +402,47 @@ def test_a_plan_carries_the_groups_policy_and_one_without_it_is_terminate() -> N
     assert Plan.from_json(older).on_abandon is OnAbandon.TERMINATE
     with pytest.raises(ValueError, match="keep"):
         Plan.from_json({**data, "terminateHookAbandon": "keep"})
+
+
+# --- back-off ----------------------------------------------------------------------------------
+
+
+def test_rounds_back_off_by_half_the_time_waited_between_poll_and_max_poll() -> None:
+    plan, _ = plan_for(hb=3600, poll=30, max_wait=21_600, max_poll=300)
+    assert [poll_interval(plan, at(t)) for t in (0, 30, 60, 61, 100, 599, 600, 5000)] == [
+        30,
+        30,
+        30,
+        30,
+        50,
+        299,
+        300,
+        300,
+    ]
+    flat, _ = plan_for(hb=3600, poll=30, max_wait=21_600, max_poll=10)
+    assert poll_interval(flat, at(5000)) == 30, "a maxPollSeconds under the poll: no back-off"
+
+
+def test_a_six_hour_drain_backs_off_to_one_round_a_heartbeat() -> None:
+    """HeartbeatTimeout 300, the default terminate settings (poll 30, maxPollSeconds 300): once
+    backed off, each heartbeat comes with one round, against 720 rounds at a flat 30 s."""
+    flat = simulate(300, 30, 48 * 3600, ready_at=6 * 3600, round_cost=0)
+    backed_off = simulate(300, 30, 48 * 3600, ready_at=6 * 3600, round_cost=0, max_poll=300)
+    assert flat["rounds"] > 600
+    assert backed_off["heartbeats"] <= minimum_heartbeats(300, backed_off["end"]) + 1
+    assert backed_off["rounds"] <= backed_off["heartbeats"] + 12, backed_off
+    assert backed_off["end"] - 6 * 3600 <= 300, "the drain's end is seen within one maxPoll"
+
+
+def test_a_signal_runs_the_round_at_once_and_a_flood_spares_half_the_rounds() -> None:
+    """A launch signalled ready at 120 s completes then, not at its next poll; one signal a
+    second from the start uses at most SIGNAL_ROUNDS rounds early, then waits run their course."""
+    signalled = simulate(300, 30, 1800, ready_at=120, round_cost=0, signals=(120.0,))
+    assert signalled["end"] == 120
+    unsignalled = simulate(300, 30, 1800, ready_at=120, round_cost=0)
+    assert unsignalled["end"] > 120
+    flood = tuple(float(t) for t in range(1, 3 * 3600))
+    run = simulate(300, 5, 48 * 3600, ready_at=None, round_cost=0, signals=flood)
+    assert run["rounds"] <= MAX_ROUNDS
+    early = simulate(300, 5, 48 * 3600, ready_at=None, round_cost=0)
+    assert run["rounds"] <= early["rounds"] + SIGNAL_ROUNDS

@@ -27,6 +27,10 @@ UNSCOPABLE = {
     "autoscaling:DescribeWarmPool",
 }
 LIFECYCLE = {"autoscaling:RecordLifecycleActionHeartbeat", "autoscaling:CompleteLifecycleAction"}
+# SendTaskSuccess takes no resource (Service Authorization Reference, "Actions, resources, and
+# condition keys for AWS Step Functions"): the task token is the capability. SignalFunction only
+# has tokens its own workflows wrote to its own table.
+SIGNAL_UNSCOPABLE = {"states:SendTaskSuccess"}
 
 
 def _statements(node: Any) -> list[dict[str, Any]]:
@@ -77,12 +81,13 @@ def test_every_action_a_check_calls_is_granted_to_the_checks_function_and_nothin
         "HeartbeatFunction",
         "CompleteFunction",
         "ReconcileFunction",
+        "SignalFunction",
     ],
 )
 def test_only_unscopable_actions_are_granted_on_every_resource(logical_id: str) -> None:
     for statement in _policy_statements(logical_id):
         if statement.get("Resource") == "*" and "Condition" not in statement:
-            assert _actions(statement) <= UNSCOPABLE, statement
+            assert _actions(statement) <= UNSCOPABLE | SIGNAL_UNSCOPABLE, statement
 
 
 def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
@@ -134,6 +139,7 @@ def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:
                 "states:StartExecution",
             },
         ),
+        ("SignalFunction", {"dynamodb:Query", "states:SendTaskSuccess"}),
     ],
 )
 def test_each_function_gets_exactly_what_it_calls(function: str, expected: set[str]) -> None:
@@ -200,3 +206,18 @@ def test_the_reconcile_schedule_is_a_valid_rate_for_every_period(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     stack = load_stack({"ReconcileMinutes": minutes}, region="us-east-1", account="123456789012")
     assert [r.schedule for r in stack.rules.values() if r.schedule] == [expression]
+
+
+def test_the_signal_table_is_written_by_the_workflow_and_read_by_the_signal_only() -> None:
+    """PutItem for the state machine (a round's wait), Query for SignalFunction, both on the
+    table's ARN; no other grant names the table."""
+    template = _template()
+    machine = _statements(template["Resources"]["LifecycleStateMachine"]["Properties"]["Policies"])
+    (put,) = [s for s in machine if "dynamodb:PutItem" in _actions(s)]
+    assert _actions(put) == {"dynamodb:PutItem"}
+    assert put["Resource"] == {"Fn::GetAtt": ["SignalTable", "Arn"]}
+    (query,) = [s for s in _policy_statements("SignalFunction") if "dynamodb:Query" in _actions(s)]
+    assert query["Resource"] == {"Fn::GetAtt": ["SignalTable", "Arn"]}
+    table = template["Resources"]["SignalTable"]["Properties"]
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}

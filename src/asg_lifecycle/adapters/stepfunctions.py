@@ -94,3 +94,18 @@ def executions_since(
                 )
             )
     return found
+
+
+def end_wait(client: Any, task_token: str) -> bool:
+    """SendTaskSuccess for a round's wait, with an empty output (the definition drops it).
+    False when the wait is over already (``TaskTimedOut``: it ran its course or another signal
+    ended it; ``InvalidToken``, ``TaskDoesNotExist``)."""
+    try:
+        client.send_task_success(taskToken=task_token, output="{}")
+    except (
+        client.exceptions.TaskTimedOut,
+        client.exceptions.InvalidToken,
+        client.exceptions.TaskDoesNotExist,
+    ):
+        return False
+    return True
