@@ -78,10 +78,10 @@ def test_each_call_the_product_exists_for_is_a_state_of_its_own() -> None:
 
 
 def test_a_rounds_wait_ends_at_its_time_or_on_a_signal_that_carries_nothing() -> None:
-    """The round wait "Wait for the next round or a signal" puts its task token in the signal table (Step
-    Functions Developer Guide, "Wait for a Callback with Task Token": an AWS SDK integration
-    with .waitForTaskToken) and waits ``waitSeconds`` (TimeoutSecondsPath): the timeout is the
-    poll, a SendTaskSuccess a signal. ResultPath null: whatever a signal sends is dropped, so it
+    """A round's wait puts its task token in the signal table (Step Functions Developer Guide,
+    "Wait for a Callback with Task Token": an AWS SDK integration with .waitForTaskToken) and
+    waits ``waitSeconds`` (TimeoutSecondsPath): the timeout is the poll, a SendTaskSuccess a
+    signal. ResultPath null: whatever a signal sends is dropped, so it
     can make the round come sooner and nothing else. If the table cannot be written, the same
     wait without signals."""
     from asg_lifecycle.signals.table import WaitingRound  # noqa: PLC0415
