@@ -9,6 +9,11 @@ The clock is a discrete-event scheduler. Execution threads that reach a Wait sta
 thread is busy, then jumps time straight to the earliest thing due: a sleeping thread's wake-up or a
 timer (a hook timeout, a scripted scenario step). Work started from a busy thread or from a timer is
 counted as busy *before* the call that started it returns, so the driver never sees a false idle.
+
+A sleep may also end early: a thread that waits for something another thread sends (a Step Functions
+callback task waiting for ``SendTaskSuccess``) sleeps with a :class:`Sleeper` until its deadline,
+and the sender calls :meth:`VirtualClock.wake_early`, which counts the sleeper busy again before it
+returns and wakes it at the current virtual instant.
 """
 
 from __future__ import annotations
@@ -24,12 +29,26 @@ from datetime import UTC, datetime, timedelta
 Timer = Callable[[], None]
 
 
+class Sleeper:
+    """One virtual sleep that another thread may end early (:meth:`VirtualClock.wake_early`).
+
+    Use each sleeper for one sleep. ``early`` tells, once the sleep is over, whether it ended
+    early (True) or because virtual time reached its end (False).
+    """
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.woken = False  # the sleep is over, or was ended before it began
+        self.early = False
+        self.entry: _Entry | None = None  # while it sleeps: its place in the clock's queue
+
+
 @dataclass(order=True)
 class _Entry:
     at: float
     seq: int
     timer: Timer | None = field(compare=False, default=None)
-    wake: threading.Event | None = field(compare=False, default=None)
+    wake: Sleeper | None = field(compare=False, default=None)
     cancelled: bool = field(compare=False, default=False)
 
 
@@ -96,17 +115,44 @@ class VirtualClock:
     def sleep(self, seconds: float) -> None:
         self.sleep_until(self._now + max(0.0, seconds))
 
-    def sleep_until(self, at: float) -> None:
-        """Block the calling (busy) thread until virtual time reaches ``at``."""
-        wake = threading.Event()
+    def sleep_until(self, at: float, sleeper: Sleeper | None = None) -> bool:
+        """Block the calling (busy) thread until virtual time reaches ``at``, or until another
+        thread ends the sleep with :meth:`wake_early` (given a ``sleeper``).
+
+        True when time reached ``at``; False when the sleep ended early (also when
+        :meth:`wake_early` came before the sleep began: it then does not sleep at all).
+        """
+        sleeper = sleeper or Sleeper()
         with self._lock:
+            if sleeper.woken:
+                return not sleeper.early
             if at <= self._now:
-                return
-            heapq.heappush(self._queue, _Entry(at, next(self._seq), wake=wake))
+                sleeper.woken = True
+                return True
+            sleeper.entry = _Entry(at, next(self._seq), wake=sleeper)
+            heapq.heappush(self._queue, sleeper.entry)
             self._busy -= 1
             self._progress += 1
             self._lock.notify_all()
-        wake.wait()  # the driver counts us busy again before it sets the event
+        sleeper.event.wait()  # whoever wakes us counts us busy again before it sets the event
+        return not sleeper.early
+
+    def wake_early(self, sleeper: Sleeper) -> bool:
+        """End ``sleeper``'s sleep now, at the current virtual instant (from any thread).
+
+        The sleeping thread is counted busy again before this returns, so the driver never sees
+        a false idle between the wake and the sleeper's next step. False when the sleep was
+        already over (time reached its end, or it was woken before).
+        """
+        with self._lock:
+            if sleeper.woken:
+                return False
+            sleeper.woken = sleeper.early = True
+            if sleeper.entry is not None:  # asleep now (not only about to sleep)
+                sleeper.entry.cancelled = True
+                self._busy += 1
+            sleeper.event.set()
+            return True
 
     # --- driving ----------------------------------------------------------------------------------
     def wait_idle(self, real_timeout: float = 60.0) -> None:
@@ -149,12 +195,14 @@ class VirtualClock:
                 if not entry.cancelled:
                     due.append(entry)
             wakes = [e.wake for e in due if e.wake is not None]
+            for sleeper in wakes:
+                sleeper.woken = True  # a wake_early from now on is too late
             self._busy += len(wakes)
         for entry in due:
             if entry.timer is not None:
                 entry.timer()
-        for wake in wakes:
-            wake.set()
+        for sleeper in wakes:
+            sleeper.event.set()
         return True
 
     def run(self, until: float | None = None, real_timeout: float = 60.0) -> None:

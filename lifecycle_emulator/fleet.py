@@ -31,6 +31,10 @@ class InstanceBehaviour:
     command_seconds: float = 20.0  # how long an SSM command runs on the instance
     command_exit: int = 0  # its exit code (non-zero: Failed)
     command_output: str = "ok"  # its standard output (standard error when it fails)
+    # Its user data signals readiness: once ready (``ready_after`` after each boot) it sends
+    # PutEvents on the default bus: ``service_events.ready_signal_entry`` (source
+    # "asg-lifecycle-orchestrator", detail-type "Run checks now", detail {"instance-id": id}).
+    signals_ready: bool = False
 
 
 HEALTHY = InstanceBehaviour()
@@ -58,6 +62,10 @@ class Fleet:
         self.booted_at: dict[str, float] = {}
         self.behaviour: dict[str, InstanceBehaviour] = {}
         self.deregistered_at: dict[tuple[str, str], float] = {}
+        self.ready_signals: list[tuple[float, str]] = []  # (when, instance id) sent
+        # How an instance's PutEvents reaches EventBridge: (entry, account, region); set by
+        # service_sources.ServiceEvents (delivered like the services' events).
+        self.put_events: Callable[[dict[str, str], str, str], None] | None = None
         self._undo: list[Callable[[], None]] = []
 
     def adopt(self, instance_id: str) -> InstanceBehaviour:
@@ -82,6 +90,32 @@ class Fleet:
         """EC2 started or rebooted the instance: ``initializing`` again for ``ready_after``."""
         self.adopt(instance_id)
         self.booted_at[instance_id] = self.clock.time()
+
+    def _signal_when_ready(self, instance: Any) -> None:
+        """An instance whose user data signals readiness sends its event once ready, if it is
+        still running then and has not booted again meanwhile."""
+        behaviour = self.behaviour[instance.id]
+        if not behaviour.signals_ready or behaviour.ready_after is None:
+            return
+        boot = self.booted_at[instance.id]
+        backend = instance.ec2_backend
+
+        def signal() -> None:
+            from lifecycle_emulator.service_events import ready_signal_entry  # noqa: PLC0415
+
+            if self.booted_at.get(instance.id) != boot or instance.state_code != 16:
+                return
+            entry = ready_signal_entry(instance.id)
+            if self.put_events is not None:
+                self.put_events(entry, backend.account_id, backend.region_name)
+            else:  # no emulated EventBridge delivery installed: moto's own PutEvents
+                from moto.events.models import events_backends  # noqa: PLC0415
+
+                events = events_backends[backend.account_id][backend.region_name]
+                events.put_events([dict(entry, Time=self.clock.time())])
+            self.ready_signals.append((self.clock.time(), instance.id))
+
+        self.clock.call_at(boot + behaviour.ready_after, signal)
 
     # --- patches ------------------------------------------------------------------------------
     def install(self) -> None:
@@ -108,6 +142,7 @@ class Fleet:
             reservation = original_run(backend, *args, **kwargs)
             for instance in reservation.instances:
                 fleet.adopt(instance.id)
+                fleet._signal_when_ready(instance)
             return reservation
 
         original_deregister = FakeTargetGroup.deregister
@@ -205,11 +240,13 @@ class Fleet:
             previous = original_start(instance)
             if previous.code != 16:  # it was not running
                 self.booted(instance.id)
+                self._signal_when_ready(instance)
             return previous
 
         def reboot(instance: Any) -> None:
             original_reboot(instance)
             self.booted(instance.id)
+            self._signal_when_ready(instance)
 
         return [(Instance, "start", start), (Instance, "reboot", reboot)]
 

@@ -4,9 +4,10 @@
         aws.client("autoscaling").set_desired_capacity(...)
         aws.run()                      # play virtual time until nothing is left to do
 
-Inside, ``template.yaml`` is deployed into moto (functions, rule, queue, state machine), the real
-handlers run in-process, Auto Scaling holds instances in lifecycle wait states and sends the
-EventBridge events, and Step Functions runs the real definition.
+Inside, ``template.yaml`` is deployed into moto (functions, rules, queues, DynamoDB tables, state
+machine), the real handlers run in-process, Auto Scaling holds instances in lifecycle wait states
+and sends the EventBridge events, other services send theirs (``service_sources.py``), and Step
+Functions runs the real definition.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from moto.moto_api._internal import mock_random
@@ -29,7 +31,8 @@ from lifecycle_emulator.autoscaling import LifecycleActions
 from lifecycle_emulator.clock import VirtualClock
 from lifecycle_emulator.fleet import Fleet, InstanceBehaviour
 from lifecycle_emulator.runtime import LambdaRuntime, Patches, reserve_environment
-from lifecycle_emulator.template import RuleSpec, StackSpec, load_stack
+from lifecycle_emulator.service_sources import ServiceEvents
+from lifecycle_emulator.template import TEMPLATE, RuleSpec, StackSpec, TableSpec, load_stack
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -63,13 +66,19 @@ class LocalAws:
         parameters: Mapping[str, Any] | None = None,
         start: datetime | None = None,
         behaviours: Iterator[InstanceBehaviour] | Callable[[int], InstanceBehaviour] | None = None,
+        template: Path = TEMPLATE,
     ) -> None:
         self.parameters = dict(parameters or {})
+        self.template = template
         self.clock = VirtualClock(start)
         self.fleet = Fleet(self.clock, behaviours)
         self.stack: StackSpec
         self.runtime: LambdaRuntime
         self.autoscaling: LifecycleActions
+        # EC2 tag, Parameter Store, Run Command and ECS events (service_sources.py)
+        self.service_events = ServiceEvents(
+            self.clock, self.fleet, account_id=ACCOUNT, region=REGION
+        )
         self._saved_env: dict[str, str | None] = {}
         self._mock: Any = None
         self._patches: Patches | None = None
@@ -106,7 +115,9 @@ class LocalAws:
     def _install(self) -> None:
         lambda_clock.use(self.clock.now)
         clients.reset()
-        self.stack = load_stack(self.parameters, region=REGION, account=ACCOUNT)
+        self.stack = load_stack(
+            self.parameters, region=REGION, account=ACCOUNT, template_path=self.template
+        )
         for key, value in reserve_environment(self.stack).items():
             self._saved_env.setdefault(key, value)
         self.runtime = LambdaRuntime(self.stack, self.clock)
@@ -116,9 +127,11 @@ class LocalAws:
         self.fleet.install()
         self.autoscaling = LifecycleActions(self.clock, account_id=ACCOUNT, region=REGION)
         self.autoscaling.install()
+        self.service_events.install()
         self._deploy()
 
     def __exit__(self, *exc: object) -> None:
+        self.service_events.uninstall()
         if getattr(self, "autoscaling", None) is not None:
             self.autoscaling.uninstall()
         self.fleet.uninstall()
@@ -142,6 +155,8 @@ class LocalAws:
         role_arn = iam.create_role(
             RoleName=f"{self.stack.name}-emulated", AssumeRolePolicyDocument=_LAMBDA_ROLE_POLICY
         )["Role"]["Arn"]
+        for table in self.stack.tables.values():
+            self._create_table(table)
         code = _placeholder_zip()
         for fn in self.stack.functions.values():
             lam.create_function(
@@ -172,6 +187,21 @@ class LocalAws:
             events.put_rule(Name=rule.name, EventPattern=json.dumps(rule.pattern), State="ENABLED")
             events.put_targets(Rule=rule.name, Targets=rule.targets)
         self._register_stack()
+
+    def _create_table(self, table: TableSpec) -> None:
+        """The template's DynamoDB table, with its TTL setting.
+
+        TTL is set, not enforced: AWS deletes expired items lazily ("typically within a few
+        days", DynamoDB Developer Guide, "Working with Time to Live"), and moto never does; a
+        reader must filter on the TTL attribute itself, here as in AWS.
+        """
+        dynamodb = self.client("dynamodb")
+        dynamodb.create_table(**table.create_table_request())
+        if table.ttl_attribute is not None:
+            dynamodb.update_time_to_live(
+                TableName=table.name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
 
     def _register_stack(self) -> None:
         """A CloudFormation stack of the template's name and outputs, so that tools that find

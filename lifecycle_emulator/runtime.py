@@ -13,6 +13,12 @@
   between retries. Here both sleep on the virtual clock, and each execution is counted busy while it
   runs so that the clock only jumps when every execution is waiting. Executions take turns: one
   runs at a time, until it waits or ends (see :class:`_Turns`).
+* Step Functions callback tasks (``.waitForTaskToken``): moto's interpreter waits for the token and
+  for the task's ``TimeoutSeconds`` in real time. Here the wait is a virtual sleep until the
+  task's deadline that ``SendTaskSuccess`` / ``SendTaskFailure`` (and ``SendTaskHeartbeat``, with
+  ``HeartbeatSeconds``) from any thread ends early, at the current virtual instant; a Task state's
+  timeout is virtual for every task (see :class:`_Callbacks`). A token whose task has ended answers
+  ``TaskTimedOut``, as in AWS.
 * Step Functions' error names, where moto's interpreter differs from AWS: a Lambda function error
   without ``errorType`` (a timeout) is ``Lambda.Unknown``; ``States.TaskFailed`` matches every
   error but ``States.Timeout``; neither it nor ``States.ALL`` catches ``States.Runtime`` or
@@ -22,6 +28,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as _datetime
 import functools
 import importlib
@@ -35,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from lifecycle_emulator.clock import VirtualClock
+from lifecycle_emulator.clock import Sleeper, VirtualClock
 from lifecycle_emulator.template import FunctionSpec, StackSpec
 
 
@@ -312,6 +319,7 @@ class Patches:
         # Set on a thread while moto's interpreter invokes a Lambda function for a Task state:
         # that thread then runs within its execution's turn and may sleep on the virtual clock.
         self._task_invoke = threading.local()
+        self.callbacks = _Callbacks(runtime.clock, self._turns)
 
     def _set(self, owner: Any, attr: str, value: Any) -> None:
         original = owner.__dict__[attr] if attr in owner.__dict__ else getattr(owner, attr)
@@ -332,7 +340,7 @@ class Patches:
 
         runtime = self.runtime
         original = LambdaSimpleBackend.invoke
-        turns, task_invoke = self._turns, self._task_invoke
+        callbacks, task_invoke = self.callbacks, self._task_invoke
 
         def invoke(  # noqa: PLR0917 - moto's signature
             backend: Any,
@@ -363,9 +371,9 @@ class Patches:
             record = runtime.invoke(fn, payload)
             if record.duration and getattr(task_invoke, "active", False):
                 # a timed-out invocation answers when Lambda stops it: the Task state waits that
-                # long (outside the function lock, so other executions run meanwhile). An invoke
-                # by a test's own client answers at once.
-                turns.sleep(record.duration)
+                # long (outside the function lock, so other executions run meanwhile), or until
+                # its own TimeoutSeconds. An invoke by a test's own client answers at once.
+                callbacks.task_sleep(record.duration)
             if record.error is not None:
                 response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(record.result).encode()
@@ -443,6 +451,7 @@ class Patches:
 
         self._set(lambda_eval_utils, "_invoke_lambda_function", invoke_lambda_function)
         self._error_names()
+        self._callback_tasks()
 
         worker = execution_worker.ExecutionWorker
         original_logic: Any = worker._execution_logic
@@ -535,6 +544,204 @@ class Patches:
         self._set(error_equals_decl.ErrorEqualsDecl, "_eval_body", eval_body)
         self._definition_check()
 
+    def _callback_tasks(self) -> None:
+        """Task states' timeouts and callback tasks' waits on the virtual clock (module doc)."""
+        self._virtual_task_timeouts()
+        self._virtual_callback_waits()
+        self._heartbeat_timeout_name()
+        self._task_token_api()
+
+    def _virtual_task_timeouts(self) -> None:
+        from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import (  # noqa: PLC0415
+            EvalTimeoutError,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec import (  # noqa: PLC0415
+            execute_state,
+        )
+        from moto.stepfunctions.parser.utils import TMP_THREADS  # noqa: PLC0415
+
+        clock, callbacks = self.runtime.clock, self.callbacks
+
+        def evaluate_with_timeout(self_: Any, env: Any) -> None:
+            """moto's ``ExecutionState._evaluate_with_timeout``, but the task's TimeoutSeconds
+            is a virtual deadline: the task's thread sleeps no further than it, and nothing
+            waits for it in real time (a slow run is not a timed-out task)."""
+            self_.timeout.eval(env=env)
+            deadline = _Deadline(clock.time() + float(env.stack.pop()))
+            frame: Any = env.open_frame()
+            frame.states.reset(input_value=env.states.get_input())
+            frame.stack = copy.deepcopy(env.stack)
+            outputs: list[Any] = []
+            exceptions: list[Exception | None] = [None]
+            terminated = threading.Event()
+
+            def exec_and_notify() -> None:
+                callbacks.deadlines.current = deadline
+                try:
+                    self_._eval_execution(frame)
+                    outputs.extend(frame.stack)
+                except Exception as ex:
+                    exceptions.append(ex)
+                finally:
+                    callbacks.deadlines.current = None
+                terminated.set()
+
+            thread = threading.Thread(target=exec_and_notify, daemon=True)
+            TMP_THREADS.append(thread)
+            thread.start()
+            terminated.wait()
+            frame.set_ended()
+            env.close_frame(frame)
+            if not env.is_running():
+                return  # stopped meanwhile (StopExecution): the task's end is nobody's news
+            if deadline.expired:
+                raise EvalTimeoutError()
+            exception = exceptions.pop()
+            if exception:
+                raise exception
+            _task_output(self_, env, outputs.pop())
+
+        state = execute_state.ExecutionState
+        self._set(state, "_evaluate_with_timeout", evaluate_with_timeout)
+
+    def _virtual_callback_waits(self) -> None:
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: PLC0415
+            state_task_service_callback,
+        )
+        from moto.stepfunctions.parser.asl.eval.callback import callback  # noqa: PLC0415
+
+        callbacks = self.callbacks
+        service = state_task_service_callback.StateTaskServiceCallback
+
+        def wait_for_token(self_: Any, timeout_seconds: int, endpoint: Any) -> Any:
+            return callbacks.wait(endpoint, timeout_seconds, None, callback.HeartbeatTimedOut)
+
+        def wait_for_token_heartbeat(self_: Any, env: Any, endpoint: Any, heartbeat: Any) -> Any:
+            seconds = float(heartbeat._heartbeat_seconds)
+            return callbacks.wait(endpoint, None, seconds, callback.HeartbeatTimedOut)
+
+        self._set(service, "_wait_for_task_token_timeout", wait_for_token)
+        self._set(service, "_wait_for_task_token_heartbeat", wait_for_token_heartbeat)
+
+        endpoint_class = callback.CallbackEndpoint
+        original_notify = endpoint_class.notify
+        original_beat = endpoint_class.notify_heartbeat
+        original_interrupt = endpoint_class.interrupt_all
+
+        def notify(self_: Any, outcome: Any) -> None:
+            original_notify(self_, outcome)
+            callbacks.wake(self_.callback_id)
+
+        def notify_heartbeat(self_: Any) -> bool:
+            beat = bool(original_beat(self_))
+            if beat:
+                callbacks.beat(self_.callback_id)
+            return beat
+
+        def interrupt_all(self_: Any) -> None:
+            """The task is over (or its execution stopped): its token is closed."""
+            original_interrupt(self_)
+            callbacks.close(self_.callback_id)
+
+        self._set(endpoint_class, "notify", notify)
+        self._set(endpoint_class, "notify_heartbeat", notify_heartbeat)
+        self._set(endpoint_class, "interrupt_all", interrupt_all)
+
+    def _heartbeat_timeout_name(self) -> None:
+        """A heartbeat that did not come in time is ``States.HeartbeatTimeout`` ("Error names");
+        moto's interpreter names every timeout ``States.Timeout``."""
+        from moto.stepfunctions.parser.api import (  # noqa: PLC0415
+            HistoryEventType,
+            TaskTimedOutEventDetails,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name import (  # noqa: PLC0415
+            states_error_name,
+            states_error_name_type,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (  # noqa: PLC0415
+            FailureEvent,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: PLC0415
+            state_task,
+        )
+        from moto.stepfunctions.parser.asl.eval.callback import callback  # noqa: PLC0415
+        from moto.stepfunctions.parser.asl.eval.event.event_detail import (  # noqa: PLC0415
+            EventDetails,
+        )
+
+        details: Any = EventDetails  # a TypedDict of every kind of detail: one given here
+        name = states_error_name_type.StatesErrorNameType.StatesHeartbeatTimeout
+        task_service = state_task.StateTask
+        original_from_error: Any = task_service.__dict__["_from_error"]
+
+        def from_error(self_: Any, env: Any, ex: Exception) -> Any:
+            if isinstance(ex, callback.HeartbeatTimeoutError):
+                return FailureEvent(
+                    env=env,
+                    error_name=states_error_name.StatesErrorName(typ=name),
+                    event_type=HistoryEventType.TaskTimedOut,
+                    event_details=details(
+                        taskTimedOutEventDetails=TaskTimedOutEventDetails(
+                            resourceType=self_._get_sfn_resource_type(),
+                            resource=self_._get_sfn_resource(),
+                            error=name.to_name(),
+                        )
+                    ),
+                )
+            return original_from_error(self_, env, ex)
+
+        self._set(task_service, "_from_error", from_error)
+
+    def _task_token_api(self) -> None:
+        """SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat as AWS answers them (Step
+        Functions API Reference): ``TaskTimedOut`` for a token whose task has ended,
+        ``InvalidOutput`` for output that is not JSON, and the failure's ``cause`` kept."""
+        from moto.core.responses import EmptyResult  # noqa: PLC0415
+        from moto.stepfunctions.parser.api import InvalidOutput, TaskTimedOut  # noqa: PLC0415
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # noqa: PLC0415
+        from moto.stepfunctions.responses import StepFunctionResponse  # noqa: PLC0415
+
+        callbacks = self.callbacks
+
+        def closed_token_check(name: str) -> Callable[..., Any]:
+            original: Any = getattr(StepFunctionsParserBackend, name)
+
+            def send(backend: Any, task_token: str, *args: Any, **kwargs: Any) -> Any:
+                """A token whose task has ended (timed out, succeeded, failed, or its execution
+                stopped) answers ``TaskTimedOut``; moto answered ``InvalidToken``, or took the
+                call while nothing waited for it any more."""
+                with callbacks.lock:
+                    if task_token in callbacks.closed:
+                        message = "Task Timed Out: 'Provided task does not exist anymore'"
+                        raise TaskTimedOut(message, "TaskTimedOut")  # moto's has no code
+                    return original(backend, task_token, *args, **kwargs)
+
+            return send
+
+        for name in ("send_task_success", "send_task_failure", "send_task_heartbeat"):
+            self._set(StepFunctionsParserBackend, name, closed_token_check(name))
+
+        def send_task_success(self_: Any) -> Any:
+            output = self_._get_param("output")
+            try:
+                json.loads(output)
+            except (TypeError, ValueError):
+                message = "Invalid Output: the output must be valid JSON"
+                raise InvalidOutput(message, "InvalidOutput") from None
+            self_.stepfunction_backend.send_task_success(self_._get_param("taskToken"), output)
+            return EmptyResult()
+
+        def send_task_failure(self_: Any) -> Any:
+            self_.stepfunction_backend.send_task_failure(
+                self_._get_param("taskToken"),
+                error=self_._get_param("error"),
+                cause=self_._get_param("cause"),
+            )
+            return EmptyResult()
+
+        self._set(StepFunctionResponse, "send_task_success", send_task_success)
+        self._set(StepFunctionResponse, "send_task_failure", send_task_failure)
+
     def _definition_check(self) -> None:
         """CreateStateMachine refuses, as ``InvalidDefinition``, a definition whose ``States.ALL``
         is not alone in its ``ErrorEquals`` or not in the last retrier or catcher ("Handling
@@ -606,6 +813,12 @@ class Patches:
                 execution.stop(stop_date=stopped, error=error, cause=cause)
                 execution.exec_status = ExecutionStatus.ABORTED
                 execution.stop_date, execution.error, execution.cause = stopped, error, cause
+                # its task tokens close now, and a callback task waiting for one stops waiting
+                worker = getattr(execution, "exec_worker", None)
+                env = getattr(worker, "env", None)
+                pool = getattr(getattr(env, "callback_pool_manager", None), "_pool", {})
+                for endpoint in list(pool.values()):
+                    endpoint.interrupt_all()
             return ActionResult({"stopDate": execution.stop_date or stopped})
 
         self._set(StepFunctionResponse, "stop_execution", stop_execution)
@@ -675,6 +888,22 @@ def _misplaced_states_all(node: Any, path: str = "") -> str | None:
     return None
 
 
+def _task_output(state: Any, env: Any, output: Any) -> None:
+    """The end of moto's ``_evaluate_with_timeout``: the task's result through the state's
+    Assign, ResultSelector and ResultPath."""
+    env.stack.append(output)
+    if not state._is_language_query_jsonpath():
+        env.states.set_result(output)
+    if state.assign_decl:
+        state.assign_decl.eval(env=env)
+    if state.result_selector:
+        state.result_selector.eval(env=env)
+    if state.result_path:
+        state.result_path.eval(env)
+    else:
+        env.states.reset(input_value=env.stack.pop())
+
+
 def _function_name(name_or_arn: str) -> str:
     """``my-fn``, ``arn:...:function:my-fn`` and ``arn:...:function:my-fn:live`` -> ``my-fn``."""
     if ":function:" in name_or_arn:
@@ -715,11 +944,126 @@ class _Turns:
 
     def sleep(self, seconds: float) -> None:
         """Virtual sleep by an execution thread that has the turn: others run meanwhile."""
+        self.sleep_until(self._clock.time() + max(0.0, seconds))
+
+    def sleep_until(self, at: float, sleeper: Sleeper | None = None) -> bool:
+        """:meth:`VirtualClock.sleep_until` by a thread that has the turn (True: time reached
+        ``at``; False: woken early). The thread is counted busy while it waits for its turn."""
         self._turn.release()
         try:
-            self._clock.sleep(seconds)  # the thread stays counted busy while it waits its turn
+            return self._clock.sleep_until(at, sleeper)
         finally:
             self._turn.acquire()
+
+
+@dataclass
+class _Deadline:
+    """When a Task state's ``TimeoutSeconds`` runs out (virtual epoch seconds), for one attempt;
+    ``expired``: the task was still running then (it fails with ``States.Timeout``)."""
+
+    at: float
+    expired: bool = False
+
+
+class _Callbacks:
+    """Callback tasks' waits and their tokens, on the virtual clock.
+
+    A task waiting for its token sleeps (its execution's turn released, counted idle) until its
+    deadline: the Task state's ``TimeoutSeconds`` / ``TimeoutSecondsPath`` (moto's default when
+    there is none: 99,999,999 s), or with ``HeartbeatSeconds`` until the next heartbeat is due.
+    ``SendTaskSuccess`` / ``SendTaskFailure`` / ``SendTaskHeartbeat`` from any thread wake it at
+    once (:meth:`VirtualClock.wake_early`: counted busy before the call returns). Its token is
+    closed once the task ends; a later call with it answers ``TaskTimedOut``.
+    """
+
+    def __init__(self, clock: VirtualClock, turns: _Turns) -> None:
+        self._clock = clock
+        self._turns = turns
+        self.lock = threading.RLock()
+        self.closed: set[str] = set()  # tokens whose task has ended
+        self.deadlines = threading.local()  # .current: the task's _Deadline, on its thread
+        self._sleepers: dict[str, Sleeper] = {}
+        self._beats: dict[str, int] = {}
+
+    def current_deadline(self) -> _Deadline | None:
+        return cast("_Deadline | None", getattr(self.deadlines, "current", None))
+
+    def task_sleep(self, seconds: float) -> None:
+        """A task's thread waits ``seconds`` (a timed-out Lambda invocation), or until the
+        task's own deadline, whichever is first."""
+        end = self._clock.time() + max(0.0, seconds)
+        deadline = self.current_deadline()
+        if deadline is not None and deadline.at < end:
+            self._turns.sleep_until(deadline.at)
+            deadline.expired = True
+        else:
+            self._turns.sleep_until(end)
+
+    def wait(
+        self,
+        endpoint: Any,
+        timeout_seconds: float | None,
+        heartbeat_seconds: float | None,
+        heartbeat_timed_out: Callable[[], Any],
+    ) -> Any:
+        """The callback's outcome; None when the task's deadline passed first (or its execution
+        stopped); ``heartbeat_timed_out()`` when a heartbeat was due and none came."""
+        token: str = endpoint.callback_id
+        deadline = self.current_deadline()
+        if deadline is None:  # not on a task's thread: its own timeout
+            far = timeout_seconds if timeout_seconds is not None else 99_999_999
+            deadline = _Deadline(self._clock.time() + float(far))
+        window = self._clock.time()
+        beats = 0
+        try:
+            while True:
+                sleeper = Sleeper()
+                with self.lock:
+                    self._sleepers[token] = sleeper
+                    outcome = endpoint.get_outcome()
+                    closed = token in self.closed
+                    seen = self._beats.get(token, 0)
+                if outcome is not None:
+                    return outcome
+                if closed:
+                    return None
+                if seen != beats:
+                    beats, window = seen, self._clock.time()
+                end = deadline.at
+                if heartbeat_seconds is not None:
+                    end = min(end, window + heartbeat_seconds)
+                if not self._turns.sleep_until(end, sleeper):
+                    continue  # woken early: an outcome, a heartbeat, or the execution stopped
+                with self.lock:
+                    outcome = endpoint.get_outcome()
+                    if outcome is None:
+                        self.closed.add(token)  # no SendTask* is taken from now on
+                if outcome is not None:
+                    return outcome  # sent at the very instant the time ran out
+                if self._clock.time() >= deadline.at:
+                    deadline.expired = True
+                    return None
+                return heartbeat_timed_out()
+        finally:
+            with self.lock:
+                self._sleepers.pop(token, None)
+                self._beats.pop(token, None)
+
+    def wake(self, token: str) -> None:
+        with self.lock:
+            sleeper = self._sleepers.get(token)
+        if sleeper is not None:
+            self._clock.wake_early(sleeper)
+
+    def beat(self, token: str) -> None:
+        with self.lock:
+            self._beats[token] = self._beats.get(token, 0) + 1
+        self.wake(token)
+
+    def close(self, token: str) -> None:
+        with self.lock:
+            self.closed.add(token)
+        self.wake(token)
 
 
 class _VirtualDatetimeModule:

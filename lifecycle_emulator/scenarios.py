@@ -21,7 +21,9 @@ A scenario is a JSON document (built-in ones live in ``scenarios/``; any file pa
 target groups' health checks and its SSM agent is online (null: never); ``drainSeconds`` overrides
 how long a terminating instance stays ``draining`` in its target groups (0-3600, as ELB's
 deregistration delay; Auto Scaling waits it out before ``Terminating:Wait``); ``command`` says how
-SSM commands run on it: ``{"seconds": 20, "exitCode": 0, "output": "ok"}``.
+SSM commands run on it: ``{"seconds": 20, "exitCode": 0, "output": "ok"}``; ``signalsReady: true``
+says its user data sends a custom event with PutEvents once it is ready (source
+"asg-lifecycle-orchestrator", detail-type "Run checks now", detail ``{"instance-id": ...}``).
 
 A step changes the desired capacity and/or ends instances, named by launch-order index:
 ``terminate`` (TerminateInstanceInAutoScalingGroup, decrementing the desired capacity),
@@ -323,6 +325,9 @@ def _behaviour(raw: Any) -> InstanceBehaviour:
     command = raw.get("command", {})
     if not isinstance(command, dict):
         raise InvalidScenario('"command" is an object like {"seconds": 20, "exitCode": 0}')
+    signals = raw.get("signalsReady", False)
+    if not isinstance(signals, bool):
+        raise InvalidScenario(f"signalsReady: true or false, not {signals!r}")
     return InstanceBehaviour(
         ready_after=None if ready is None else float(ready),
         impaired=bool(raw.get("impaired", ready is None)),
@@ -330,4 +335,5 @@ def _behaviour(raw: Any) -> InstanceBehaviour:
         command_seconds=float(command.get("seconds", 20)),
         command_exit=int(command.get("exitCode", 0)),
         command_output=str(command.get("output", "ok")),
+        signals_ready=signals,
     )

@@ -1,4 +1,4 @@
-"""Read the stack from ``template.yaml`` itself: functions, rule, queue and state machine.
+"""Read the stack from ``template.yaml`` itself: functions, rules, queues, tables, state machine.
 
 The SAM template is translated offline with aws-sam-translator (as ``sam deploy`` would, minus
 upload), then the CloudFormation intrinsics the translation leaves are resolved against the
@@ -52,6 +52,46 @@ class RuleSpec:
 
 
 @dataclass(frozen=True)
+class TableSpec:
+    """An ``AWS::DynamoDB::Table``: its physical name and ARN, and its resolved properties."""
+
+    logical_id: str
+    name: str
+    arn: str
+    properties: dict[str, Any]
+
+    def create_table_request(self) -> dict[str, Any]:
+        """CreateTable's parameters for the properties CloudFormation passes on to it."""
+        props = self.properties
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            # CloudFormation's default billing mode is PROVISIONED (AWS::DynamoDB::Table)
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        for key in ("ProvisionedThroughput", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if key in props:
+                request[key] = props[key]
+        stream = props.get("StreamSpecification")
+        if stream:
+            request["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": stream["StreamViewType"],
+            }
+        if props.get("Tags"):
+            request["Tags"] = props["Tags"]
+        return request
+
+    @property
+    def ttl_attribute(self) -> str | None:
+        """The attribute of ``TimeToLiveSpecification`` when TTL is enabled."""
+        spec = self.properties.get("TimeToLiveSpecification") or {}
+        enabled = spec.get("Enabled") in (True, "true", "True")
+        return str(spec["AttributeName"]) if enabled and spec.get("AttributeName") else None
+
+
+@dataclass(frozen=True)
 class StackSpec:
     name: str
     region: str
@@ -64,6 +104,7 @@ class StackSpec:
     state_machine_arn: str
     definition: str
     outputs: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, TableSpec] = field(default_factory=dict)  # logical id -> table
 
     def function_by_arn(self, arn_or_name: str) -> FunctionSpec | None:
         for fn in self.functions.values():
@@ -166,6 +207,10 @@ class _Resolver:
             )
         if kind == "AWS::Events::Rule":
             return name, f"arn:aws:events:{region}:{account}:rule/{name}"
+        if kind == "AWS::DynamoDB::Table":
+            given = self.resources[logical_id].get("Properties", {}).get("TableName")
+            name = name if given is None else str(self.value(given))
+            return name, f"arn:aws:dynamodb:{region}:{account}:table/{name}"
         if kind == "AWS::Logs::LogGroup":
             return name, f"arn:aws:logs:{region}:{account}:log-group:{name}"
         if kind == "AWS::IAM::Role":
@@ -245,6 +290,7 @@ class _Resolver:
         functions: dict[str, FunctionSpec] = {}
         rules: dict[str, RuleSpec] = {}
         queues: dict[str, str] = {}
+        tables: dict[str, TableSpec] = {}
         machine: tuple[str, str, str] | None = None
         invoke_configs = {
             self.value(r["Properties"]["FunctionName"]): self.value(r["Properties"])
@@ -253,6 +299,8 @@ class _Resolver:
         }
         for logical_id, resource in self.resources.items():
             kind, props = resource["Type"], resource.get("Properties", {})
+            if "Condition" in resource and not self.conditions[resource["Condition"]]:
+                continue  # CloudFormation creates no resource whose Condition is false
             if kind == "AWS::Lambda::Function":
                 name, arn = self.physical(logical_id)
                 env = self.value(props.get("Environment", {}).get("Variables", {}))
@@ -284,6 +332,9 @@ class _Resolver:
                 )
             elif kind == "AWS::SQS::Queue":
                 queues[logical_id] = self.getatt(logical_id, "QueueName")
+            elif kind == "AWS::DynamoDB::Table":
+                name, arn = self.physical(logical_id)
+                tables[logical_id] = TableSpec(logical_id, name, arn, self.value(props))
             elif kind == "AWS::StepFunctions::StateMachine":
                 definition = (base / definition_files[logical_id]).read_text()
                 for key, val in self.value(props.get("DefinitionSubstitutions", {})).items():
@@ -305,4 +356,5 @@ class _Resolver:
             state_machine_arn=machine[1],
             definition=machine[2],
             outputs={k: self.value(v.get("Value")) for k, v in self.cfn.get("Outputs", {}).items()},
+            tables=tables,
         )

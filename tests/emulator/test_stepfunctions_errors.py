@@ -4,7 +4,6 @@ tiny definition run by moto's interpreter (with the emulator's patches)."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -178,26 +177,23 @@ def test_error_equals_matches_as_step_functions_does(
 
 def test_a_retry_on_states_task_failed_does_not_retry_a_task_timeout() -> None:
     """("Error names": ``States.TaskFailed`` excludes ``States.Timeout``.) A task that runs
-    past its ``TimeoutSeconds`` fails with ``States.Timeout``: the retrier on
-    ``States.TaskFailed`` is skipped and the catcher on ``States.Timeout`` takes it. (moto's
-    interpreter measures TimeoutSeconds in real time: the slow function sleeps 1.5 real s.)"""
-    calls: list[float] = []
-
-    def slow(event: Any) -> Any:
-        calls.append(time.monotonic())
-        time.sleep(1.5)
-        return event
-
-    with emulated(doc([launch_hook()], steps=[])) as (aws, _):
-        function = aws.add_function("slow", slow)
+    past its ``TimeoutSeconds`` fails with ``States.Timeout`` when that time is up: the retrier
+    on ``States.TaskFailed`` is skipped and the catcher on ``States.Timeout`` takes it. The
+    function here runs its whole 30-s Timeout (virtual time); the task gives up at 10 s."""
+    faults = Faults(lambda_timeouts={"ReadHookFunction": Cut(1)})
+    with emulated(doc([launch_hook()], steps=[]), faults=faults) as (aws, _):
+        function = aws.stack.functions["ReadHookFunction"]
         retry = [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 3}]
         catch = [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error", "Next": "C"}]
-        task = _invoke(function, TimeoutSeconds=1, Retry=retry, Catch=catch)
-        described, _ = _run(aws, _machine(aws, {"T": task, "C": CAUGHT}))
+        task = _invoke(function.arn, TimeoutSeconds=10, Retry=retry, Catch=catch)
+        described, events = _run(aws, _machine(aws, {"T": task, "C": CAUGHT}))
+        calls = [i for i in aws.runtime.invocations if i.function == "ReadHookFunction"]
 
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"])["error"]["Error"] == "States.Timeout"
     assert len(calls) == 1, "not retried"
+    (timed_out,) = [e for e in events if e["type"] == "TaskTimedOut"]
+    assert (timed_out["timestamp"] - events[0]["timestamp"]).total_seconds() == 10
 
 
 def test_a_retry_on_states_task_failed_retries_a_functions_own_error() -> None:
