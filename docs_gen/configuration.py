@@ -169,6 +169,7 @@ def example_metadata() -> str:
     doc = {
         "checks": ["target-group-drain"],
         "pollSeconds": 30,
+        "maxPollSeconds": 120,
         "maxWaitSeconds": 900,
         "onFailure": "CONTINUE",
         "onTimeout": "CONTINUE",
