@@ -238,7 +238,9 @@ def pending_retry(events_newest_first: Iterable[Mapping[str, Any]]) -> str | Non
     failure (the state has not been left)."""
     for event in events_newest_first:
         kind = str(event.get("type", ""))
-        if kind in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut"):
+        if kind == "TaskTimedOut" or _details(event).get("resourceType") == "aws-sdk:dynamodb":
+            return None  # a round's wait ran its course (or its table write failed): no retry
+        if kind in ("TaskFailed", "LambdaFunctionFailed"):
             details = _details(event)
             return str(details.get("error", kind))
         if kind.endswith(("Succeeded", "Exited", "Entered", "Started", "Scheduled")):
@@ -311,6 +313,7 @@ def _details(event: Mapping[str, Any]) -> dict[str, Any]:
 
 _TASK_FAILED = ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut")
 _LATE_EVENT_WAIT = "Wait for a late event"
+_SIGNAL_WAIT = "Wait for the next round or a signal"
 
 
 @dataclass(slots=True)
@@ -346,6 +349,12 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
         at = event["timestamp"]
         kind = str(event["type"])
         details = _details(event)
+        if task == _SIGNAL_WAIT and kind in ("TaskTimedOut", "TaskSucceeded", "TaskFailed"):
+            signal = _signal_wait(kind, entered, at, details)
+            if signal is not None:
+                entries.append(signal)
+            task = ""
+            continue
         if kind.endswith("StateEntered"):
             name = str(details.get("name", ""))
             if failures is not None:  # the task failed and was not tried again: caught
@@ -357,12 +366,8 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
                 seconds = _dict(state_document(details.get("input"))).get("settleSeconds")
                 late = f"waiting {seconds} s in case the event is late (its workflow goes first)"
                 entries.append(Entry(at, late))
-        elif kind == "ExecutionStarted":
-            doc = state_document(details.get("input")) or {}
-            action = _dict(doc.get("action"))
-            how = "event" if "LifecycleActionToken" in action else "reconcile run"
-            what = narrative.action_words(action)
-            entries.append(Entry(at, f"workflow started (from the {how}): {what}"))
+        elif kind.startswith("Execution"):
+            entries += _execution_entry(kind, at, details)
         elif kind in _TASK_FAILED:
             error, cause = str(details.get("error", kind)), _cause_text(details.get("cause"))
             if failures is not None and failures.error == error:
@@ -378,21 +383,50 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
             known = narrative.STATES.get(str(details.get("name")))
             if exited is not None and known is not None:
                 entries.append(Entry(at, narrative.describe(known, entered, exited)))
-        elif kind == "ExecutionSucceeded":
-            doc = state_document(details.get("output")) or {}
-            entries.append(
-                Entry(at, "workflow ended: " + narrative.outcome_text(doc.get("outcome")))
-            )
-        elif kind in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
-            word = kind.removeprefix("Execution").lower()
-            cause = str(details.get("cause", ""))
-            entries.append(
-                Entry(at, f"workflow {word}: {details.get('error', '')}", [cause] if cause else [])
-            )
     return entries
 
 
+def _execution_entry(kind: str, at: datetime, details: Mapping[str, Any]) -> list[Entry]:
+    """How the workflow started, or how it ended."""
+    if kind == "ExecutionStarted":
+        doc = state_document(details.get("input")) or {}
+        action = _dict(doc.get("action"))
+        how = "event" if "LifecycleActionToken" in action else "reconcile run"
+        what = narrative.action_words(action)
+        return [Entry(at, f"workflow started (from the {how}): {what}")]
+    if kind == "ExecutionSucceeded":
+        doc = state_document(details.get("output")) or {}
+        return [Entry(at, "workflow ended: " + narrative.outcome_text(doc.get("outcome")))]
+    if kind in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
+        word = kind.removeprefix("Execution").lower()
+        cause = str(details.get("cause", ""))
+        return [Entry(at, f"workflow {word}: {details.get('error', '')}", [cause] if cause else [])]
+    return []
+
+
 _CAUSE_LIMIT = 500
+
+
+def _signal_wait(
+    kind: str, entered: Mapping[str, Any] | None, at: datetime, details: Mapping[str, Any]
+) -> Entry | None:
+    """How a round's wait ended: at its time (no entry: the round's own says when it ran), on a
+    signal (how much earlier), or without its signal table (a plain wait instead)."""
+    if kind == "TaskTimedOut":
+        return None
+    if kind == "TaskFailed":
+        error = str(details.get("error", ""))
+        return Entry(at, f"signal table not written ({error}): the round waits without signals")
+    due = _dict(_dict(entered).get("decision")).get("dueAt")
+    early = ""
+    if isinstance(due, str):
+        try:
+            seconds = (datetime.fromisoformat(due.replace("Z", "+00:00")) - at).total_seconds()
+        except ValueError:
+            seconds = -1
+        if seconds >= 1:
+            early = f", {duration(seconds)} before its time"
+    return Entry(at, f"signal: the round runs now{early}")
 
 
 def _cause_text(cause: Any) -> str:

@@ -158,6 +158,28 @@ class History:
             self.doc = output
         return self
 
+    def signal_wait(self, entered: float, ended: float, how: str) -> History:
+        """A round's wait ("Wait for the next round or a signal": DynamoDB PutItem with its
+        task token) that ends at ``ended``: ``timeout`` (its time), ``signal`` (SendTaskSuccess)
+        or ``failed`` (the table could not be written)."""
+        name, text = "Wait for the next round or a signal", json.dumps(self.doc)
+        details = {"resourceType": "aws-sdk:dynamodb", "resource": "putItem.waitForTaskToken"}
+        self._add(
+            "TaskStateEntered", entered, stateEnteredEventDetails={"name": name, "input": text}
+        )
+        self._add("TaskScheduled", entered, taskScheduledEventDetails=details)
+        self._add("TaskStarted", entered, taskStartedEventDetails=details)
+        self._add("TaskSubmitted", entered, taskSubmittedEventDetails=details)
+        if how == "timeout":
+            self._add("TaskTimedOut", ended, taskTimedOutEventDetails={"error": "States.Timeout"})
+        elif how == "signal":
+            self._add("TaskSucceeded", ended, taskSucceededEventDetails={"output": "{}"})
+        else:
+            error = {"error": "DynamoDB.ResourceNotFoundException", **details}
+            self._add("TaskFailed", ended, taskFailedEventDetails=error)
+        self._add("TaskStateExited", ended, stateExitedEventDetails={"name": name, "output": text})
+        return self
+
     def caught(self, name: str, seconds: float, error: str, exit_recorded: bool = True) -> History:
         """The Catch of a task with no try left: the error at ``$.error`` of its input."""
         self.doc = {**self.doc, "error": {"Error": error, "Cause": "..."}}
@@ -640,3 +662,29 @@ def test_show_heads_with_what_the_action_is() -> None:
         "i-0123456789abcdef0  terminate (root-volume replacement)  "
         "AutoScalingGroup->AutoScalingGroup  group web  hook web-terminate"
     )
+
+
+@pytest.mark.parametrize(
+    ("how", "told"),
+    [
+        ("timeout", None),
+        ("signal", "signal: the round runs now, 21s before its time"),
+        ("failed", "signal table not written (DynamoDB.ResourceNotFoundException): "
+                   "the round waits without signals"),
+    ],
+)  # fmt: skip
+def test_a_rounds_wait_is_told_by_how_it_ended_never_as_a_failed_task(
+    how: str, told: str | None
+) -> None:
+    """The wait's timeout is its poll (not an error, nothing to tell: the next round says when
+    it ran); a signal ends it early; a table that cannot be written leaves a plain wait. None is
+    a task Step Functions tries again."""
+    history = _read_and_round_one()
+    history.events = history.events[:-2]  # round 1's wait is a signal wait here
+    history.signal_wait(2, 12 if how != "timeout" else 33, how)
+    if how == "failed":
+        history.state("Wait", "Wait for the next round", 12)
+    story = [e.what for e in timeline(history.events)]
+    assert story[-1] == (told or ROUND_ONE)
+    assert not [line for line in story if "failed" in line and "not written" not in line]
+    assert pending_retry(history.newest_first()) is None
