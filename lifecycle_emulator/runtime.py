@@ -714,8 +714,12 @@ class Patches:
                     if task_token in callbacks.closed:
                         message = "Task Timed Out: 'Provided task does not exist anymore'"
                         raise TaskTimedOut(message, "TaskTimedOut")  # moto's has no code
-                    return original(backend, task_token, *args, **kwargs)
+                    answer = original(backend, task_token, *args, **kwargs)
+                    if closes:  # closed at once, before the woken task has even run
+                        callbacks.closed.add(task_token)
+                    return answer
 
+            closes = name != "send_task_heartbeat"
             return send
 
         for name in ("send_task_success", "send_task_failure", "send_task_heartbeat"):
