@@ -38,6 +38,9 @@ ParamsValidator = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 METADATA_MAX = 1023  # PutLifecycleHook: NotificationMetadata is at most 1023 characters
 POLL_BOUNDS = (5, 3600)
+# LaunchMaxPollSeconds / TerminateMaxPollSeconds: 0 is "no back-off" (a hook's own maxPollSeconds
+# takes POLL_BOUNDS).
+STACK_MAX_POLL_BOUNDS = (0, 3600)
 MAX_WAIT_BOUNDS = (30, 172_800)
 
 # The functions' environment variables holding the stack-wide defaults (template.yaml sets each
@@ -123,7 +126,7 @@ MAX_POLL_SECONDS = MetadataKey(
     KeyKind.SECONDS,
     "the longest wait between two rounds: while the checks keep waiting, rounds back off from "
     "pollSeconds towards it (each wait half the time waited so far); pollSeconds or less: no "
-    "back-off. A signal runs the checks at once whatever the wait",
+    "back-off (the stack default 0: none). A signal runs the checks at once whatever the wait",
     POLL_BOUNDS,
     {Transition.LAUNCHING: ENV_LAUNCH_MAX_POLL, Transition.TERMINATING: ENV_TERMINATE_MAX_POLL},
 )
@@ -193,7 +196,8 @@ class Defaults:
     terminate_max_wait: int = 21_600
     # Launches keep their poll unless told (a launch waits for an instance to be ready: latency
     # matters); terminations back off to 5 minutes (a drain or a shutdown script needs none).
-    launch_max_poll: int = 30
+    # 0: no back-off (rounds every pollSeconds).
+    launch_max_poll: int = 0
     terminate_max_poll: int = 300
     # Each entry as in NotificationMetadata's "checks": a name, or {"name", "params"}.
     launch_checks: tuple[Any, ...] = ("instance-status",)
@@ -224,9 +228,11 @@ class Defaults:
             terminate_max_wait=_int_env(
                 env, ENV_TERMINATE_MAX_WAIT, base.terminate_max_wait, MAX_WAIT_BOUNDS
             ),
-            launch_max_poll=_int_env(env, ENV_LAUNCH_MAX_POLL, base.launch_max_poll, POLL_BOUNDS),
+            launch_max_poll=_int_env(
+                env, ENV_LAUNCH_MAX_POLL, base.launch_max_poll, STACK_MAX_POLL_BOUNDS
+            ),
             terminate_max_poll=_int_env(
-                env, ENV_TERMINATE_MAX_POLL, base.terminate_max_poll, POLL_BOUNDS
+                env, ENV_TERMINATE_MAX_POLL, base.terminate_max_poll, STACK_MAX_POLL_BOUNDS
             ),
             launch_checks=names(ENV_LAUNCH_CHECKS, base.launch_checks),
             terminate_checks=names(ENV_TERMINATE_CHECKS, base.terminate_checks),
@@ -462,8 +468,9 @@ class _Resolver:
             raise InvalidConfig(f"{at}checks: at least one check is required")
         max_wait_default = defaults.launch_max_wait if launching else defaults.terminate_max_wait
         poll = _bounded(layer, POLL_SECONDS.name, defaults.poll_seconds, POLL_BOUNDS, at)
-        max_poll_default = defaults.launch_max_poll if launching else defaults.terminate_max_poll
-        max_poll = _bounded(layer, MAX_POLL_SECONDS.name, max_poll_default, POLL_BOUNDS, at)
+        max_poll = defaults.launch_max_poll if launching else defaults.terminate_max_poll
+        if MAX_POLL_SECONDS.name in layer:
+            max_poll = _bounded(layer, MAX_POLL_SECONDS.name, poll, POLL_BOUNDS, at)
         if MAX_POLL_SECONDS.name in layer and max_poll < poll:
             raise InvalidConfig(
                 f"{at}{MAX_POLL_SECONDS.name} ({max_poll}) is less than {POLL_SECONDS.name} "

@@ -810,11 +810,13 @@ def test_stack_limits_come_from_the_environment_the_template_sets() -> None:
 
 
 def test_terminations_back_off_to_five_minutes_by_default_launches_keep_their_poll() -> None:
-    """Stack defaults (LaunchMaxPollSeconds 30, TerminateMaxPollSeconds 300): a launch waits
-    for an instance to be ready (latency matters), a drain does not."""
+    """Stack defaults (LaunchMaxPollSeconds 0: none, TerminateMaxPollSeconds 300): a launch
+    waits for an instance to be ready (latency matters), a drain does not."""
     assert read(None, LAUNCH).longest_poll == 30
+    assert read('{"pollSeconds": 10}', LAUNCH).longest_poll == 10, "a launch keeps its poll"
     assert read(None, TERMINATE).longest_poll == 300
-    assert read('{"pollSeconds": 60}', LAUNCH).longest_poll == 60, "never below the poll"
+    assert read('{"pollSeconds": 600}', TERMINATE).longest_poll == 600, "never below the poll"
+    assert Defaults.from_env({"LAUNCH_MAX_POLL_SECONDS": "0"}).launch_max_poll == 0
     env = {"LAUNCH_MAX_POLL_SECONDS": "120", "TERMINATE_MAX_POLL_SECONDS": "30"}
     defaults = Defaults.from_env(env)
     assert (defaults.launch_max_poll, defaults.terminate_max_poll) == (120, 30)
