@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -45,6 +45,13 @@ class Next(StrEnum):
         return self in (Next.WAIT, Next.HEARTBEAT, Next.HOLD)
 
 
+SIGNALLED = frozenset({Next.WAIT, Next.HEARTBEAT})
+"""The decisions whose wait a signal may end (the definition's callback tasks)."""
+SIGNAL_ITEM_TTL_SECONDS = 3600
+"""A wait's item in the signal table outlives the wait by this much before DynamoDB's TTL may
+delete it (a signal reads only items whose window is open)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """A task's decision. ``wait_seconds`` for the steps that wait, ``result`` for those that
@@ -52,10 +59,13 @@ class Decision:
     step it leads to is due (the round, or the heartbeat before it: a round that starts well
     after its time was retried, :func:`asg_lifecycle.policy.before_round`).
 
-    A round's wait (``wait``) is written to the signal table for a signal to end it early
-    (:mod:`asg_lifecycle.signals`): ``signal_after``, from when a signal may; and
-    ``signal_item_expires``, when the table's TTL may delete the item. The definition writes them
-    as they are (``signal``: epoch seconds, as DynamoDB numbers are written: strings)."""
+    The waits before a round (``wait``, and ``heartbeat``: the wait until the hook needs its
+    heartbeat) are written to the signal table for a signal to end them early
+    (:mod:`asg_lifecycle.signals`): a signal may from ``signal_after`` until before
+    ``signal_until`` (default for both: the wait's end, ``due_at``: no signal), and DynamoDB's TTL may delete the item from
+    ``signal_item_expires`` (default: an hour after the wait). The definition writes them as they
+    are (``signal``: epoch seconds, as DynamoDB writes numbers: strings), so every such decision
+    carries them: a path missing there would fail the execution (States.Runtime)."""
 
     next: Next
     reason: str
@@ -63,6 +73,7 @@ class Decision:
     result: LifecycleResult | None = None
     due_at: datetime | None = None
     signal_after: datetime | None = None
+    signal_until: datetime | None = None
     signal_item_expires: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -79,10 +90,16 @@ class Decision:
             data["result"] = self.result.value
         if self.due_at is not None:
             data["dueAt"] = format_time(self.due_at)
-        if self.signal_after is not None and self.signal_item_expires is not None:
+        if self.next in SIGNALLED and self.due_at is not None:
+            after = self.signal_after or self.due_at
+            until = self.signal_until or self.due_at
+            expires = self.signal_item_expires or (
+                self.due_at + timedelta(seconds=SIGNAL_ITEM_TTL_SECONDS)
+            )
             data["signal"] = {
-                "after": str(math.floor(self.signal_after.timestamp())),
-                "expires": str(math.ceil(self.signal_item_expires.timestamp())),
+                "after": str(math.floor(after.timestamp())),
+                "until": str(math.floor(until.timestamp())),
+                "expires": str(math.ceil(expires.timestamp())),
             }
         return data
 
@@ -101,11 +118,13 @@ class Decision:
         due = data.get("dueAt")
         due_at = None if due is None else parse_time(due, "decision.dueAt")
         signal = data.get("signal")
-        after = expires = None
+        after = until = expires = None
         if signal is not None:
-            after = _epoch(signal, "after")
+            after, until = _epoch(signal, "after"), _epoch(signal, "until")
             expires = _epoch(signal, "expires")
-        return cls(step, str(data.get("reason", "")), seconds, result, due_at, after, expires)
+        return cls(
+            step, str(data.get("reason", "")), seconds, result, due_at, after, until, expires
+        )
 
 
 def _epoch(signal: Any, key: str) -> datetime:

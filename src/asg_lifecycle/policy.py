@@ -56,9 +56,7 @@ MAX_ROUNDS = 1500
 # Signals may run rounds early only while this many rounds are left for the rest of the wait: a
 # flood of signals can use up half the rounds, never the execution's history.
 SIGNAL_ROUNDS = MAX_ROUNDS // 2
-# A round's wait item (the signal table, :mod:`asg_lifecycle.signals`) outlives its wait by this
-# much before DynamoDB's TTL may delete it (a signal reads only items whose wait is not over).
-SIGNAL_ITEM_TTL_SECONDS = 3600
+
 # A round that starts more than this after it was due had its task retried (a Wait state ends
 # within a second or two of its time; a cold start adds a few).
 LATE_ROUND_SECONDS = 10
@@ -298,21 +296,23 @@ def decide(
     ):  # the round would not end before the heartbeat is due (and is not the last one), and
         # the heartbeat is needed before the give-up time (else it would push the round past it)
         seconds = _floor_seconds(due - now)
+        until = now + timedelta(seconds=seconds)
+        # A signal may run the round early, as long as it starts a margin before the heartbeat
+        # is due, as a scheduled round would (and while rounds can be spared).
+        signals_from = now if progress.rounds < SIGNAL_ROUNDS else until
         return Decision(
-            Next.HEARTBEAT, reason, wait_seconds=seconds, due_at=now + timedelta(seconds=seconds)
+            Next.HEARTBEAT,
+            reason,
+            wait_seconds=seconds,
+            due_at=until,
+            signal_after=signals_from,
+            signal_until=max(signals_from, until - margin),
         )
     seconds = _seconds(wake - now)
     due = now + timedelta(seconds=seconds)
     # A signal may end the wait at once, while the rounds it would use can be spared.
     signals_from = now if progress.rounds < SIGNAL_ROUNDS else due
-    return Decision(
-        Next.WAIT,
-        reason,
-        wait_seconds=seconds,
-        due_at=due,
-        signal_after=signals_from,
-        signal_item_expires=due + timedelta(seconds=SIGNAL_ITEM_TTL_SECONDS),
-    )
+    return Decision(Next.WAIT, reason, wait_seconds=seconds, due_at=due, signal_after=signals_from)
 
 
 def heartbeat_due(plan: Plan, progress: Progress) -> datetime:

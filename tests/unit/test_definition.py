@@ -24,6 +24,7 @@ LAMBDA = "arn:aws:states:::lambda:invoke"
 # The tasks that invoke the product's functions; the one other task is a round's wait.
 TASKS = {n: s for n, s in STATES.items() if s["Type"] == "Task" and s["Resource"] == LAMBDA}
 SIGNAL_WAIT = "Wait for the next round or a signal"
+HEARTBEAT_WAIT = "Wait for the heartbeat or a signal"
 CHOICES = {name: s for name, s in STATES.items() if s["Type"] == "Choice"}
 
 HEARTBEAT = "Record lifecycle action heartbeat"
@@ -74,19 +75,28 @@ def test_each_call_the_product_exists_for_is_a_state_of_its_own() -> None:
         assert task.get("Comment"), f"{name}: say what it does"
     assert set(narrative.STATES) == set(TASKS)
     others = {n for n, s in STATES.items() if s["Type"] == "Task"} - set(TASKS)
-    assert others == {SIGNAL_WAIT}
+    assert others == {SIGNAL_WAIT, HEARTBEAT_WAIT}
 
 
-def test_a_rounds_wait_ends_at_its_time_or_on_a_signal_that_carries_nothing() -> None:
-    """A round's wait puts its task token in the signal table (Step Functions Developer Guide,
-    "Wait for a Callback with Task Token": an AWS SDK integration with .waitForTaskToken) and
-    waits ``waitSeconds`` (TimeoutSecondsPath): the timeout is the poll, a SendTaskSuccess a
-    signal. ResultPath null: whatever a signal sends is dropped, so it
-    can make the round come sooner and nothing else. If the table cannot be written, the same
-    wait without signals."""
+SIGNAL_WAITS = {
+    # callback task: (its decision, where its time leads, its fallback Wait state)
+    SIGNAL_WAIT: ("wait", "Run checks", "Wait for the next round"),
+    HEARTBEAT_WAIT: ("heartbeat", HEARTBEAT, "Wait until the hook needs its heartbeat"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGNAL_WAITS))
+def test_a_wait_ends_at_its_time_or_on_a_signal_that_carries_nothing(name: str) -> None:
+    """The waits before a round put their task token in the signal table (Step Functions
+    Developer Guide, "Wait for a Callback with Task Token": an AWS SDK integration with
+    .waitForTaskToken) and wait ``waitSeconds`` (TimeoutSecondsPath): the timeout is the wait's
+    own end (the round, or the heartbeat), a SendTaskSuccess a signal, which runs the round now.
+    ResultPath null: whatever a signal sends is dropped, so it can make the round come sooner
+    and nothing else. If the table cannot be written, the same wait without signals."""
     from asg_lifecycle.signals.table import WaitingRound  # noqa: PLC0415
 
-    task = STATES[SIGNAL_WAIT]
+    decision, at_its_time, fallback_name = SIGNAL_WAITS[name]
+    task = STATES[name]
     assert task["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken"
     assert task["Parameters"]["TableName"] == "${SignalTableName}"
     item = task["Parameters"]["Item"]
@@ -94,22 +104,23 @@ def test_a_rounds_wait_ends_at_its_time_or_on_a_signal_that_carries_nothing() ->
     assert item["instanceId"] == {"S.$": "$.action.EC2InstanceId"}
     assert item["hook"] == {"S.$": "$.action.LifecycleHookName"}
     assert item["signalAfter"] == {"N.$": "$.decision.signal.after"}
+    assert item["signalUntil"] == {"N.$": "$.decision.signal.until"}
     assert item["expiresAt"] == {"N.$": "$.decision.signal.expires"}
     typed = {k: {next(iter(v)).removesuffix(".$"): "1"} for k, v in item.items()}
     assert WaitingRound.from_item(typed) is not None, "the signal reads what the wait writes"
     assert task["TimeoutSecondsPath"] == "$.decision.waitSeconds"
     assert task["ResultPath"] is None
-    assert task["Next"] == "Run checks"
+    assert task["Next"] == "Run checks", "a signal: the round now"
     assert "Retry" not in task, "a failed write falls back at once"
     timeout, other = task["Catch"]
-    assert (timeout["ErrorEquals"], timeout["Next"]) == (["States.Timeout"], "Run checks")
-    assert (other["ErrorEquals"], other["Next"]) == (["States.ALL"], "Wait for the next round")
+    assert (timeout["ErrorEquals"], timeout["Next"]) == (["States.Timeout"], at_its_time)
+    assert (other["ErrorEquals"], other["Next"]) == (["States.ALL"], fallback_name)
     assert timeout["ResultPath"] is None
     assert other["ResultPath"] is None
-    fallback = STATES["Wait for the next round"]
+    fallback = STATES[fallback_name]
     assert fallback["SecondsPath"] == "$.decision.waitSeconds"
-    assert fallback["Next"] == "Run checks"
-    assert _routes(STATES["Complete, heartbeat or wait?"])["wait"] == SIGNAL_WAIT
+    assert fallback["Next"] == at_its_time
+    assert _routes(STATES["Complete, heartbeat or wait?"])[decision] == name
 
 
 def _retrier(task: dict[str, Any], error: str) -> dict[str, Any]:
@@ -248,7 +259,7 @@ def test_the_routes_say_what_each_decision_means() -> None:
             expected = {
                 "check": "Run checks",
                 "wait": SIGNAL_WAIT,
-                "heartbeat": "Wait until the hook needs its heartbeat",
+                "heartbeat": HEARTBEAT_WAIT,
                 "complete": COMPLETE,
                 "hold": "Hold the safe result",
                 "confirm": CONFIRM,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -193,7 +194,7 @@ def simulate(
     ``sent`` collects when each heartbeat was sent. A signal at a moment in ``signals`` ends the
     round's wait then, if the round's decision allows signals by then."""
     plan, progress = plan_for(hb=hb, poll=poll, max_wait=max_wait, jittered=True, max_poll=max_poll)
-    now, heartbeats, last_extend = 0.0, 0, 0.0
+    now, heartbeats, last_extend, taken = 0.0, 0, 0.0, 0
     expires = min(hb, global_timeout(hb))
     while True:
         assert now <= expires, f"hook expired at {expires}s before the round at {now}s"
@@ -210,12 +211,18 @@ def simulate(
             }
         assert decision.wait_seconds is not None
         woken = None
-        if decision.next is Next.WAIT and decision.signal_after is not None:
-            start = max(now, (decision.signal_after - T0).total_seconds())
-            index = bisect.bisect_left(signals, start)  # the first signal the wait takes
-            if index < len(signals) and signals[index] < now + decision.wait_seconds:
-                woken = signals[index]
-        now = woken if woken is not None else now + decision.wait_seconds
+        window = json.loads(json.dumps(decision.to_json())).get("signal")
+        if decision.next in (Next.WAIT, Next.HEARTBEAT):  # the definition writes its window
+            assert window is not None, decision
+            opens = max(now, int(window["after"]) - T0.timestamp())
+            closes = min(int(window["until"]) - T0.timestamp(), now + decision.wait_seconds)
+            index = max(taken, bisect.bisect_left(signals, opens))  # the first it may take
+            if index < len(signals) and signals[index] < closes:
+                woken, taken = signals[index], index + 1  # each signal ends one wait
+        if woken is not None:  # a signal: the round now (a heartbeat wait's heartbeat not sent)
+            now = max(now, woken)
+            continue
+        now += decision.wait_seconds
         if decision.next is Next.HEARTBEAT:  # sent when due, then the next round at once
             assert now < expires, f"heartbeat at {now}s after the hook expired at {expires}s"
             heartbeats += 1

@@ -145,27 +145,31 @@ def test_the_cli_sends_the_instance_signal_it_reads() -> None:
 # --- the signal table ---------------------------------------------------------------------------
 
 
-def _item(hook: str, token: str, after: int, expires: int) -> dict[str, Any]:
+def _item(hook: str, token: str, after: int, until: int) -> dict[str, Any]:
     return {
         "instanceId": {"S": ID},
         "hook": {"S": hook},
         "taskToken": {"S": token},
         "signalAfter": {"N": str(after)},
-        "expiresAt": {"N": str(expires)},
+        "signalUntil": {"N": str(until)},
+        "expiresAt": {"N": str(until + 3600)},
     }
 
 
-def test_a_signal_ends_only_waits_that_take_signals_and_have_not_expired() -> None:
-    """An expired item may still be there (DynamoDB's TTL deletes late); a wait whose rounds
-    cannot be spared takes no signal until it is over; an item of another writer is skipped."""
+def test_a_signal_ends_only_waits_whose_signal_window_is_open() -> None:
+    """An item whose wait is over may still be there (DynamoDB's TTL deletes late); a wait whose
+    rounds cannot be spared opens its window at its end; the wait before a heartbeat closes it a
+    margin before; an item of another writer is skipped."""
     items = [
         _item("a", "t-a", 100, 5000),
         _item("late", "t-late", 200, 5000),  # signals from 200 only
-        _item("old", "t-old", 0, 150),  # expired at 150
+        _item("old", "t-old", 0, 150),  # its wait ended at 150
         {"instanceId": {"S": ID}, "hook": {"S": "x"}},  # not ours
     ]
     assert [r.hook for r in to_signal(items, 160)] == ["a"]
     assert [r.hook for r in to_signal(items, 200)] == ["a", "late"]
+    assert [r.hook for r in to_signal(items, 149)] == ["a", "old"]
+    assert [r.hook for r in to_signal(items, 150)] == ["a"], "closed at its end"
     assert WaitingRound.from_item(items[3]) is None
 
 
