@@ -62,10 +62,11 @@ class Decision:
     The waits before a round (``wait``, and ``heartbeat``: the wait until the hook needs its
     heartbeat) are written to the signal table for a signal to end them early
     (:mod:`asg_lifecycle.signals`): a signal may from ``signal_after`` until before
-    ``signal_until`` (default for both: the wait's end, ``due_at``: no signal), and DynamoDB's TTL may delete the item from
-    ``signal_item_expires`` (default: an hour after the wait). The definition writes them as they
-    are (``signal``: epoch seconds, as DynamoDB writes numbers: strings), so every such decision
-    carries them: a path missing there would fail the execution (States.Runtime)."""
+    ``signal_until`` (default for both: the wait's end, ``due_at``: no signal), and DynamoDB's
+    TTL may delete the item from ``signal_item_expires`` (default: an hour after the wait). The
+    definition writes them as they are (``signal``: epoch seconds, as DynamoDB writes numbers:
+    strings), so every such decision carries them: a path missing there would fail the
+    execution (States.Runtime)."""
 
     next: Next
     reason: str

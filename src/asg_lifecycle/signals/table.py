@@ -3,8 +3,9 @@ round or a signal" state (PutItem with the wait's task token), read by a signal.
 
 Key: ``instanceId`` and ``hook`` (one round waits per instance and hook; the next wait
 overwrites it). ``signalAfter`` and ``signalUntil``: when a signal may end the wait (epoch
-seconds; a wait whose rounds cannot be spared takes none, :data:`asg_lifecycle.policy.SIGNAL_ROUNDS`;
-the wait before a heartbeat, only until a margin before it is due). ``expiresAt``: the TTL
+seconds; a wait whose rounds cannot be spared takes none,
+:data:`asg_lifecycle.policy.SIGNAL_ROUNDS`; the wait before a heartbeat, only until a margin
+before it is due). ``expiresAt``: the TTL
 attribute, an hour after the wait's end. DynamoDB deletes expired items late ("typically
 within a few days"), so they are filtered here.
 """
