@@ -1,0 +1,170 @@
+"""Signals (issue 20) through the real definition on the emulator: a signal ends a waiting
+round's wait, so the checks run at once; it changes nothing else.
+
+The instance's own "Run checks now" (its user data), and the AWS events the stack's rules route to
+SignalFunction (EC2 tag, Parameter Store, Run Command and ECS container instance changes), each as
+the emulator's AWS sends it (lifecycle_emulator/service_events.py names the AWS pages).
+Launch hooks: HeartbeatTimeout 300 s, a round every 30 s (checks_flow's ``launch``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from asg_lifecycle.policy import poll_jitter_span
+from asg_lifecycle.signals import instance as instance_signal
+from lifecycle_emulator.local_aws import ACCOUNT, REGION, LocalAws
+from lifecycle_emulator.play import ActionReport, play
+from lifecycle_emulator.runtime import Invocation
+from tests.flow.stack import assert_completed_once_by_the_workflow, at, emulated
+from tests.flow.test_checks_flow import (
+    PARAM_CHECK,
+    TAG_CHECK,
+    first,
+    instance,
+    later,
+    launch,
+    parameter,
+    register_container_instance,
+    tag,
+)
+
+READY = 120  # when the instance is ready (its status checks pass)
+POLL_SLACK = 30 + poll_jitter_span(30)
+
+
+def _signal(instance_id: Callable[[LocalAws], str]) -> Callable[[LocalAws], None]:
+    """An operator's or the instance's ``Run checks now`` for ``instance_id(aws)``."""
+
+    def send(aws: LocalAws) -> None:
+        entry = instance_signal.event_entry(instance_id(aws))
+        aws.service_events.put_events(entry, ACCOUNT, REGION)
+
+    return send
+
+
+def _rounds(aws: LocalAws, instance_id: str) -> list[float]:
+    """When the instance's rounds of checks ran (virtual seconds into the play)."""
+    return [i.at.timestamp() - at(0) for i in _of(aws, instance_id, "CheckFunction")]
+
+
+def _of(aws: LocalAws, instance_id: str, function: str) -> list[Invocation]:
+    return [
+        i
+        for i in aws.runtime.invocations
+        if i.function == function and instance_id in str(i.payload)
+    ]
+
+
+def _ready_launch(*, signals: bool) -> dict[str, Any]:
+    document = launch(["instance-status"])
+    document["instances"] = [{"readyAfter": READY, "signalsReady": signals}]
+    return document
+
+
+def _played(document: dict[str, Any], *changes: Any) -> tuple[ActionReport, LocalAws, str]:
+    with emulated(document) as (aws, scenario):
+        for seconds, change in changes:
+            later(aws, seconds, change)
+        report = play(scenario, aws)
+        return first(report), aws, instance(aws)
+
+
+def test_an_instance_that_signals_ready_is_completed_in_the_same_second() -> None:
+    """Its user data sends "Run checks now" once it is ready (120 s): the round runs then and
+    CompleteLifecycleAction follows in the same second, where without the signal it waits for
+    the next poll."""
+    signalled, aws, instance_id = _played(_ready_launch(signals=True))
+    assert signalled.result == "CONTINUE"
+    assert signalled.ended_at == READY
+    assert_completed_once_by_the_workflow(signalled)
+    assert aws.fleet.ready_signals == [(at(READY), instance_id)]
+    (answer,) = [i.result for i in aws.runtime.invocations if i.function == "SignalFunction"]
+    assert answer["status"] == "signalled"
+    quiet, _, _ = _played(_ready_launch(signals=False))
+    assert quiet.ended_at is not None
+    assert READY < quiet.ended_at <= READY + POLL_SLACK
+
+
+def test_a_signal_whose_checks_still_fail_changes_nothing_but_the_rounds_time() -> None:
+    """An operator signals at 45 s, before the instance is ready: a round runs at 45 s, finds it
+    not ready and waits as before; the action completes as it would have (the next rounds keep
+    their poll), once, with no heartbeat more."""
+    early, aws, instance_id = _played(_ready_launch(signals=False), (45, _signal(instance)))
+    rounds = _rounds(aws, instance_id)
+    assert 45 in rounds
+    plain, plain_aws, plain_id = _played(_ready_launch(signals=False))
+    assert 45 not in _rounds(plain_aws, plain_id)
+    assert early.result == plain.result == "CONTINUE"
+    assert early.ended_at is not None
+    assert READY < early.ended_at <= READY + POLL_SLACK
+    assert len(early.heartbeats) == len(plain.heartbeats)
+    assert_completed_once_by_the_workflow(early)
+
+
+def test_a_lost_signal_costs_one_poll() -> None:
+    """EventBridge delivers best-effort: the instance's signal lost, its round comes at its
+    poll (one poll interval at most after the instance is ready)."""
+    with emulated(_ready_launch(signals=True)) as (aws, scenario):
+        aws.service_events.drop_event = lambda event: event["source"] == instance_signal.SOURCE
+        report = play(scenario, aws)
+        signals = _of(aws, instance(aws), "SignalFunction")
+    action = first(report)
+    assert signals == []
+    assert action.result == "CONTINUE"
+    assert action.ended_at is not None
+    assert READY < action.ended_at <= READY + POLL_SLACK
+
+
+def test_a_signal_naming_another_instance_runs_no_check_of_this_one() -> None:
+    """A forged signal (anyone allowed PutEvents on the default bus) for an instance no
+    workflow waits for: SignalFunction finds no waiting round, and this action's rounds keep
+    their time."""
+    forged = "i-0000000000000000a"
+    action, aws, instance_id = _played(
+        _ready_launch(signals=False), (45, _signal(lambda aws: forged))
+    )
+    (answer,) = [i.result for i in aws.runtime.invocations if i.function == "SignalFunction"]
+    assert answer == {"status": "nothing-waiting", "waitsEnded": []}
+    assert 45 not in _rounds(aws, instance_id)
+    assert action.result == "CONTINUE"
+
+
+def _ecs_registered(aws: LocalAws) -> None:
+    register_container_instance(aws)
+
+
+def _with_cluster(aws: LocalAws) -> None:
+    aws.client("ecs").create_cluster(clusterName="web")
+
+
+@pytest.mark.parametrize(
+    ("check", "change", "source"),
+    [
+        (TAG_CHECK, tag("ready"), "aws.tag"),
+        (PARAM_CHECK, parameter("ready"), "aws.ssm"),
+        (
+            {"name": "ecs-container-instance", "params": {"cluster": "web"}},
+            _ecs_registered,
+            "aws.ecs",
+        ),
+    ],
+    ids=["instance-tag", "ssm-parameter", "ecs-container-instance"],
+)
+def test_each_event_source_runs_its_checks_when_it_changes(
+    check: dict[str, Any], change: Callable[[LocalAws], None], source: str
+) -> None:
+    """The change at 95 s is an AWS event (tag change, Parameter Store change, ECS container
+    instance registered) that the stack's rule routes to SignalFunction: the round runs at 95 s
+    and completes the action then, not at the round after (120 s)."""
+    document = launch([check])
+    action, aws, instance_id = _played(document, (0, _with_cluster), (95, change))
+    assert action.result == "CONTINUE", action.outcome
+    assert action.ended_at == 95
+    signals = _of(aws, instance_id, "SignalFunction")
+    assert [s.payload["source"] for s in signals][-1:] == [source]
+    assert signals[-1].result["status"] == "signalled"
+    assert_completed_once_by_the_workflow(action)
