@@ -6,6 +6,7 @@ Not part of the Lambda package (``src/`` is): it runs where an operator's AWS cr
 * ``views.py``: what an execution's history says (pure: the action, its deadlines, its timeline);
 * ``executions.py``: reading executions from Step Functions;
 * ``operations.py``: what an operator does (heartbeat, complete, re-send an event);
+* ``signals.py``: the instances' own signal (``signal``: their waiting rounds run now);
 * ``local.py``: the same commands against the embedded emulator (``--local``);
 * ``main.py``: the click commands, a few lines each.
 """

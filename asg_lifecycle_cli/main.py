@@ -1,4 +1,5 @@
-"""``asg-lifecycle``: list, inspect, extend, complete lifecycle actions in flight; re-send events.
+"""``asg-lifecycle``: list, inspect, extend, complete lifecycle actions in flight; signal their
+instances (their checks run now); re-send events.
 
 Credentials and Region come from the usual chain (``--profile``/``AWS_PROFILE``, environment, SSO,
 instance roles; ``--region``/``AWS_REGION``). ``--local SCENARIO --at SECONDS`` runs the same
@@ -32,7 +33,7 @@ from botocore.exceptions import (
 
 from asg_lifecycle import clock, narrative
 from asg_lifecycle.model import LifecycleResult, Transition, without_token
-from asg_lifecycle_cli import executions, operations, waiting
+from asg_lifecycle_cli import executions, operations, signals, waiting
 from asg_lifecycle_cli.errors import (
     AmbiguousAction,
     AwsError,
@@ -521,6 +522,50 @@ def resend(session: Session, file: Any, from_dlq: bool, limit: int, dry_run: boo
     kept = [r for r in done if r.disposition == "kept"]
     if kept:
         raise OperatorError(f"{len(kept)} message(s) kept in the dead-letter queue (see above)")
+
+
+@cli.command()
+@click.argument("instances", metavar="INSTANCE...", nargs=-1, required=True)
+@click.pass_obj
+def signal(session: Session, instances: tuple[str, ...]) -> None:
+    """Send each waiting instance's own signal ("Run checks now"): its waiting rounds run their
+    checks now. It never completes anything; an instance in no lifecycle wait gets nothing."""
+    try:
+        entries = signals.entries(instances)
+    except signals.MalformedInstance as exc:
+        raise click.BadParameter(f"{exc}: nothing sent", param_hint="INSTANCE") from exc
+    session.acting_on()
+    found = signals.whereabouts(session.client("autoscaling"), list(entries))
+    waiting = {i: e for i, e in entries.items() if i in found and found[i].waiting}
+    sent = {s.instance: s for s in signals.put(session.client("events"), waiting)}
+    for instance in entries:
+        where = found.get(instance)
+        if where is None or instance not in sent:
+            state = f"{where.state} in group {where.group}" if where else "in no Auto Scaling group"
+            click.echo(
+                f"{instance} is not in a lifecycle wait ({state}): nothing sent, nothing waits "
+                "for its signal."
+            )
+            continue
+        waits = f"{instance} waits in {where.state} (group {where.group})"
+        answer = sent[instance]
+        if answer.ok:
+            click.echo(
+                f"{waits}: signal sent (event {answer.event_id}), its checks run now if a round "
+                "is waiting."
+            )
+        else:
+            click.echo(
+                f"{waits}: signal NOT sent: {answer.error_code}: "
+                f"{answer.error_message or 'no event id in the answer'}."
+            )
+    if any(s.ok for s in sent.values()):
+        session.changed()
+    failed = [s.instance for s in sent.values() if not s.ok]
+    if failed:
+        raise OperatorError(
+            f"EventBridge refused the signal of {', '.join(failed)} (see above): try again"
+        )
 
 
 # --- helpers --------------------------------------------------------------------------------------

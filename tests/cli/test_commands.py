@@ -614,7 +614,7 @@ def test_local_with_an_unknown_scenario_is_a_usage_error() -> None:
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ("list", "show", "extend", "complete", "resend"):
+    for command in ("list", "show", "extend", "complete", "signal", "resend"):
         assert f"  {command} " in result.output
 
 

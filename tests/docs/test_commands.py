@@ -60,6 +60,7 @@ CLI_COMMANDS: dict[str, frozenset[str]] = {
     "show": frozenset({"--hook", "--json"}),
     "extend": frozenset({"--hook"}),
     "complete": frozenset({"--result", "--hook", "--reason", "--yes"}),
+    "signal": frozenset(),
     "resend": frozenset({"--from-dlq", "--max", "--dry-run"}),
 }
 CLI_VALUE_OPTIONS = frozenset({"--group", "--hook", "--result", "--reason", "--max"})
@@ -176,7 +177,7 @@ def check_operator_cli(command: DocCommand) -> None:
     )
     if name == "complete":
         assert options(sub_args).get("--result", [""])[0] in {r.value for r in LifecycleResult}
-    if name in ("show", "extend", "complete"):
+    if name in ("show", "extend", "complete", "signal"):
         assert positionals(sub_args, CLI_VALUE_OPTIONS), f"asg-lifecycle {name} needs an instance"
     # the interface above is the CLI's
     assert isinstance(cli, click.Group)
@@ -435,6 +436,8 @@ def test_documented_metadata_examples_are_valid() -> None:
         "asg-lifecycle show",
         "asg-lifecycle complete i-0123456789abcdef0 --result RETRY",
         "asg-lifecycle list --instance i-0123456789abcdef0",
+        "asg-lifecycle signal",
+        "asg-lifecycle signal i-0123456789abcdef0 --yes",
         "asg-lifecycle --local no-such-scenario --at 60 list",
         "asg-lifecycle-local run no-such-scenario",
         "asg-lifecycle-local run mixed-fleet --quiet",
