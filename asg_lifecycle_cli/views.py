@@ -313,7 +313,10 @@ def _details(event: Mapping[str, Any]) -> dict[str, Any]:
 
 _TASK_FAILED = ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut")
 _LATE_EVENT_WAIT = "Wait for a late event"
-_SIGNAL_WAIT = "Wait for the next round or a signal"
+# The waits a signal may end (callback tasks); their timeout is their own end, not an error.
+_SIGNAL_WAITS = frozenset(
+    {"Wait for the next round or a signal", "Wait for the heartbeat or a signal"}
+)
 
 
 @dataclass(slots=True)
@@ -349,7 +352,7 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> list[Entry]:
         at = event["timestamp"]
         kind = str(event["type"])
         details = _details(event)
-        if task == _SIGNAL_WAIT and kind in ("TaskTimedOut", "TaskSucceeded", "TaskFailed"):
+        if task in _SIGNAL_WAITS and kind in ("TaskTimedOut", "TaskSucceeded", "TaskFailed"):
             signal = _signal_wait(kind, entered, at, details)
             if signal is not None:
                 entries.append(signal)

@@ -389,6 +389,8 @@ def _describe_invocation(
         short = "launch" if "launch" in str(payload.get("detail-type", "")) else "terminate"
         status = result.get("status") if isinstance(result, dict) else error
         return [(instance, f"{short:9} StartFunction: workflow {status}")]
+    if function == "SignalFunction":
+        return _describe_signal(payload, result, error)
     task = narrative.FUNCTIONS.get(function)
     if task is None:
         return []
@@ -400,6 +402,19 @@ def _describe_invocation(
         return [(instance, f"{short:9} {function} failed: {error}: {str(message)[:160]}")]
     before = payload if isinstance(payload, dict) else None
     return [(instance, f"{short:9} {narrative.describe(task, before, result)}")]
+
+
+def _describe_signal(payload: Any, result: Any, error: str | None) -> list[tuple[str, str]]:
+    """A signal's line for each wait it ended (a signal that found none is not told: most AWS
+    events the rules route are about instances no round waits for)."""
+    if error is not None or not isinstance(result, dict):
+        return []
+    source = payload.get("source", "?") if isinstance(payload, dict) else "?"
+    lines = []
+    for ended in result.get("waitsEnded", []):
+        instance, _, hook = str(ended).partition(" ")
+        lines.append((instance, f"{'signal':9} {source}: the wait of hook {hook} ends, round now"))
+    return lines
 
 
 def format_seconds(seconds: float) -> str:

@@ -158,11 +158,17 @@ class History:
             self.doc = output
         return self
 
-    def signal_wait(self, entered: float, ended: float, how: str) -> History:
-        """A round's wait ("Wait for the next round or a signal": DynamoDB PutItem with its
-        task token) that ends at ``ended``: ``timeout`` (its time), ``signal`` (SendTaskSuccess)
-        or ``failed`` (the table could not be written)."""
-        name, text = "Wait for the next round or a signal", json.dumps(self.doc)
+    def signal_wait(
+        self,
+        entered: float,
+        ended: float,
+        how: str,
+        name: str = "Wait for the next round or a signal",
+    ) -> History:
+        """A wait a signal may end (``name``: DynamoDB PutItem with its task token) that ends at
+        ``ended``: ``timeout`` (its time), ``signal`` (SendTaskSuccess) or ``failed`` (the table
+        could not be written)."""
+        text = json.dumps(self.doc)
         details = {"resourceType": "aws-sdk:dynamodb", "resource": "putItem.waitForTaskToken"}
         self._add(
             "TaskStateEntered", entered, stateEnteredEventDetails={"name": name, "input": text}
@@ -665,6 +671,9 @@ def test_show_heads_with_what_the_action_is() -> None:
 
 
 @pytest.mark.parametrize(
+    "name", ["Wait for the next round or a signal", "Wait for the heartbeat or a signal"]
+)
+@pytest.mark.parametrize(
     ("how", "told"),
     [
         ("timeout", None),
@@ -674,14 +683,14 @@ def test_show_heads_with_what_the_action_is() -> None:
     ],
 )  # fmt: skip
 def test_a_rounds_wait_is_told_by_how_it_ended_never_as_a_failed_task(
-    how: str, told: str | None
+    how: str, told: str | None, name: str
 ) -> None:
     """The wait's timeout is its poll (not an error, nothing to tell: the next round says when
     it ran); a signal ends it early; a table that cannot be written leaves a plain wait. None is
     a task Step Functions tries again."""
     history = _read_and_round_one()
     history.events = history.events[:-2]  # round 1's wait is a signal wait here
-    history.signal_wait(2, 12 if how != "timeout" else 33, how)
+    history.signal_wait(2, 12 if how != "timeout" else 33, how, name)
     if how == "failed":
         history.state("Wait", "Wait for the next round", 12)
     story = [e.what for e in timeline(history.events)]

@@ -65,11 +65,15 @@ def _ready_launch(*, signals: bool) -> dict[str, Any]:
     return document
 
 
+TIMELINES: list[list[tuple[float, str, str]]] = []
+
+
 def _played(document: dict[str, Any], *changes: Any) -> tuple[ActionReport, LocalAws, str]:
     with emulated(document) as (aws, scenario):
         for seconds, change in changes:
             later(aws, seconds, change)
         report = play(scenario, aws)
+        TIMELINES.append(report.timeline)
         return first(report), aws, instance(aws)
 
 
@@ -84,6 +88,8 @@ def test_an_instance_that_signals_ready_is_completed_in_the_same_second() -> Non
     assert aws.fleet.ready_signals == [(at(READY), instance_id)]
     (answer,) = [i.result for i in aws.runtime.invocations if i.function == "SignalFunction"]
     assert answer["status"] == "signalled"
+    told = [text for moment, who, text in TIMELINES[-1] if moment == READY and who == instance_id]
+    assert told[0].startswith("signal    asg-lifecycle-orchestrator: the wait of hook"), told
     quiet, _, _ = _played(_ready_launch(signals=False))
     assert quiet.ended_at is not None
     assert READY < quiet.ended_at <= READY + POLL_SLACK
