@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from asg_lifecycle import signals
 from asg_lifecycle.document import StateDocument
 from asg_lifecycle.events import Ignored, InvalidEvent, parse_event
 from asg_lifecycle.model import LifecycleAction
@@ -51,9 +52,22 @@ EVENT_SAMPLES: dict[str, tuple[str, str | None, str | None, str | None] | str] =
 }
 
 
+# Each sample SignalFunction gets, and the kind of signal it is (asg_lifecycle.signals).
+SIGNAL_SAMPLES = {"signal-run-checks-now.json": "instance", "signal-tag-change.json": "ec2-tags"}
+
+
 def test_every_event_sample_is_listed() -> None:
     samples = {p.name for p in EVENTS.glob("*.json")} - {"env.json"}
-    assert {n for n in samples if not n.startswith("task-")} == set(EVENT_SAMPLES)
+    for_start = {n for n in samples if not n.startswith(("task-", "signal-"))}
+    assert for_start == set(EVENT_SAMPLES)
+    assert {n for n in samples if n.startswith("signal-")} == set(SIGNAL_SAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(SIGNAL_SAMPLES))
+def test_each_signal_sample_is_what_signal_function_reads_it_as(name: str) -> None:
+    signal = signals.parse(load_event(name))
+    assert signal.kind == SIGNAL_SAMPLES[name]
+    assert signal.instance_ids == (parse_event(load_event("launch.json")).instance_id,)
 
 
 @pytest.mark.parametrize("name", sorted(EVENT_SAMPLES))
@@ -99,9 +113,20 @@ def test_each_sample_is_a_valid_document_that_routes_to_its_state(name: str) -> 
         for rule in choice["Choices"]
         if rule.get("StringEquals") == decision
     }
-    # straight to the state, or through the Wait before it
-    reached = {states[n]["Next"] if states[n]["Type"] == "Wait" else n for n in routed}
+    # straight to the state, or through the wait before it: a Wait state, or a wait a signal
+    # may end (a callback task whose timeout leads to the state)
+    reached = {_after_wait(states, n) for n in routed}
     assert reached == {state}
+
+
+def _after_wait(states: dict[str, Any], name: str) -> str:
+    state = states[name]
+    if state["Type"] == "Wait":
+        return str(state["Next"])
+    if str(state.get("Resource", "")).endswith(".waitForTaskToken"):
+        (timeout,) = [c for c in state["Catch"] if c["ErrorEquals"] == ["States.Timeout"]]
+        return str(timeout["Next"])
+    return name
 
 
 def test_the_env_file_names_only_functions_of_the_template_and_its_state_machine() -> None:
