@@ -1,9 +1,12 @@
 """What the benchmarks charge an action: list prices, each function's memory and architecture (from
 ``template.yaml``), and how long each Lambda invocation ran on the emulator.
 
-Prices are us-east-1 list prices (aws.amazon.com/step-functions/pricing,
-aws.amazon.com/lambda/pricing): Step Functions Standard state transitions, Lambda requests, and
-Lambda duration (the first tier, by architecture), without free tiers.
+Prices are us-east-1 list prices, without free tiers (each constant below names its page):
+Step Functions Standard state transitions, Lambda requests, Lambda duration (the first tier, by
+architecture) and, for signals (issue 20), DynamoDB on-demand requests to ``SignalTable`` and
+EventBridge custom events (the instance's own "Run checks now"). Step Functions bills no API
+request (``SendTaskSuccess``, ``StartExecution``) and EventBridge no AWS service event (Run
+Command, tag, Parameter Store, ECS events on the default bus), nor delivery to a Lambda target.
 
 Lambda duration is measured, not modelled: each handler's run on the emulator, in-process, on this
 machine, with moto answering its AWS calls (no network). Lambda's CPU at 256 MB is a fraction of a
@@ -27,9 +30,28 @@ from lifecycle_emulator.runtime import Invocation, LambdaRuntime
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 
-USD_PER_STATE_TRANSITION = 0.025 / 1000  # Standard workflows
+# aws.amazon.com/step-functions/pricing/: Standard workflows, per state transition.
+USD_PER_STATE_TRANSITION = 0.025 / 1000
+# aws.amazon.com/lambda/pricing/: per request, and per GB-second (first tier) by architecture.
 USD_PER_LAMBDA_REQUEST = 0.20 / 1_000_000
-USD_PER_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}  # first tier
+USD_PER_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
+# aws.amazon.com/dynamodb/pricing/on-demand/ (US East (N. Virginia), Standard table class): per
+# write request unit and per read request unit, as listed since AWS halved on-demand throughput
+# prices on 1 November 2024 (AWS What's New, 14 November 2024); written down here in December
+# 2026 (not fetched by the benchmark: check the page before quoting a figure as today's).
+USD_PER_WRITE_REQUEST_UNIT = 0.625 / 1_000_000
+USD_PER_READ_REQUEST_UNIT = 0.125 / 1_000_000
+# One wait's PutItem: the instance id, the hook name, the task token and three numbers, taken to
+# be under 1 KB ("a standard write request unit can write an item up to 1 KB"): 1 WRU (an
+# assumption: the emulator's tokens are not AWS's; a token and hook name over 1 KB together
+# would make it 2, doubling this part, still a small one). A signal's Query: a
+# strongly consistent read of the instance's items (one a hook, each under 1 KB; "a strongly
+# consistent read request of up to 4 KB requires one read request unit"): 1 RRU.
+WRITE_UNITS_PER_WAIT = 1
+READ_UNITS_PER_QUERY = 1
+# aws.amazon.com/eventbridge/pricing/: custom events (PutEvents), per event of up to 64 KB;
+# AWS service events on the default bus are free.
+USD_PER_CUSTOM_EVENT = 1.00 / 1_000_000
 
 
 @dataclass(frozen=True)
@@ -119,9 +141,15 @@ def usd(
     invocations: Mapping[str, float],
     median: Mapping[str, float],
     duration_factor: float = 1.0,
+    *,
+    put_items: float = 0,
+    queries: float = 0,
+    custom_events: float = 0,
 ) -> dict[str, float]:
-    """The list price of ``transitions`` and of ``invocations`` (by function), each billed its
-    function's median duration (times ``duration_factor``), in USD, by part and in all."""
+    """The list price of ``transitions``, of ``invocations`` (by function), each billed its
+    function's median duration (times ``duration_factor``), of the signal table's ``put_items``
+    (one a wait) and ``queries`` (one a signal, per instance it names), and of ``custom_events``
+    put on EventBridge, in USD, by part and in all."""
     sizes = function_sizes()
     parts = {
         "transitions": transitions * USD_PER_STATE_TRANSITION,
@@ -131,5 +159,32 @@ def usd(
             for f, count in invocations.items()
             if count
         ),
+        "dynamodb": put_items * WRITE_UNITS_PER_WAIT * USD_PER_WRITE_REQUEST_UNIT
+        + queries * READ_UNITS_PER_QUERY * USD_PER_READ_REQUEST_UNIT,
+        "events": custom_events * USD_PER_CUSTOM_EVENT,
     }
     return {**{k: round(v, 9) for k, v in parts.items()}, "total": round(sum(parts.values()), 9)}
+
+
+def physical_minimum(heartbeats: int) -> dict[str, Any]:
+    """What any orchestrator of one action must do (issue 20's floor): start, read the hook,
+    send the fewest heartbeats that keep it (``heartbeats``: ``policy.minimum_heartbeats``) and
+    complete it; no check, no round.
+
+    As calls: one StartExecution, one DescribeLifecycleHooks (the hook's HeartbeatTimeout and
+    metadata), a RecordLifecycleActionHeartbeat each and one CompleteLifecycleAction; each made by
+    a Lambda function as here (the event's target, the hook read, a heartbeat, the completion). As
+    a Standard workflow: a Task for the hook read, and a Wait and a Task before each heartbeat
+    and the completion: ``2 x heartbeats + 3`` transitions. Latency: none (the completion the
+    moment the checks would pass)."""
+    return {
+        "state_transitions": 2 * heartbeats + 3,
+        "lambda_invocations": {
+            "StartFunction": 1,
+            "ReadHookFunction": 1,
+            "HeartbeatFunction": heartbeats,
+            "CompleteFunction": 1,
+        },
+        "aws_calls": heartbeats + 3,
+        "autoscaling_calls": heartbeats + 2,
+    }

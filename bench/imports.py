@@ -45,6 +45,8 @@ HANDLERS: dict[str, list[str]] = {
     "handlers.heartbeat": ["autoscaling"],  # RecordLifecycleActionHeartbeat
     "handlers.complete": ["autoscaling"],  # CompleteLifecycleAction
     "handlers.reconcile": ["autoscaling", "stepfunctions"],
+    # Query of the signal table; SendTaskSuccess for each waiting round it finds
+    "handlers.signal": ["dynamodb", "stepfunctions"],
 }
 # What each library choice costs a cold start (code timed in a fresh interpreter).
 CANDIDATES = {

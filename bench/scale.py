@@ -6,9 +6,9 @@
 Reports wall time, peak memory, whether every action was completed exactly once, heartbeats
 against the minimum, and per lifecycle action: the AWS API calls the functions made (by
 operation), Lambda invocations by function and Step Functions state transitions (from each
-execution's history), with their cost at list prices (transitions, Lambda requests, and Lambda
-duration at each function's median run here: :mod:`bench.cost`). Writes
-``bench/results/scale-<N>.json``.
+execution's history), with their cost at list prices (transitions, Lambda requests, Lambda
+duration at each function's median run here, and the signal table's DynamoDB writes, one per
+callback wait: :mod:`bench.cost`). Writes ``bench/results/scale-<N>.json``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 from asg_lifecycle.policy import minimum_heartbeats
 from bench import cost
+from bench.actions import CALLBACK_RESOURCE, QUERY
 from bench.definition import digest
 from bench.results import load_average, save
 from lifecycle_emulator.local_aws import LocalAws
@@ -61,13 +62,24 @@ def scenario(instances: int) -> dict[str, Any]:
     }
 
 
-def transitions_by_state(aws: LocalAws) -> Counter[str]:
+def transitions_by_state(histories: dict[str, list[dict[str, Any]]]) -> Counter[str]:
     """Billed transitions, one per state entered, by state: read from every execution's history."""
     return Counter(
         e["stateEnteredEventDetails"]["name"]
-        for events in aws.histories().values()
+        for events in histories.values()
         for e in events
         if str(e["type"]).endswith("StateEntered")
+    )
+
+
+def put_items(histories: dict[str, list[dict[str, Any]]]) -> int:
+    """The signal table's writes: one per callback wait scheduled (``putItem.waitForTaskToken``)."""
+    return sum(
+        1
+        for events in histories.values()
+        for e in events
+        if str(e["type"]).endswith("TaskScheduled")
+        and (e.get("taskScheduledEventDetails") or {}).get("resource") == CALLBACK_RESOURCE
     )
 
 
@@ -96,7 +108,10 @@ def run(instances: int) -> dict[str, Any]:
         with cost.timed(aws.runtime) as durations:
             report = play(spec, aws)
         wall = time.monotonic() - started
-        by_state = transitions_by_state(aws)
+        histories = aws.histories()
+        by_state = transitions_by_state(histories)
+        writes = put_items(histories)
+        del histories
         api_calls = Counter(c for i in aws.runtime.invocations for c in i.api_calls)
         bucket = autoscaling_calls_per_second(aws)
         median_ms = {
@@ -111,7 +126,8 @@ def run(instances: int) -> dict[str, Any]:
     per_action = {f: n for f, n in invocations.items() if f != "ReconcileFunction"}
     minimum = [minimum_heartbeats(HEARTBEAT_TIMEOUT, a.duration or 0) for a in report.actions]
     sent = [len(a.heartbeats) for a in report.actions]
-    usd = cost.usd(transitions, per_action, median_ms)
+    queries = api_calls.get(QUERY, 0)
+    usd = cost.usd(transitions, per_action, median_ms, put_items=writes, queries=queries)
     ok = report.results() == spec.expect and not report.problems
     return {
         "instances": instances,
@@ -141,6 +157,8 @@ def run(instances: int) -> dict[str, Any]:
         "lambda_invocations": invocations,
         "lambda_median_ms": median_ms,
         "state_transitions_per_action": round(transitions / actions, 2),
+        "dynamodb_put_items_per_action": round(writes / actions, 2),
+        "dynamodb_queries_per_action": round(queries / actions, 3),
         "transitions_per_action_by_state": {
             k: round(v / actions, 3) for k, v in sorted(by_state.items())
         },

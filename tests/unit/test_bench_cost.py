@@ -65,6 +65,7 @@ def test_the_stacks_workflow_functions_all_have_a_size() -> None:
         "HeartbeatFunction",
         "CompleteFunction",
         "ReconcileFunction",
+        "SignalFunction",
     ):
         assert sizes[function].architecture in cost.USD_PER_GB_SECOND
 
@@ -81,6 +82,34 @@ def test_an_action_costs_its_transitions_requests_and_duration_at_list_prices() 
     # 3 ms (rounded up) at 256 MB on arm64, a million times
     assert price["duration"] == pytest.approx(1e6 * 3 / 1000 * 0.25 * 0.0000133334)
     assert price["total"] == pytest.approx(0.25 + price["duration"])
+
+
+@pytest.mark.usefixtures("template")
+def test_signals_cost_their_table_writes_and_reads_and_the_instances_own_events() -> None:
+    price = cost.usd(0, {}, {}, put_items=1_000_000, queries=1_000_000, custom_events=1_000_000)
+    # on demand: $0.625 per million write request units, $0.125 per million read request units
+    assert price["dynamodb"] == pytest.approx(0.625 + 0.125)
+    assert price["events"] == pytest.approx(1.00)  # EventBridge custom events
+    assert price["total"] == pytest.approx(1.75)
+    assert cost.usd(10, {}, {})["dynamodb"] == cost.usd(10, {}, {})["events"] == 0
+
+
+def test_the_physical_minimum_is_start_hook_read_heartbeats_and_completion() -> None:
+    assert cost.physical_minimum(0) == {
+        "state_transitions": 3,
+        "lambda_invocations": {
+            "StartFunction": 1,
+            "ReadHookFunction": 1,
+            "HeartbeatFunction": 0,
+            "CompleteFunction": 1,
+        },
+        "aws_calls": 3,
+        "autoscaling_calls": 2,
+    }
+    eighty = cost.physical_minimum(80)
+    assert eighty["state_transitions"] == 2 * 80 + 3
+    assert sum(eighty["lambda_invocations"].values()) == eighty["aws_calls"] == 83
+    assert eighty["autoscaling_calls"] == 82
 
 
 @pytest.mark.usefixtures("template")
