@@ -69,11 +69,21 @@ CLI_VALUE_OPTIONS = frozenset({"--group", "--hook", "--result", "--reason", "--m
 SAM_COMMANDS: dict[tuple[str, ...], frozenset[str]] = {
     ("build",): frozenset({"--use-container", "--cached", "--parallel", "--build-dir"}),
     ("deploy",): frozenset(
-        {"--guided", "--parameter-overrides", "--config-env", "--stack-name", "--region"}
+        {
+            "--guided",
+            "--parameter-overrides",
+            "--config-env",
+            "--stack-name",
+            "--region",
+            "--template-file",
+            "--capabilities",
+        }
     ),
     ("delete",): frozenset({"--stack-name", "--region", "--config-env", "--no-prompts"}),
     ("local", "invoke"): frozenset({"-e", "--event", "--env-vars"}),
     ("validate",): frozenset({"--lint"}),
+    ("package",): frozenset({"--s3-bucket", "--region", "--output-template-file"}),
+    ("publish",): frozenset({"--template", "--region"}),
 }
 SAM_VERSION = ("--version",)
 
@@ -281,6 +291,14 @@ def check_sam(command: DocCommand) -> None:
         for flag in ("-e", "--event", "--env-vars"):
             for value in options(rest).get(flag, []):
                 assert (ROOT / value).is_file(), f"{flag} {value}: no such file"
+    if words == ("package",):
+        # the packaged template is what SAR and StackSets take: written to a file, with the
+        # artifacts in a bucket of one's own (the SAM-managed bucket's policy is not the user's)
+        assert {"--output-template-file", "--s3-bucket"} <= flags, (
+            "sam package needs --output-template-file and --s3-bucket"
+        )
+    if words == ("publish",):
+        assert "--template" in flags, "sam publish needs the packaged template (--template)"
 
 
 def check_python(command: DocCommand) -> None:
@@ -430,6 +448,8 @@ def test_documented_metadata_examples_are_valid() -> None:
         "aws autoscale describe-auto-scaling-groups",
         "sam deploy --guidde",
         "sam package",
+        "sam package --s3-bucket my-bucket",
+        "sam publish --region us-east-1",
         "sam local invoke NoSuchFunction -e events/launch.json",
         "sam local invoke StartFunction -e events/no-such-event.json",
         "asg-lifecycle stop i-0123456789abcdef0",
