@@ -469,13 +469,8 @@ class _Resolver:
         max_wait_default = defaults.launch_max_wait if launching else defaults.terminate_max_wait
         poll = _bounded(layer, POLL_SECONDS.name, defaults.poll_seconds, POLL_BOUNDS, at)
         max_poll = defaults.launch_max_poll if launching else defaults.terminate_max_poll
-        if MAX_POLL_SECONDS.name in layer:
+        if MAX_POLL_SECONDS.name in layer:  # at most pollSeconds: no back-off, as documented
             max_poll = _bounded(layer, MAX_POLL_SECONDS.name, poll, POLL_BOUNDS, at)
-        if MAX_POLL_SECONDS.name in layer and max_poll < poll:
-            raise InvalidConfig(
-                f"{at}{MAX_POLL_SECONDS.name} ({max_poll}) is less than {POLL_SECONDS.name} "
-                f"({poll}): rounds back off from pollSeconds up to maxPollSeconds"
-            )
         return ActionConfig(
             checks=checks,
             poll_seconds=poll,

@@ -63,7 +63,7 @@ class Decision:
     heartbeat) are written to the signal table for a signal to end them early
     (:mod:`asg_lifecycle.signals`): a signal may from ``signal_after`` until before
     ``signal_until`` (default for both: the wait's end, ``due_at``: no signal), and DynamoDB's
-    TTL may delete the item from ``signal_item_expires`` (default: an hour after the wait). The
+    TTL may delete the item an hour after the wait (:data:`SIGNAL_ITEM_TTL_SECONDS`). The
     definition writes them as they are (``signal``: epoch seconds, as DynamoDB writes numbers:
     strings), so every such decision carries them: a path missing there would fail the
     execution (States.Runtime)."""
@@ -75,11 +75,12 @@ class Decision:
     due_at: datetime | None = None
     signal_after: datetime | None = None
     signal_until: datetime | None = None
-    signal_item_expires: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.next.waits and (self.wait_seconds is None or self.wait_seconds < 1):
             raise InvalidAction(f"decision {self.next} needs waitSeconds of at least 1")
+        if self.next in SIGNALLED and self.due_at is None:
+            raise InvalidAction(f"decision {self.next} needs dueAt (its signal window ends there)")
         if self.next in (Next.COMPLETE, Next.HOLD) and self.result is None:
             raise InvalidAction(f"decision {self.next} needs a result")
 
@@ -94,9 +95,7 @@ class Decision:
         if self.next in SIGNALLED and self.due_at is not None:
             after = self.signal_after or self.due_at
             until = self.signal_until or self.due_at
-            expires = self.signal_item_expires or (
-                self.due_at + timedelta(seconds=SIGNAL_ITEM_TTL_SECONDS)
-            )
+            expires = self.due_at + timedelta(seconds=SIGNAL_ITEM_TTL_SECONDS)
             data["signal"] = {
                 "after": str(math.floor(after.timestamp())),
                 "until": str(math.floor(until.timestamp())),
@@ -119,13 +118,10 @@ class Decision:
         due = data.get("dueAt")
         due_at = None if due is None else parse_time(due, "decision.dueAt")
         signal = data.get("signal")
-        after = until = expires = None
+        after = until = None
         if signal is not None:
             after, until = _epoch(signal, "after"), _epoch(signal, "until")
-            expires = _epoch(signal, "expires")
-        return cls(
-            step, str(data.get("reason", "")), seconds, result, due_at, after, until, expires
-        )
+        return cls(step, str(data.get("reason", "")), seconds, result, due_at, after, until)
 
 
 def _epoch(signal: Any, key: str) -> datetime:

@@ -28,6 +28,7 @@ STATES: Final[Mapping[str, Task]] = {
     "Read lifecycle hook of a lost event": Task.READ_HOOK,
     "Run checks": Task.CHECKS,
     "Confirm with a heartbeat": Task.HEARTBEAT,
+    "Confirm the event's token with a heartbeat": Task.HEARTBEAT,
     "Record lifecycle action heartbeat": Task.HEARTBEAT,
     "Complete lifecycle action": Task.COMPLETE,
 }

@@ -49,13 +49,18 @@ HEARTBEAT_TIMEOUT_MAX = 7200
 GLOBAL_TIMEOUT_CAP = 172_800  # 48 hours
 GLOBAL_TIMEOUT_FACTOR = 100
 # Step Functions Standard allows 25,000 history events per execution; one round (the callback
-# task that waits for it, the checks' task and the Choice after it) writes 13, 15 when the wait
+# task that waits for it, the checks' task and the Choice after it) writes 13, 14 when the wait
 # falls back to a Wait state; a heartbeat 7 more (at most 100 of them: the global timeout is 100
-# HeartbeatTimeouts). Rounds are stretched so that one execution never needs more than this many.
-MAX_ROUNDS = 1500
+# HeartbeatTimeouts). Rounds are stretched so that one execution never needs more than this many,
+# with about 6,000 events left for tasks tried again through outages (3 events a try).
+MAX_ROUNDS = 1300
 # Signals may run rounds early only while this many rounds are left for the rest of the wait: a
 # flood of signals can use up half the rounds, never the execution's history.
 SIGNAL_ROUNDS = MAX_ROUNDS // 2
+# A signal ends a wait at the earliest this long after the round before it (or after pollSeconds,
+# if shorter): a burst of signals (a drain's tasks stopping one by one, a flood) runs a round at
+# most that often.
+SIGNAL_SPACING_SECONDS = 5
 
 # A round that starts more than this after it was due had its task retried (a Wait state ends
 # within a second or two of its time; a cold start adds a few).
@@ -299,7 +304,7 @@ def decide(
         until = now + timedelta(seconds=seconds)
         # A signal may run the round early, as long as it starts a margin before the heartbeat
         # is due, as a scheduled round would (and while rounds can be spared).
-        signals_from = now if progress.rounds < SIGNAL_ROUNDS else until
+        signals_from = _signals_from(plan, progress, now, until)
         return Decision(
             Next.HEARTBEAT,
             reason,
@@ -310,9 +315,18 @@ def decide(
         )
     seconds = _seconds(wake - now)
     due = now + timedelta(seconds=seconds)
-    # A signal may end the wait at once, while the rounds it would use can be spared.
-    signals_from = now if progress.rounds < SIGNAL_ROUNDS else due
+    signals_from = _signals_from(plan, progress, now, due)
     return Decision(Next.WAIT, reason, wait_seconds=seconds, due_at=due, signal_after=signals_from)
+
+
+def _signals_from(plan: Plan, progress: Progress, now: datetime, end: datetime) -> datetime:
+    """When a signal may end the wait that begins ``now`` and ends at ``end``: a few seconds on
+    (:data:`SIGNAL_SPACING_SECONDS`: a burst of signals runs a round at most that often), or never
+    (``end``) once the rounds a signal may use are used up."""
+    if progress.rounds >= SIGNAL_ROUNDS:
+        return end
+    spacing = timedelta(seconds=min(plan.poll_seconds, SIGNAL_SPACING_SECONDS))
+    return min(now + spacing, end)
 
 
 def heartbeat_due(plan: Plan, progress: Progress) -> datetime:
@@ -350,7 +364,11 @@ def before_round(
         )
     if progress.hook_expires_at >= plan.global_deadline:  # a heartbeat would buy nothing
         return None
-    reason = "the round is late (its task was retried): heartbeat first"
+    return heartbeat_first("the round is late (its task was retried): heartbeat first", now)
+
+
+def heartbeat_first(reason: str, now: datetime) -> Decision:
+    """The heartbeat in a second, then the round (no signal ends that wait)."""
     return Decision(Next.HEARTBEAT, reason, wait_seconds=1, due_at=now + timedelta(seconds=1))
 
 

@@ -31,6 +31,7 @@ from asg_lifecycle.policy import (
     after_round,
     before_round,
     decide,
+    heartbeat_first,
     hold_seconds,
     jitter,
     make_plan,
@@ -185,11 +186,27 @@ def _hold(doc: StateDocument, now: datetime) -> StateDocument:
 
 
 def late_round(doc: StateDocument, now: datetime) -> StateDocument | None:
-    """The document for a round that starts too late to run its checks (:func:`before_round`)."""
+    """The document for a round that starts too late to run its checks (:func:`before_round`),
+    or that a signal started after its window closed (:func:`signalled_too_late`)."""
     plan, progress = doc.planned()
-    due_at = doc.decision.due_at if doc.decision else None
+    decision = doc.decision
+    if decision is not None and signalled_too_late(decision, now):
+        reason = "signalled after the wait's window closed: the heartbeat first"
+        return doc.deciding(heartbeat_first(reason, now))
+    due_at = decision.due_at if decision else None
     early = before_round(plan, progress, due_at, now)
     return None if early is None else doc.deciding(early)
+
+
+def signalled_too_late(decision: Decision, now: datetime) -> bool:
+    """Whether a round reached from the wait before a heartbeat comes after that wait's signal
+    window closed: a round is only reached from there by a signal, and one so close to the
+    heartbeat could stand between the hook and it. SignalFunction keeps to the window; anyone
+    else holding the token need not (or a signal slow to arrive)."""
+    if decision.next is not Next.HEARTBEAT:
+        return False
+    until = decision.signal_until or decision.due_at
+    return until is not None and now >= until
 
 
 def checked(doc: StateDocument, results: Sequence[CheckResult], now: datetime) -> StateDocument:

@@ -40,9 +40,9 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         logger.info("Not a signal", extra={"reason": str(exc), "event_id": event_id})
         return {"status": "ignored", "reason": str(exc)}
     table = os.environ[ENV_SIGNAL_TABLE]
-    now = clock.now().timestamp()
     ended: list[str] = []
     for instance in signal.instance_ids:
+        now = clock.now().timestamp()  # each instance's window, as it is now
         for waiting in signal_table.waiting_rounds(client("dynamodb"), table, instance, now):
             if end_wait(client("stepfunctions"), waiting.token):
                 ended.append(f"{instance} {waiting.hook[:64]}")

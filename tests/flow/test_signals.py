@@ -19,7 +19,12 @@ from asg_lifecycle.signals import instance as instance_signal
 from lifecycle_emulator.local_aws import ACCOUNT, REGION, LocalAws
 from lifecycle_emulator.play import ActionReport, play
 from lifecycle_emulator.runtime import Invocation
-from tests.flow.stack import assert_completed_once_by_the_workflow, at, emulated
+from tests.flow.stack import (
+    assert_completed_once_by_the_workflow,
+    assert_hook_never_lapsed,
+    at,
+    emulated,
+)
 from tests.flow.test_checks_flow import (
     PARAM_CHECK,
     TAG_CHECK,
@@ -173,4 +178,40 @@ def test_each_event_source_runs_its_checks_when_it_changes(
     signals = _of(aws, instance_id, "SignalFunction")
     assert [s.payload["source"] for s in signals][-1:] == [source]
     assert signals[-1].result["status"] == "signalled"
+    assert_completed_once_by_the_workflow(action)
+
+
+FAILED_TOKENS: list[str] = []
+
+
+def _fail_waiting_tokens(aws: LocalAws) -> None:
+    """Whoever can read the signal table and call SendTaskFailure fails every waiting token."""
+    (table,) = aws.stack.tables.values()
+    for item in aws.client("dynamodb").scan(TableName=table.name)["Items"]:
+        try:
+            aws.client("stepfunctions").send_task_failure(
+                taskToken=item["taskToken"]["S"], error="Forged", cause="read from the table"
+            )
+        except aws.client("stepfunctions").exceptions.TaskTimedOut:
+            continue
+        FAILED_TOKENS.append(item["hook"]["S"])
+
+
+def test_a_wait_failed_late_by_whoever_holds_its_token_still_heartbeats_on_time() -> None:
+    """HeartbeatTimeout 300, poll 120: the round at 0 waits for its heartbeat (due at about
+    245 s). A SendTaskFailure at 240 s (the token read from the table) ends the callback: the
+    fallback Wait runs until the wait's own end (dueAt), not a whole wait again, so the
+    heartbeat still comes before the hook expires at 300 s and the launch completes."""
+    document = launch(["instance-status"])
+    document["hooks"][0]["metadata"]["pollSeconds"] = 120
+    document["instances"] = [{"readyAfter": 400}]
+    document["horizon"] = 900
+    document["hooks"][0]["metadata"]["maxWaitSeconds"] = 900
+    FAILED_TOKENS.clear()
+    action, _, _ = _played(document, (240, _fail_waiting_tokens))
+    assert FAILED_TOKENS == ["web-launch"], "the waiting heartbeat wait's callback was failed"
+    assert action.heartbeats, "the heartbeat was sent"
+    assert action.heartbeats[0] < 300
+    assert_hook_never_lapsed(action, 300)
+    assert action.result == "CONTINUE"
     assert_completed_once_by_the_workflow(action)

@@ -824,12 +824,14 @@ def test_terminations_back_off_to_five_minutes_by_default_launches_keep_their_po
     assert read(None, TERMINATE, terminate_max_poll=30).longest_poll == 30
 
 
-def test_a_hooks_max_poll_below_its_poll_is_refused_naming_both() -> None:
-    """A default below the hook's poll means no back-off; the hook's own key below its own poll
-    is a mistake: an invalid configuration, not a silent choice."""
+def test_a_max_poll_at_or_below_the_poll_means_no_back_off_wherever_it_is_set() -> None:
+    """As the key's meaning says; a block that changes only the poll is not blamed for the
+    top level's maxPollSeconds. Out of its bounds it is refused, naming where."""
     assert read('{"pollSeconds": 60, "maxPollSeconds": 600}', LAUNCH).longest_poll == 600
-    with pytest.raises(InvalidConfig, match=r"maxPollSeconds \(20\) is less than pollSeconds"):
-        read('{"pollSeconds": 60, "maxPollSeconds": 20}', LAUNCH)
+    assert read('{"pollSeconds": 60, "maxPollSeconds": 20}', LAUNCH).longest_poll == 60
+    rrv = an_action(TERMINATE, "AutoScalingGroup", action_name="ReplaceRootVolume")
+    doc = '{"maxPollSeconds": 60, "replaceRootVolume": {"pollSeconds": 120}}'
+    assert read(doc, TERMINATE, action=rrv).longest_poll == 120
     with pytest.raises(InvalidConfig, match="maxPollSeconds must be between 5 and 3600"):
         read('{"maxPollSeconds": 7200}', TERMINATE)
     with pytest.raises(InvalidConfig, match=r"warmPool\.maxPollSeconds"):

@@ -29,6 +29,7 @@ CHOICES = {name: s for name, s in STATES.items() if s["Type"] == "Choice"}
 
 HEARTBEAT = "Record lifecycle action heartbeat"
 CONFIRM = "Confirm with a heartbeat"
+CONFIRM_TOKEN = "Confirm the event's token with a heartbeat"
 COMPLETE = "Complete lifecycle action"
 ENDED_ELSEWHERE = "Action ended elsewhere"
 FIRST = "Started from a lifecycle event?"
@@ -42,6 +43,7 @@ RETURNS: dict[str, set[Next]] = {
     "Read lifecycle hook": {Next.CHECK, Next.CONFIRM, Next.HOLD, Next.END},
     "Read lifecycle hook of a lost event": {Next.CONFIRM, Next.END},
     CONFIRM: {Next.CHECK, Next.HOLD, Next.END},
+    CONFIRM_TOKEN: {Next.CHECK, Next.HOLD, Next.END},
     "Run checks": {Next.COMPLETE, Next.HEARTBEAT, Next.WAIT, Next.END},
     HEARTBEAT: {Next.CHECK, Next.END},
     COMPLETE: {Next.END},
@@ -63,6 +65,7 @@ def test_each_call_the_product_exists_for_is_a_state_of_its_own() -> None:
         "Read lifecycle hook of a lost event": "ReadHookFunction",
         "Read lifecycle hook": "ReadHookFunction",
         CONFIRM: "HeartbeatFunction",
+        CONFIRM_TOKEN: "HeartbeatFunction",
         "Run checks": "CheckFunction",
         HEARTBEAT: "HeartbeatFunction",
         COMPLETE: "CompleteFunction",
@@ -118,7 +121,9 @@ def test_a_wait_ends_at_its_time_or_on_a_signal_that_carries_nothing(name: str) 
     assert timeout["ResultPath"] is None
     assert other["ResultPath"] is None
     fallback = STATES[fallback_name]
-    assert fallback["SecondsPath"] == "$.decision.waitSeconds"
+    # until the wait's own end, not waitSeconds again: a callback failed late (a SendTaskFailure
+    # by whoever holds the token) must not push the heartbeat past the hook's expiry
+    assert fallback["TimestampPath"] == "$.decision.dueAt"
     assert fallback["Next"] == at_its_time
     assert _routes(STATES["Complete, heartbeat or wait?"])[decision] == name
 
@@ -172,7 +177,7 @@ def test_transient_errors_are_tried_again_longer_than_any_hook_can_wait() -> Non
     """An outage never ends an action with the safe result: the tasks of a workflow that has
     started keep trying for longer than the longest HeartbeatTimeout (the functions record the
     action as timed out once the hook has expired)."""
-    for name in ("Read lifecycle hook", "Run checks", HEARTBEAT, COMPLETE):
+    for name in ("Read lifecycle hook", "Run checks", CONFIRM_TOKEN, HEARTBEAT, COMPLETE):
         span = _span(_retrier(TASKS[name], "States.ALL"))
         assert span > HEARTBEAT_TIMEOUT_MAX, (name, span)
 
@@ -185,7 +190,7 @@ def test_a_lost_events_workflow_gives_up_quickly_before_it_confirmed_its_action(
         assert TASKS[name]["Catch"][-1]["Next"] == "Action not confirmed"
 
 
-@pytest.mark.parametrize("name", [CONFIRM, HEARTBEAT, COMPLETE])
+@pytest.mark.parametrize("name", [CONFIRM, CONFIRM_TOKEN, HEARTBEAT, COMPLETE])
 def test_no_active_lifecycle_action_is_believed_only_once_it_repeats_over_30_seconds(
     name: str,
 ) -> None:
@@ -262,7 +267,7 @@ def test_the_routes_say_what_each_decision_means() -> None:
                 "heartbeat": HEARTBEAT_WAIT,
                 "complete": COMPLETE,
                 "hold": "Hold the safe result",
-                "confirm": CONFIRM,
+                "confirm": CONFIRM_TOKEN if name == "Is the action waiting?" else CONFIRM,
                 "end": "Done",
             }[value]
             assert target == expected, (value, target)
@@ -273,7 +278,8 @@ def test_the_routes_say_what_each_decision_means() -> None:
         "Wait until the hook needs its heartbeat": HEARTBEAT,
     }
     for wait, then in waits.items():
-        assert STATES[wait]["SecondsPath"] == "$.decision.waitSeconds"
+        timed = STATES[wait].get("SecondsPath") or STATES[wait].get("TimestampPath")
+        assert timed in ("$.decision.waitSeconds", "$.decision.dueAt"), wait
         assert STATES[wait]["Next"] == then
     assert _routes(STATES[TASKS[HEARTBEAT]["Next"]])["check"] == "Run checks"
 

@@ -240,8 +240,12 @@ def simulate(
 # the completion and the end: ~20.
 HISTORY_LIMIT = 25_000
 # A round waits in a callback task (entered, scheduled, started, submitted, timed out or
-# succeeded, exited): 13 with the checks and the Choice; 15 when it falls back to a Wait state.
-EVENTS_PER_ROUND, EVENTS_PER_HEARTBEAT, FIXED_EVENTS = 15, 7, 20
+# succeeded, exited): 13 with the checks and the Choice; 14 when it falls back to a Wait state
+# (its task failed: entered, scheduled, started, failed, exited, then the Wait's two).
+EVENTS_PER_ROUND, EVENTS_PER_HEARTBEAT, FIXED_EVENTS = 14, 7, 20
+# Kept free for tasks tried again through outages (a failed try writes 3 events: scheduled,
+# started, failed): two outages of about 1,000 tries each in one action.
+RETRY_RESERVE = 6_000
 
 
 def history_events(run: dict[str, float]) -> float:
@@ -283,7 +287,7 @@ def test_loop_never_lets_the_hook_lapse_and_always_ends_before_the_global_timeou
         ]
     run = simulate(hb, poll, max_wait, ready_at, round_cost, max_poll=max_poll, signals=signals)
     assert run["end"] < global_timeout(hb)
-    assert history_events(run) <= HISTORY_LIMIT, "one execution must hold the whole action"
+    assert history_events(run) <= HISTORY_LIMIT - RETRY_RESERVE, "one execution holds it all"
     if ready_at is None or ready_at > max_wait + poll:
         assert not run["result"]
 

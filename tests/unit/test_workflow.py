@@ -15,7 +15,7 @@ from asg_lifecycle.config import ActionConfig, CheckSpec, OnAbandon
 from asg_lifecycle.decision import Decision, Next
 from asg_lifecycle.document import StateDocument, Status
 from asg_lifecycle.lifecycle_states import Instance
-from asg_lifecycle.model import LifecycleAction, LifecycleResult, Transition
+from asg_lifecycle.model import InvalidAction, LifecycleAction, LifecycleResult, Transition
 from asg_lifecycle.policy import Verdict
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -438,3 +438,54 @@ def test_the_plan_carries_the_groups_policy_for_a_termination() -> None:
     assert failed.decision.result is LifecycleResult.ABANDON
     launch = workflow.planned(StateDocument(_action()), 300, LifecycleResult.ABANDON, CONFIG, T0)
     assert "terminateHookAbandon" not in launch.to_json()["plan"]
+
+
+# --- signals ---------------------------------------------------------------------------------
+
+
+def test_a_round_signalled_after_its_heartbeat_waits_window_closed_heartbeats_first() -> None:
+    """A round reached from the wait before a heartbeat came from a signal: past the window
+    (a margin before the heartbeat is due) the checks do not run, the heartbeat comes first.
+    Whoever holds the token can send SendTaskSuccess late; SignalFunction keeps to the window."""
+    doc = planned(hb=300)
+    window_closes, due = at(200), at(230)
+    decision = Decision(
+        Next.HEARTBEAT,
+        "",
+        wait_seconds=200,
+        due_at=due,
+        signal_after=at(5),
+        signal_until=window_closes,
+    )
+    waiting = roundtrip(doc.deciding(decision))
+    assert workflow.late_round(waiting, at(199)) is None, "in the window: the round runs"
+    late = workflow.late_round(waiting, at(200))
+    assert late is not None
+    assert late.decision is not None
+    assert (late.decision.next, late.decision.wait_seconds) == (Next.HEARTBEAT, 1)
+    assert "window closed" in late.decision.reason
+
+
+def test_every_wait_a_signal_may_end_names_its_end() -> None:
+    """The definition writes the signal window of these waits into the table: a decision
+    without its end would fail the execution at the PutItem (States.Runtime), so it cannot be
+    made."""
+    with pytest.raises(InvalidAction, match="needs dueAt"):
+        Decision(Next.WAIT, "", wait_seconds=30)
+    with pytest.raises(InvalidAction, match="needs dueAt"):
+        Decision(Next.HEARTBEAT, "", wait_seconds=30)
+    window = Decision(Next.WAIT, "", wait_seconds=30, due_at=at(30)).to_json()["signal"]
+    assert window == {
+        "after": str(int(at(30).timestamp())),
+        "until": str(int(at(30).timestamp())),
+        "expires": str(int(at(3630).timestamp())),
+    }, "no signal unless the policy opens the window"
+
+
+def test_signals_end_a_wait_at_the_earliest_five_seconds_after_the_round() -> None:
+    """A burst of signals (a drain's tasks stopping one by one) runs a round at most every 5 s
+    (or every pollSeconds, if shorter)."""
+    checked = workflow.checked(planned(), [result(Verdict.WAIT, "not yet")], at(10))
+    assert checked.decision is not None
+    assert checked.decision.signal_after == at(15)
+    assert checked.decision.to_json()["signal"]["until"] == str(int(at(41).timestamp())), "its end"

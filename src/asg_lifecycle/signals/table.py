@@ -25,7 +25,6 @@ class WaitingRound:
     token: str
     signal_after: int
     signal_until: int
-    expires_at: int
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> WaitingRound | None:
@@ -36,7 +35,6 @@ class WaitingRound:
                 token=str(item["taskToken"]["S"]),
                 signal_after=int(item["signalAfter"]["N"]),
                 signal_until=int(item["signalUntil"]["N"]),
-                expires_at=int(item["expiresAt"]["N"]),
             )
         except (KeyError, TypeError, ValueError):
             return None
