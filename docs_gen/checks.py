@@ -1,12 +1,15 @@
 """The checks reference, rendered from the check catalogue (``docs/CONFIGURATION.md``'s
-``checks-reference`` section): each check's transitions, summary, parameters, an example and the
-IAM actions it needs."""
+``checks-reference`` section): each check's transitions, summary, parameters, an example, the IAM
+actions it needs and, when the local emulation does not play it through whole flows, how it does
+(:attr:`~asg_lifecycle.checks.base.Check.emulation`)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
-from asg_lifecycle.checks.catalogue import CATALOGUE
+from asg_lifecycle.checks import catalogue as checks_catalogue
+from asg_lifecycle.checks.base import Check
 from asg_lifecycle.model import Transition
 from asg_lifecycle.params import Param
 
@@ -27,10 +30,12 @@ def _bounds(param: Param) -> str:
     return ""
 
 
-def render() -> str:
+def render(catalogue: Mapping[str, type[Check]] | None = None) -> str:
+    """The reference of ``catalogue``; None: the package's (``catalogue.CATALOGUE``)."""
+    checks = checks_catalogue.CATALOGUE if catalogue is None else catalogue
     lines: list[str] = []
-    for name in sorted(CATALOGUE):
-        check = CATALOGUE[name]
+    for name in sorted(checks):
+        check = checks[name]
         transitions = " and ".join(
             t.short
             for t in (Transition.LAUNCHING, Transition.TERMINATING)
@@ -52,4 +57,6 @@ def render() -> str:
             "IAM: " + ", ".join(f"`{a}`" for a in check.permissions),
             "",
         ]
+        if check.emulation:
+            lines += [f"Local emulation: {check.emulation}", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -1,26 +1,30 @@
 """Each function may call what its code calls and nothing more (the checks' function: what the
-catalogue's checks call; only the heartbeat and completion functions may heartbeat or complete,
-and only on the served groups), and nothing is unscoped that can be scoped (template.yaml read as
-data, the way CloudFormation reads it)."""
+catalogue's checks call, where each check says IAM scopes it; only the heartbeat and completion
+functions may heartbeat or complete, and only on the served groups), and nothing is unscoped that
+can be scoped (template.yaml read as data, the way CloudFormation reads it).
+
+When a check calls an action CheckFunction's policy lacks, the test prints the statement to paste
+into template.yaml, built from the check's ``permissions`` and ``resources``
+(:func:`lacking_statements`)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode_str
+from cfnlint.decode import cfn_yaml, decode_str
 
+from asg_lifecycle.checks.base import Check
 from asg_lifecycle.checks.catalogue import CATALOGUE
 from tests.conftest import ROOT
 
-# Actions the template grants on "*" because AWS offers no resource-level scoping for them.
+# Actions the template grants the functions other than CheckFunction on "*" because AWS offers no
+# resource-level scoping for them. CheckFunction's are the checks' own: each action a check does
+# not scope in its ``resources`` (make test's parliament lint fails a scopable one on "*").
 UNSCOPABLE = {
     "autoscaling:DescribeAutoScalingGroups",
-    "ec2:DescribeInstanceStatus",
-    "ec2:DescribeTags",
-    "elasticloadbalancing:DescribeTargetHealth",
-    "elasticloadbalancing:DescribeInstanceHealth",
-    "ssm:GetCommandInvocation",
     "autoscaling:DescribeLifecycleHooks",
     "autoscaling:DescribeAutoScalingInstances",
     "autoscaling:DescribeTags",
@@ -51,7 +55,8 @@ def _template() -> dict[str, Any]:
     template, errors = decode_str((ROOT / "template.yaml").read_text())
     assert not errors, errors
     assert template is not None
-    return template
+    decoded: dict[str, Any] = template
+    return decoded
 
 
 def _policy_statements(logical_id: str) -> list[dict[str, Any]]:
@@ -65,12 +70,121 @@ def _actions(statement: dict[str, Any]) -> set[str]:
     return {action} if isinstance(action, str) else set(action)
 
 
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    resource = statement.get("Resource", [])
+    return list(resource) if isinstance(resource, list) else [resource]
+
+
+def declared_resources(check: type[Check], action: str) -> list[Any]:
+    """Where ``check`` says IAM scopes ``action``, as CloudFormation reads it (``"*"``: not
+    scoped, :attr:`Check.resources`)."""
+    text = check.resources.get(action)
+    if text is None:
+        return ["*"]
+    resource = cfn_yaml.loads(f"Resource: {text}\n")["Resource"]
+    return list(resource) if isinstance(resource, list) else [resource]
+
+
+def _sid(sid: str, taken: set[str]) -> str:
+    """``sid``, made unique among the policy's (``taken``, which it joins)."""
+    while sid in taken:
+        sid += "Check"
+    taken.add(sid)
+    return sid
+
+
+def lacking_statements(template: dict[str, Any], catalogue: Mapping[str, type[Check]]) -> str:
+    """The statements CheckFunction's policy lacks for what the catalogue's checks call, as the
+    YAML to paste as the first items of its ``Policies: - Statement:`` list in template.yaml
+    ("" when it lacks none): one statement per check and Resource, with the check's name as Sid,
+    the actions it lacks and the Resource the check declares (:attr:`Check.resources`)."""
+    granted = _function_actions(template, "CheckFunction")
+    policies = template["Resources"]["CheckFunction"]["Properties"]["Policies"]
+    taken = {str(s["Sid"]) for s in _statements(policies) if "Sid" in s}
+    lines: list[str] = []
+    for name, check in catalogue.items():
+        by_resource: dict[str, list[str]] = {}
+        for action in check.permissions:
+            if action not in granted:
+                by_resource.setdefault(check.resources.get(action, '"*"'), []).append(action)
+        base = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name))
+        for index, (resource, actions) in enumerate(by_resource.items(), 1):
+            sid = _sid(base + (str(index) if len(by_resource) > 1 else ""), taken)
+            why = (
+                "AWS offers no resource-level scoping for these actions"
+                if resource == '"*"'
+                else f"{name}'s resources"
+            )
+            lines += [
+                f"            - Sid: {sid} # check {name} ({check.__module__})",
+                "              Effect: Allow",
+                "              Action:",
+                *(f"                - {action}" for action in actions),
+                f"              Resource: {resource} # {why}",
+            ]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
 def test_every_action_a_check_calls_is_granted_to_the_checks_function_and_nothing_else() -> None:
-    granted = _function_actions(_template(), "CheckFunction")
+    template = _template()
+    lacking = lacking_statements(template, CATALOGUE)
+    if lacking:
+        pytest.fail(
+            "CheckFunction's policy lacks actions a check calls. Paste this into template.yaml as"
+            " the first items of CheckFunction's `Policies: - Statement:` list:\n\n" + lacking,
+            pytrace=False,
+        )
+    granted = _function_actions(template, "CheckFunction")
     needed = {a for check in CATALOGUE.values() for a in check.permissions}
-    assert needed - granted == set(), "add these to CheckFunction's policies"
     assert granted - needed == set(), "granted but no check calls it"
     assert not granted & LIFECYCLE, "a check never heartbeats or completes"
+
+
+def misplaced_grants(template: dict[str, Any], check: type[Check]) -> list[str]:
+    """Where CheckFunction's policy grants ``check``'s actions otherwise than the check says: a
+    Resource it declares that no statement grants the action on, a scoped action granted on "*",
+    an action it does not scope granted on a resource (one not granted at all is
+    :func:`lacking_statements`')."""
+    policies = template["Resources"]["CheckFunction"]["Properties"]["Policies"]
+    allowed = [s for s in _statements(policies) if s["Effect"] == "Allow"]
+    problems = []
+    for action in check.permissions:
+        where = [r for s in allowed if action in _actions(s) for r in _resources(s)]
+        if not where:
+            continue
+        declared = declared_resources(check, action)
+        if declared == ["*"]:
+            if where != ["*"] * len(where):
+                problems.append(f"{action} is granted on a resource: the check declares none")
+        elif "*" in where:
+            problems.append(f"{action} is granted on '*': the check scopes it")
+        else:
+            problems += [
+                f"{action}: the template does not grant {resource}"
+                for resource in declared
+                if resource not in where
+            ]
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_each_action_of_a_check_is_granted_where_the_check_says(name: str) -> None:
+    """Every Resource the check declares for an action is one CheckFunction's policy grants it
+    on, and an action the check does not scope is granted on "*" only."""
+    assert misplaced_grants(_template(), CATALOGUE[name]) == []
+
+
+def unscopable(logical_id: str, catalogue: Mapping[str, type[Check]] = CATALOGUE) -> set[str]:
+    """What ``logical_id`` may be granted on "*" with no condition: for CheckFunction, each
+    action a check of ``catalogue`` does not scope."""
+    if logical_id == "CheckFunction":
+        return {
+            action
+            for check in catalogue.values()
+            for action in check.permissions
+            if action not in check.resources
+        }
+    return UNSCOPABLE | SIGNAL_UNSCOPABLE
 
 
 @pytest.mark.parametrize(
@@ -85,9 +199,21 @@ def test_every_action_a_check_calls_is_granted_to_the_checks_function_and_nothin
     ],
 )
 def test_only_unscopable_actions_are_granted_on_every_resource(logical_id: str) -> None:
-    for statement in _policy_statements(logical_id):
-        if statement.get("Resource") == "*" and "Condition" not in statement:
-            assert _actions(statement) <= UNSCOPABLE | SIGNAL_UNSCOPABLE, statement
+    granted = granted_on_anything(_template(), logical_id)
+    assert granted <= unscopable(logical_id), granted - unscopable(logical_id)
+
+
+def granted_on_anything(template: dict[str, Any], logical_id: str) -> set[str]:
+    """The actions a function's inline statements or managed policies grant on "*" with no
+    condition."""
+    resource = template["Resources"][logical_id]["Properties"]
+    statements = _statements(resource.get("Policies", resource.get("PolicyDocument")))
+    return {
+        action
+        for statement in statements
+        if statement.get("Resource") == "*" and "Condition" not in statement
+        for action in _actions(statement)
+    }
 
 
 def _function_actions(template: dict[str, Any], logical_id: str) -> set[str]:

@@ -93,8 +93,12 @@ class Check(ABC):
 
     Subclasses set ``name``, ``transitions``, ``summary`` (one line for the checks reference in
     docs/CONFIGURATION.md), ``params`` (what NotificationMetadata may pass, validated before the
-    first round), ``example`` (a ``checks`` entry for the reference) and ``permissions`` (the IAM
-    actions it calls), and implement ``evaluate``.
+    first round), ``example`` (a ``checks`` entry for the reference), ``permissions`` (the IAM
+    actions it calls) and ``resources`` (where IAM scopes them), and implement ``evaluate``. The
+    module defining the subclass is all the catalogue needs
+    (:func:`asg_lifecycle.checks.catalogue.discover`); the checks reference, the parameters'
+    validation and the check function's IAM test (which prints the statement template.yaml lacks)
+    are derived from these attributes.
 
     ``for_warm_pool`` False: the check is about an instance going into service (it registers it
     with a load balancer and waits for traffic health), which an instance going into the warm pool
@@ -110,6 +114,16 @@ class Check(ABC):
     params: ClassVar[tuple[Param, ...]] = ()
     example: ClassVar[dict[str, Any]]
     permissions: ClassVar[tuple[str, ...]] = ()
+    resources: ClassVar[Mapping[str, str]] = {}
+    """Where IAM scopes an action of ``permissions``: the ``Resource`` of its statement in
+    template.yaml, written as there on one line (``!Sub "arn:${AWS::Partition}:..."``; a flow list
+    ``[a, b]`` for several). An action not here is granted on ``"*"``, which is only for an action
+    AWS offers no resource-level scoping for (the Service Authorization Reference lists no
+    resource type for it; ``make test``'s parliament lint fails a scopable action on ``"*"``)."""
+    emulation: ClassVar[str] = ""
+    """How the local emulation (``lifecycle_emulator``) plays this check when it does not play it
+    through whole-flow scenarios like the others (shown in the checks reference); "" when it
+    does."""
     for_warm_pool: ClassVar[bool] = True
 
     @classmethod

@@ -1,4 +1,10 @@
-"""The catalogue itself: every check module, by name, and what each transition allows.
+"""The catalogue itself: every check of the package, by name, and what each transition allows.
+
+A check is registered by its module alone: :func:`discover` imports every module of
+``asg_lifecycle.checks`` and takes each concrete :class:`~asg_lifecycle.checks.base.Check` subclass
+it defines (helpers such as ``load_balancers`` define none). That imports what listing each check
+here by hand imported (every check module, once, when the catalogue is first imported), plus one
+directory listing.
 
 Imported only where checks are validated (ReadHookFunction) and run (CheckFunction): the other
 functions' cold starts do not load every check module (``python -m bench.imports``).
@@ -6,39 +12,61 @@ functions' cold starts do not load every check module (``python -m bench.imports
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from functools import partial
+from types import ModuleType
 
+from asg_lifecycle import checks
 from asg_lifecycle.checks.base import Check
-from asg_lifecycle.checks.ecs_container_instance import EcsContainerInstanceCheck
-from asg_lifecycle.checks.ecs_drain import EcsDrainCheck
-from asg_lifecycle.checks.elb_drain import ElbDrainCheck
-from asg_lifecycle.checks.elb_health import ElbHealthCheck
-from asg_lifecycle.checks.instance_status import InstanceStatusCheck
-from asg_lifecycle.checks.instance_tag import InstanceTagCheck
-from asg_lifecycle.checks.lambda_check import LambdaCheck
-from asg_lifecycle.checks.ssm_command import SsmCommandCheck
-from asg_lifecycle.checks.ssm_parameter import SsmParameterCheck
-from asg_lifecycle.checks.target_group_drain import TargetGroupDrainCheck
-from asg_lifecycle.checks.target_group_health import TargetGroupHealthCheck
 from asg_lifecycle.config import ParamsValidator, StackLimits
 from asg_lifecycle.model import Transition
 
-CATALOGUE: dict[str, type[Check]] = {
-    check.name: check
-    for check in (
-        InstanceStatusCheck,
-        TargetGroupHealthCheck,
-        TargetGroupDrainCheck,
-        ElbHealthCheck,
-        ElbDrainCheck,
-        SsmCommandCheck,
-        EcsContainerInstanceCheck,
-        EcsDrainCheck,
-        InstanceTagCheck,
-        SsmParameterCheck,
-        LambdaCheck,
-    )
-}
+_NOT_CHECKS = frozenset({"base", __name__.rpartition(".")[2]})  # the interface, this module
+
+
+def checks_of(module: ModuleType) -> list[type[Check]]:
+    """The checks ``module`` defines (not those it imports): concrete subclasses of Check."""
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Check)
+        and value.__module__ == module.__name__
+        and not getattr(value, "__abstractmethods__", None)
+    ]
+
+
+def discover() -> dict[str, type[Check]]:
+    """Every check defined by a module of the checks package (``checks.__path__``), by name.
+
+    Two checks with one name, or a check without ``name``, ``transitions``, ``summary`` or
+    ``example``, are a programming error: raised here, at the first import, rather than found by
+    a user.
+    """
+    found: dict[str, type[Check]] = {}
+    for info in pkgutil.iter_modules(checks.__path__):
+        if info.name in _NOT_CHECKS:
+            continue
+        module = importlib.import_module(f"{checks.__name__}.{info.name}")
+        for check in checks_of(module):
+            lacking = [
+                attribute
+                for attribute in ("name", "transitions", "summary", "example")
+                if not hasattr(check, attribute)
+            ]
+            if lacking:
+                raise TypeError(f"{check.__qualname__} ({info.name}) lacks {', '.join(lacking)}")
+            if check.name in found:
+                first = found[check.name].__module__
+                raise TypeError(
+                    f"check name {check.name!r} is used by {first} and {check.__module__}"
+                )
+            found[check.name] = check
+    return dict(sorted(found.items()))
+
+
+CATALOGUE: dict[str, type[Check]] = discover()
 
 
 def allowed_for(transition: Transition, limits: StackLimits) -> dict[str, ParamsValidator]:

@@ -50,6 +50,19 @@ CLUSTER = Param(
     max_length=320,
 )
 
+# Where IAM scopes the ECS calls (template.yaml, CheckFunction's EcsListContainerInstances and
+# EcsContainerInstancesAndTasks statements): the stack's EcsClusterNames, and their container
+# instances and tasks.
+CLUSTERS = (
+    '!Split [",", !Join ["", ["arn:*:ecs:*:*:cluster/",'
+    ' !Join [",arn:*:ecs:*:*:cluster/", !Ref EcsClusterNames]]]]'
+)
+CLUSTER_CONTENTS = (
+    '!Split [",", !Join ["", ["arn:*:ecs:*:*:container-instance/",'
+    ' !Join ["/*,arn:*:ecs:*:*:container-instance/", !Ref EcsClusterNames],'
+    ' "/*,arn:*:ecs:*:*:task/", !Join ["/*,arn:*:ecs:*:*:task/", !Ref EcsClusterNames], "/*"]]]'
+)
+
 
 def check_cluster(params: Mapping[str, Any], limits: StackLimits | None) -> None:
     """Raise :class:`InvalidParams` unless the stack allows ``params["cluster"]`` (one of its
@@ -151,6 +164,10 @@ class EcsContainerInstanceCheck(Check):
         "ecs:ListContainerInstances",
         "ecs:DescribeContainerInstances",
     )
+    resources: ClassVar[Mapping[str, str]] = {
+        "ecs:ListContainerInstances": CLUSTERS,
+        "ecs:DescribeContainerInstances": CLUSTER_CONTENTS,
+    }
 
     @classmethod
     def validate_params(

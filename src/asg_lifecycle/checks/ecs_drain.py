@@ -31,6 +31,8 @@ from botocore.exceptions import ClientError
 from asg_lifecycle.checks.base import Answer, Check, CheckContext, failed, passed, waiting
 from asg_lifecycle.checks.ecs_container_instance import (
     CLUSTER,
+    CLUSTER_CONTENTS,
+    CLUSTERS,
     check_cluster,
     cluster_missing,
     container_instances,
@@ -60,6 +62,10 @@ class EcsDrainCheck(Check):
         "ecs:ListTasks",
         "ecs:DescribeTasks",
     )
+    resources: ClassVar[Mapping[str, str]] = {
+        "ecs:ListContainerInstances": CLUSTERS,
+        **dict.fromkeys(permissions[1:], CLUSTER_CONTENTS),
+    }
 
     @classmethod
     def validate_params(

@@ -38,6 +38,11 @@ class ElbDrainCheck(Check):
         "autoscaling:DescribeAutoScalingGroups",
         "elasticloadbalancing:DescribeInstanceHealth",
     )
+    emulation: ClassVar[str] = (
+        "Classic Load Balancers are moto's own (no draining state shown, though Auto Scaling waits"
+        " out their connection-draining timeout), so this check is tested on moto, not through"
+        " whole-flow scenarios."
+    )
 
     def evaluate(self, ctx: CheckContext) -> Answer:
         group = of_group(ctx)

@@ -28,6 +28,7 @@ while the whole list simply does not contain it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
@@ -71,6 +72,15 @@ class ElbHealthCheck(Check):
         "autoscaling:DescribeAutoScalingGroups",
         "elasticloadbalancing:DescribeInstanceHealth",
         "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+    )
+    resources: ClassVar[Mapping[str, str]] = {
+        "elasticloadbalancing:RegisterInstancesWithLoadBalancer": '!Sub "arn:${AWS::Partition}'
+        ':elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:loadbalancer/*"'
+    }
+    emulation: ClassVar[str] = (
+        "Classic Load Balancers are moto's own (their instance health does not follow the"
+        " scenario's instance behaviours), so this check is tested on moto, not through"
+        " whole-flow scenarios."
     )
     for_warm_pool: ClassVar[bool] = False
 

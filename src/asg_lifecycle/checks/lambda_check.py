@@ -84,6 +84,12 @@ class LambdaCheck(Check):
         "params": {"function": "warm-cache-ready", "payload": {"port": "8080"}},
     }
     permissions: ClassVar[tuple[str, ...]] = ("lambda:InvokeFunction",)
+    resources: ClassVar[Mapping[str, str]] = {  # each function, and its aliases and versions
+        "lambda:InvokeFunction": (
+            '!Split [",", !Join [",", [!Join [",", !Ref CustomCheckFunctionArns],'
+            ' !Join ["", [!Join [":*,", !Ref CustomCheckFunctionArns], ":*"]]]]]'
+        )
+    }
 
     @classmethod
     def validate_params(

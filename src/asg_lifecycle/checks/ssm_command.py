@@ -114,6 +114,11 @@ class SsmCommandCheck(Check):
         "ssm:GetCommandInvocation",
         "ec2:DescribeInstanceStatus",
     )
+    resources: ClassVar[Mapping[str, str]] = {  # the stack's documents, on its instances
+        "ssm:SendCommand": '[!Split [",", !Join ["", ["arn:*:ssm:*:*:document/",'
+        ' !Join [",arn:*:ssm:*:*:document/", !Ref SsmCommandDocuments]]]],'
+        ' !Sub "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*"]'
+    }
 
     @classmethod
     def validate_params(

@@ -72,6 +72,10 @@ class SsmParameterCheck(Check):
         "params": {"name": "/asg-lifecycle/{instanceId}/ready"},
     }
     permissions: ClassVar[tuple[str, ...]] = ("ssm:GetParameter",)
+    resources: ClassVar[Mapping[str, str]] = {
+        "ssm:GetParameter": '!Sub "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}'
+        ':parameter${ReadinessParameterPath}*"'
+    }
 
     @classmethod
     def validate_params(

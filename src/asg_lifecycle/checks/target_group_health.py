@@ -40,6 +40,7 @@ What an operator should know:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from asg_lifecycle.checks.base import (
@@ -82,6 +83,10 @@ class TargetGroupHealthCheck(Check):
         "elasticloadbalancing:DescribeTargetHealth",
         "elasticloadbalancing:RegisterTargets",
     )
+    resources: ClassVar[Mapping[str, str]] = {
+        "elasticloadbalancing:RegisterTargets": '!Sub "arn:${AWS::Partition}:elasticloadbalancing'
+        ':${AWS::Region}:${AWS::AccountId}:targetgroup/*/*"'
+    }
     for_warm_pool: ClassVar[bool] = False
 
     def evaluate(self, ctx: CheckContext) -> Answer:
