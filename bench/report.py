@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from asg_lifecycle.policy import poll_jitter_span
+from asg_lifecycle.policy import SIGNAL_ROUNDS, SIGNAL_SPACING_SECONDS, poll_jitter_span
 from bench.actions import DRAIN_DOCUMENT, LAUNCH_MAX_POLL, POLL, SIGNAL_READY_AFTER
 from bench.cost import (
     USD_PER_CUSTOM_EVENT,
@@ -396,6 +396,21 @@ def _lost_signals(rows: list[Row]) -> list[Row]:
     ]
 
 
+def _why_lost(row: Row) -> str:
+    """Why a signal found no wait to end (``asg_lifecycle.policy``'s rules for a wait's signal
+    window)."""
+    if row["rounds"] - 1 >= SIGNAL_ROUNDS:  # the rounds before the last one
+        return (
+            f"{row['rounds']} rounds: past `policy.SIGNAL_ROUNDS` ({SIGNAL_ROUNDS}), an "
+            "execution's waits take no signal"
+        )
+    return (
+        "no wait was open to it: the wait before a heartbeat takes signals only until a margin "
+        f"before the heartbeat, and a wait none in the first {SIGNAL_SPACING_SECONDS} s after "
+        "the round before it"
+    )
+
+
 def per_action(data: dict[str, Any], previous: dict[str, Any]) -> list[str]:
     sizes = data["function_sizes"]
     launch, terminate = data["launch"], data["terminate"]
@@ -474,12 +489,12 @@ def per_action(data: dict[str, Any], previous: dict[str, Any]) -> list[str]:
     if lost:
         lines += [
             "A signal ended no wait in "
-            + ", ".join(f"{r['transition']} {_cell(r)}" for r in lost)
-            + ": it came while no round's wait could take it (its checks running, or a "
-            "heartbeat due within a margin: the heartbeat's wait takes signals only until a "
-            "margin before the heartbeat), and the round came at its time, "
-            + ", ".join(f"{r['latency_from_signal_seconds']:.0f} s" for r in lost)
-            + " after the signal.",
+            + "; ".join(
+                f"{r['transition']} {_cell(r)} ({_why_lost(r)}; completion "
+                f"{r['latency_from_signal_seconds']:.0f} s after the signal)"
+                for r in lost
+            )
+            + ". A lost signal costs at most one poll interval: the round comes at its time.",
             "",
         ]
     lines += previous_table(data, previous)
@@ -753,12 +768,7 @@ def latency(data: dict[str, Any], previous: dict[str, Any]) -> list[str]:
             )
             + f". {len(quick)} of {len(signalled)} within {SIGNAL_LATENCY_TARGET:.0f} s of the "
             "signal"
-            + (
-                "; a lost signal costs at most one poll interval (here the wait for the heartbeat,"
-                " after which the round runs at once)."
-                if lost
-                else "."
-            )
+            + ("; a lost signal (above) costs at most one poll interval." if lost else ".")
             + " The cells whose checks cannot pass before the global timeout have no signal "
             "while they wait.",
             "",

@@ -290,8 +290,16 @@ def test_each_cell_says_whether_it_meets_the_heartbeat_target() -> None:
 def test_a_signal_that_ended_no_wait_is_told() -> None:
     lost = _pair("launch", (60, 60), 3, 2, 1, latency=11.0, from_signal=11.0, waits_signalled=0)
     text = _render(_actions(launch=lost))
-    assert "A signal ended no wait in launch 1 min/60 s" in text
-    assert "11 s after the signal" in text
+    assert "A signal ended no wait in launch 1 min/60 s (no wait was open to it" in text
+    assert "completion 11 s after the signal)" in text
+    assert "(lost: no wait took it)" in text
+
+    rounds = report.SIGNAL_ROUNDS + 20
+    late = _pair(
+        "launch", (21_600, 3600), rounds, 6, 6, latency=1.0, from_signal=1.0, waits_signalled=0
+    )
+    text = _render(_actions(launch=late))
+    assert f"launch 6 h/3600 s ({rounds} rounds: past `policy.SIGNAL_ROUNDS`" in text
 
 
 def test_the_previous_release_is_beside_each_cell_it_measured() -> None:
