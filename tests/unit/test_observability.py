@@ -305,7 +305,7 @@ def test_each_check_that_ran_has_its_duration_and_a_raising_check_is_an_error(
     )
     event = _deciding(  # the next round, after a Wait
         _planned(_action(), checks=("instance-status", "instance-tag")),
-        Decision(Next.WAIT, "r", wait_seconds=30),
+        Decision(Next.WAIT, "r", wait_seconds=30, due_at=T0 + timedelta(seconds=60)),
     )
     state = run_checks.handler(event, Context())
     metrics = emitted()
@@ -328,7 +328,10 @@ def test_a_heartbeat_is_counted_and_logged_with_the_actions_keys(
     beats: list[str] = []
     monkeypatch.setattr(heartbeat, "client", lambda service: service)
     monkeypatch.setattr(autoscaling, "record_heartbeat", lambda c, a: beats.append(a.instance_id))
-    event = _deciding(_planned(_action()), Decision(Next.HEARTBEAT, "r", wait_seconds=30))
+    due = T0 + timedelta(seconds=60)
+    event = _deciding(
+        _planned(_action()), Decision(Next.HEARTBEAT, "r", wait_seconds=30, due_at=due)
+    )
     heartbeat.handler(event, Context())
     assert beats == ["i-0123456789abcdef0"]
     assert [(m.name, m.value) for m in emitted()] == [("Heartbeats", 1)]

@@ -486,7 +486,9 @@ def test_a_round_after_the_hook_expired_records_the_timeout(aws: FakeAutoScaling
 
 def _deciding_heartbeat() -> StateDocument:
     doc = workflow.checked(planned(hb=60), [], T0)  # any round; the decision is set below
-    return doc.deciding(Decision(Next.HEARTBEAT, "due", wait_seconds=20))
+    return doc.deciding(
+        Decision(Next.HEARTBEAT, "due", wait_seconds=20, due_at=T0 + timedelta(seconds=25))
+    )
 
 
 def test_a_heartbeat_extends_the_hook_and_goes_on_to_the_next_round(aws: FakeAutoScaling) -> None:
