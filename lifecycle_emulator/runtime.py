@@ -37,7 +37,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -330,6 +330,7 @@ class Patches:
         self._patch_lambda()
         self._patch_events()
         self._patch_stepfunctions()
+        self._sdk_service_names()
 
     def uninstall(self) -> None:
         while self._undo:
@@ -391,6 +392,9 @@ class Patches:
                 return
             others = []
             for target in rule.targets:
+                if str(target["Arn"]).split(":")[2:3] == ["sns"]:
+                    _publish_to_topic(target, event)
+                    continue
                 fn = runtime.stack.function_by_arn(target["Arn"])
                 if fn is None:
                     others.append(target)
@@ -405,6 +409,19 @@ class Patches:
                     rule.targets = saved
 
         self._set(Rule, "send_to_targets", send_to_targets)
+
+    def _sdk_service_names(self) -> None:
+        """AWS SDK integrations name EventBridge ``eventbridge``
+        (``arn:aws:states:::aws-sdk:eventbridge:putEvents``: Step Functions Developer Guide, "Add
+        EventBridge events with Step Functions", which sets it apart from the optimized
+        ``events:putEvents``); moto's interpreter knows only boto's ``events``."""
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: PLC0415
+            state_task_service,
+        )
+
+        owner = state_task_service.StateTaskService
+        names = dict(owner._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES)
+        self._set(owner, "_SERVICE_NAME_SFN_TO_BOTO_OVERRIDES", {**names, "eventbridge": "events"})
 
     def _patch_stepfunctions(self) -> None:
         from moto.stepfunctions.parser.asl.component.common.retry import (  # noqa: PLC0415
@@ -922,6 +939,31 @@ def _aws_shape(event: dict[str, Any]) -> dict[str, Any]:
         moment = datetime.fromtimestamp(float(shaped["time"]), tz=UTC)
         shaped["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     return shaped
+
+
+def _publish_to_topic(target: Mapping[str, Any], event: dict[str, Any]) -> None:
+    """An SNS topic target (moto's EventBridge delivers to none): the event, or what its
+    InputTransformer makes of it, published as the message (EventBridge User Guide, "Amazon SNS
+    topics as targets" and "Input transformation"). A topic that does not exist (or whose policy
+    refuses EventBridge, which moto does not check) loses the event, as a failed delivery does."""
+    from moto.events.utils import EventTemplateParser  # noqa: PLC0415
+    from moto.sns.models import sns_backends  # noqa: PLC0415
+
+    transformer = target.get("InputTransformer") or {}
+    message: Any = event
+    if transformer:
+        message = EventTemplateParser.parse(
+            input_template=str(transformer.get("InputTemplate", "")),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=cast(Any, event),
+        )
+    text = message if isinstance(message, str) else json.dumps(message)
+    arn = str(target["Arn"])
+    _, _, _, region, account, _ = arn.split(":", 5)
+    try:
+        sns_backends[account][region].publish(text, arn=arn)
+    except Exception:  # a delivery EventBridge could not make is dropped
+        return
 
 
 class _Turns:

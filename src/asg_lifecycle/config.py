@@ -48,6 +48,7 @@ MAX_WAIT_BOUNDS = (30, 172_800)
 ENV_POLL_SECONDS = "DEFAULT_POLL_SECONDS"
 ENV_LAUNCH_MAX_WAIT = "LAUNCH_MAX_WAIT_SECONDS"
 ENV_TERMINATE_MAX_WAIT = "TERMINATE_MAX_WAIT_SECONDS"
+ENV_WAITING_NOTICE = "WAITING_NOTICE_SECONDS"  # WaitingNoticeSeconds
 ENV_LAUNCH_MAX_POLL = "LAUNCH_MAX_POLL_SECONDS"
 ENV_TERMINATE_MAX_POLL = "TERMINATE_MAX_POLL_SECONDS"
 ENV_LAUNCH_CHECKS = "LAUNCH_CHECKS"
@@ -199,6 +200,8 @@ class Defaults:
     # 0: no back-off (rounds every pollSeconds).
     launch_max_poll: int = 0
     terminate_max_poll: int = 300
+    # An action still waiting this long gets its one "waiting long" notification (0: none).
+    waiting_notice_seconds: int = 1800
     # Each entry as in NotificationMetadata's "checks": a name, or {"name", "params"}.
     launch_checks: tuple[Any, ...] = ("instance-status",)
     terminate_checks: tuple[Any, ...] = ("target-group-drain",)
@@ -233,6 +236,9 @@ class Defaults:
             ),
             terminate_max_poll=_int_env(
                 env, ENV_TERMINATE_MAX_POLL, base.terminate_max_poll, STACK_MAX_POLL_BOUNDS
+            ),
+            waiting_notice_seconds=_int_env(
+                env, ENV_WAITING_NOTICE, base.waiting_notice_seconds, (0, 172_800)
             ),
             launch_checks=names(ENV_LAUNCH_CHECKS, base.launch_checks),
             terminate_checks=names(ENV_TERMINATE_CHECKS, base.terminate_checks),
@@ -317,6 +323,7 @@ class ActionConfig:
     on_timeout: LifecycleResult
     block: str | None = None
     max_poll_seconds: int = 0  # at least poll_seconds (0: the same, no back-off)
+    waiting_notice_seconds: int = 0  # the stack's WaitingNoticeSeconds (0: no such notice)
 
     @property
     def longest_poll(self) -> int:
@@ -475,6 +482,7 @@ class _Resolver:
             checks=checks,
             poll_seconds=poll,
             max_poll_seconds=max(poll, max_poll),
+            waiting_notice_seconds=defaults.waiting_notice_seconds,
             max_wait_seconds=_bounded(
                 layer, MAX_WAIT_SECONDS.name, max_wait_default, MAX_WAIT_BOUNDS, at
             ),

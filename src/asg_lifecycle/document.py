@@ -12,7 +12,7 @@ action, which it checks against Auto Scaling's own view before any check or call
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -72,6 +72,9 @@ class Outcome:
     heartbeats: int = 0
     rounds: int = 0
     config_error: str | None = None
+    # Which action (instance, group, hook, transition: never the token), so that the outcome
+    # alone is the "Lifecycle Action Ended" notification's detail.
+    who: Mapping[str, str] | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -85,6 +88,10 @@ class Outcome:
             data["at"] = format_time(self.at)
         if self.config_error is not None:
             data["configError"] = self.config_error
+        if self.who:  # an action's real ending: what its notification says, in a line too
+            data.update(self.who)
+            result = f" {self.result.value}" if self.result else ""
+            data["summary"] = f"{self.status.value}{result}: {self.reason}"[:1000]
         return data
 
     @classmethod
@@ -103,7 +110,40 @@ class Outcome:
             heartbeats=_count(data.get("heartbeats", 0), "outcome.heartbeats"),
             rounds=_count(data.get("rounds", 0), "outcome.rounds"),
             config_error=None if data.get("configError") is None else str(data["configError"]),
+            who={k: str(data[k]) for k in WHO_KEYS if isinstance(data.get(k), str)} or None,
         )
+
+
+WHO_KEYS = ("instanceId", "group", "hook", "transition")
+"""How the notifications name an action (never by its token)."""
+
+
+def who_of(action: LifecycleAction) -> dict[str, str]:
+    return {
+        "instanceId": action.instance_id,
+        "group": action.group_name,
+        "hook": action.hook_name,
+        "transition": action.transition.value,
+    }
+
+
+STARTED = "started"
+WAITING_LONG = "waiting-long"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notification the next state sends, whole (its detail, as ``States.JsonToString`` of
+    it): what happened (``kind``: started, waiting-long), which action (:func:`who_of`), and
+    ``facts`` (when it began and gives up; for waiting-long the last round's checks in words:
+    names, statuses, reasons, never a check's details, where command output may be)."""
+
+    kind: str
+    who: Mapping[str, str]
+    facts: Mapping[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.who, **self.facts}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +158,9 @@ class StateDocument:
     long a reconciled workflow waits for a late event's workflow first. ``received_at``: when the
     start function started the workflow for the event (a replayed event is older than that).
     ``error``: the last error a Catch recorded (the definition writes it; no task reads it).
+    ``notice``: a notification the next state sends (``waiting-long``, with the last round's
+    checks in words); one-shot: the definition's notification state overwrites it, and no task
+    reads it back.
     """
 
     action: LifecycleAction
@@ -131,6 +174,7 @@ class StateDocument:
     settle_seconds: int | None = None
     received_at: datetime | None = None
     error: dict[str, Any] | None = field(default=None, compare=False)
+    notice: Notice | None = None
 
     @property
     def next(self) -> Next | None:
@@ -167,6 +211,8 @@ class StateDocument:
             data["outcome"] = self.outcome.to_json()
         if self.error is not None:
             data["error"] = self.error
+        if self.notice is not None:
+            data["notice"] = self.notice.to_json()
         return data
 
     @classmethod

@@ -155,6 +155,7 @@ class Plan:
     jitter_key: str = ""
     on_abandon: OnAbandon = OnAbandon.TERMINATE
     max_poll_seconds: int = 0  # rounds back off up to it (0, or pollSeconds or less: none)
+    waiting_notice_seconds: int = 0  # the "waiting long" notification after this long (0: none)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -166,6 +167,7 @@ class Plan:
             "giveUpAt": format_time(self.give_up_at),
             "pollSeconds": self.poll_seconds,
             "maxPollSeconds": max(self.poll_seconds, self.max_poll_seconds),
+            "waitingNoticeSeconds": self.waiting_notice_seconds,
             "margin": self.margin,
             "onFailure": self.on_failure.value,
             "onTimeout": self.on_timeout.value,
@@ -194,6 +196,7 @@ class Plan:
             on_abandon=OnAbandon(data.get("terminateHookAbandon", OnAbandon.TERMINATE.value)),
             # a plan from before back-off: no back-off
             max_poll_seconds=int(data.get("maxPollSeconds", data["pollSeconds"])),
+            waiting_notice_seconds=int(data.get("waitingNoticeSeconds", 0)),
         )
 
 
@@ -204,13 +207,17 @@ class Progress:
     hook_expires_at: datetime
     heartbeats: int = 0
     rounds: int = 0
+    told_waiting_long: bool = False  # its "waiting long" notification was sent (once)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "hookExpiresAt": format_time(self.hook_expires_at),
             "heartbeats": self.heartbeats,
             "rounds": self.rounds,
         }
+        if self.told_waiting_long:
+            data["toldWaitingLong"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Progress:
@@ -218,6 +225,7 @@ class Progress:
             hook_expires_at=parse_time(data["hookExpiresAt"]),
             heartbeats=int(data["heartbeats"]),
             rounds=int(data["rounds"]),
+            told_waiting_long=data.get("toldWaitingLong") is True,
         )
 
 
@@ -249,6 +257,7 @@ def make_plan(
         give_up_at=give_up_at,
         poll_seconds=config.poll_seconds,
         max_poll_seconds=config.longest_poll,
+        waiting_notice_seconds=config.waiting_notice_seconds,
         margin=margin,
         on_failure=config.on_failure,
         on_timeout=config.on_timeout,

@@ -17,16 +17,27 @@ from datetime import datetime, timedelta
 
 from asg_lifecycle.checks.base import CheckResult, combine
 from asg_lifecycle.config import POLL_BOUNDS, ActionConfig, OnAbandon, safe_result
-from asg_lifecycle.decision import Decision, Next
-from asg_lifecycle.document import Outcome, StateDocument, Status
+from asg_lifecycle.decision import SIGNALLED, Decision, Next
+from asg_lifecycle.document import (
+    STARTED,
+    WAITING_LONG,
+    Notice,
+    Outcome,
+    StateDocument,
+    Status,
+    who_of,
+)
 from asg_lifecycle.lifecycle_states import Instance, waits_for
 from asg_lifecycle.model import (
     REPLACE_ROOT_VOLUME,
     LifecycleAction,
     LifecycleResult,
     Transition,
+    format_time,
 )
 from asg_lifecycle.policy import (
+    Plan,
+    Progress,
     after_heartbeat,
     after_round,
     before_round,
@@ -156,7 +167,7 @@ def planned(
         return doc.deciding(Decision(Next.CONFIRM, why_confirm))
     if config_error is not None:
         return _hold(doc, now)
-    return doc.deciding(Decision(Next.CHECK, "hook read", due_at=now))
+    return replace(started(doc), decision=Decision(Next.CHECK, "hook read", due_at=now))
 
 
 def confirming_why(doc: StateDocument) -> str | None:
@@ -221,13 +232,42 @@ def checked(doc: StateDocument, results: Sequence[CheckResult], now: datetime) -
     memos = list((doc.memos + (None,) * len(plan.checks))[: len(plan.checks)])
     for index, result in enumerate(results):
         memos[index] = result.memo
+    decision = decide(plan, progress, verdict, reason, now)
+    notice = None
+    if decision.next in SIGNALLED and waiting_long(plan, progress, now):
+        waited = int((now - plan.started_at).total_seconds())
+        checks = checks_in_words(results)
+        facts = {
+            "waitingSince": format_time(plan.started_at),
+            "giveUpAt": format_time(plan.give_up_at),
+            "checks": checks,
+            "rounds": progress.rounds,
+            "heartbeats": progress.heartbeats,
+            "summary": f"still waiting after {waited} s: {checks}"[:1000],
+        }
+        notice = Notice(WAITING_LONG, who_of(doc.action), facts)
+        progress = replace(progress, told_waiting_long=True)
     return replace(
         doc,
         progress=progress,
         checks=tuple(results),
         memos=tuple(memos),
-        decision=decide(plan, progress, verdict, reason, now),
+        decision=decision,
+        notice=notice,
     )
+
+
+def waiting_long(plan: Plan, progress: Progress, now: datetime) -> bool:
+    """Whether the action has now waited the stack's WaitingNoticeSeconds, not yet told."""
+    if plan.waiting_notice_seconds <= 0 or progress.told_waiting_long:
+        return False
+    return now - plan.started_at >= timedelta(seconds=plan.waiting_notice_seconds)
+
+
+def checks_in_words(results: Sequence[CheckResult]) -> str:
+    """``instance-status: wait (initializing)``, one per check: names, statuses and reasons
+    only (a check's details may hold command output)."""
+    return "; ".join(f"{r.name}: {r.status.value} ({r.reason[:160]})" for r in results)[:1000]
 
 
 def heartbeat_recorded(doc: StateDocument, sent_at: datetime) -> StateDocument:
@@ -243,7 +283,23 @@ def heartbeat_recorded(doc: StateDocument, sent_at: datetime) -> StateDocument:
     if confirming:
         held = "this hook holds the instance" if doc.action.reconciled else "the token is held"
         reason = f"confirmed: {held}"
+        doc = started(doc)
     return doc.deciding(Decision(Next.CHECK, reason, due_at=sent_at))
+
+
+def started(doc: StateDocument) -> StateDocument:
+    """The document with its "Lifecycle Action Started" notice: the first round begins."""
+    plan, _ = doc.planned()
+    facts = {
+        "waitingSince": format_time(plan.started_at),
+        "giveUpAt": format_time(plan.give_up_at),
+        "onTimeout": plan.on_timeout.value,
+        "summary": (
+            f"its checks run; it gives up at {format_time(plan.give_up_at)} with "
+            f"{plan.on_timeout.value}"
+        ),
+    }
+    return replace(doc, notice=Notice(STARTED, who_of(doc.action), facts))
 
 
 def lapsed(doc: StateDocument, now: datetime) -> bool:
@@ -321,5 +377,6 @@ def ended(
         heartbeats=progress.heartbeats if progress else 0,
         rounds=progress.rounds if progress else 0,
         config_error=doc.config_error,
+        who=who_of(doc.action),
     )
     return replace(doc, outcome=outcome, decision=Decision(Next.END, reason))

@@ -25,6 +25,15 @@ LAMBDA = "arn:aws:states:::lambda:invoke"
 TASKS = {n: s for n, s in STATES.items() if s["Type"] == "Task" and s["Resource"] == LAMBDA}
 SIGNAL_WAIT = "Wait for the next round or a signal"
 HEARTBEAT_WAIT = "Wait for the heartbeat or a signal"
+# The notifications: each an EventBridge PutEvents of its own, in the graph.
+TOLD_STARTED = "Tell that the action started"
+TOLD_WAITING = "Tell that the action waits long"
+TOLD_ENDED = "Tell how the action ended"
+NOTIFICATIONS = {
+    TOLD_STARTED: "Run checks",
+    TOLD_WAITING: "Complete, heartbeat or wait?",
+    TOLD_ENDED: "Done",
+}
 CHOICES = {name: s for name, s in STATES.items() if s["Type"] == "Choice"}
 
 HEARTBEAT = "Record lifecycle action heartbeat"
@@ -78,7 +87,7 @@ def test_each_call_the_product_exists_for_is_a_state_of_its_own() -> None:
         assert task.get("Comment"), f"{name}: say what it does"
     assert set(narrative.STATES) == set(TASKS)
     others = {n for n, s in STATES.items() if s["Type"] == "Task"} - set(TASKS)
-    assert others == {SIGNAL_WAIT, HEARTBEAT_WAIT}
+    assert others == {SIGNAL_WAIT, HEARTBEAT_WAIT, *NOTIFICATIONS}
 
 
 SIGNAL_WAITS = {
@@ -205,7 +214,7 @@ def test_no_active_lifecycle_action_is_believed_only_once_it_repeats_over_30_sec
     ending = STATES[ENDED_ELSEWHERE]
     assert ending["Parameters"]["status"] == "already-finished"
     assert ending["ResultPath"] == "$.outcome"
-    assert ending["Next"] == "Done"
+    assert ending["Next"] == TOLD_ENDED
 
 
 def test_no_error_leads_to_a_completion() -> None:
@@ -218,7 +227,8 @@ def test_no_error_leads_to_a_completion() -> None:
 
 
 def _routes(choice: dict[str, Any]) -> dict[str, str]:
-    return {rule["StringEquals"]: rule["Next"] for rule in choice["Choices"]}
+    """The decision routes (``decision.next`` values), without the notice's rule."""
+    return {rule["StringEquals"]: rule["Next"] for rule in choice["Choices"] if "Variable" in rule}
 
 
 def test_the_choice_states_route_exactly_the_decisions_the_code_makes() -> None:
@@ -237,7 +247,8 @@ def test_the_choice_states_route_exactly_the_decisions_the_code_makes() -> None:
             ]
             assert choice["Default"] == "Wait for a late event", "no token: a lost event's"
             continue
-        assert {r["Variable"] for r in choice["Choices"]} == {"$.decision.next"}, name
+        variables = {r["Variable"] for r in choice["Choices"] if "Variable" in r}
+        assert variables == {"$.decision.next"}, name
         assert choice["Default"] == "Unexpected decision", name
         routed |= set(_routes(choice))
     assert routed == {step.value for step in Next}
@@ -253,7 +264,7 @@ def test_each_choice_routes_every_decision_its_task_returns_and_no_other() -> No
             assert set(_routes(STATES[after])) == returns, name
         else:
             assert returns == {Next.END.value}, name
-            assert STATES[after]["Type"] == "Succeed", name
+            assert after == TOLD_ENDED, name
 
 
 def test_the_routes_say_what_each_decision_means() -> None:
@@ -262,13 +273,13 @@ def test_the_routes_say_what_each_decision_means() -> None:
             continue
         for value, target in _routes(choice).items():
             expected = {
-                "check": "Run checks",
+                "check": TOLD_STARTED if name in FIRST_ROUND else "Run checks",
                 "wait": SIGNAL_WAIT,
                 "heartbeat": HEARTBEAT_WAIT,
                 "complete": COMPLETE,
                 "hold": "Hold the safe result",
                 "confirm": CONFIRM_TOKEN if name == "Is the action waiting?" else CONFIRM,
-                "end": "Done",
+                "end": TOLD_ENDED,
             }[value]
             assert target == expected, (value, target)
     waits = {
@@ -390,3 +401,48 @@ def test_the_safety_margin_outlasts_a_heartbeat_or_completion_that_times_out() -
         assert LIFECYCLE_CALL_TRY_SECONDS + first_retry + 3 <= MARGIN_FLOOR
     assert safety_margin(120) == MARGIN_FLOOR
     assert safety_margin(60) == 20  # a third of a short hook: it cannot outlast a timeout
+
+
+FIRST_ROUND = {"Is the action waiting?", "Confirmed?"}
+
+
+@pytest.mark.parametrize("name", sorted(NOTIFICATIONS))
+def test_each_notification_is_an_event_of_its_own_that_never_holds_the_action_up(name: str) -> None:
+    """EventBridge PutEvents on the default bus, source asg-lifecycle-orchestrator, through the
+    AWS SDK integration: the optimized one appends the execution's ARN, which ends in the token,
+    to the event (Step Functions Developer Guide, "Add EventBridge events with Step Functions").
+    The detail is what the tasks wrote for it (the notice, or the outcome), which names the
+    action by instance, group, hook and transition: never the token nor a check's details
+    (command output). Tried twice, then dropped: the action goes on to the same state."""
+    task = STATES[name]
+    assert task["Resource"] == "arn:aws:states:::aws-sdk:eventbridge:putEvents"
+    (entry,) = task["Parameters"]["Entries"]
+    assert entry["Source"] == "asg-lifecycle-orchestrator"
+    assert entry["DetailType"].startswith("Lifecycle Action ")
+    assert "EventBusName" not in entry, "the default bus"
+    source = "$.outcome" if name == TOLD_ENDED else "$.notice"
+    assert entry["Detail.$"] == f"States.JsonToString({source})"
+    assert task["Next"] == NOTIFICATIONS[name]
+    ((retry,),) = [task["Retry"]]
+    assert retry["ErrorEquals"] == ["States.ALL"]
+    assert retry["MaxAttempts"] <= 2
+    (catch,) = task["Catch"]
+    assert (catch["ErrorEquals"], catch["Next"]) == (["States.ALL"], task["Next"])
+    ended_elsewhere = STATES[ENDED_ELSEWHERE]["Parameters"]
+    assert {"instanceId.$", "group.$", "hook.$", "transition.$", "summary"} <= set(ended_elsewhere)
+
+
+def test_every_ending_is_told_and_every_first_round_too() -> None:
+    """Done is reached only through "Tell how the action ended"; the first round of checks is
+    reached only through "Tell that the action started" (after the hook read, or after the
+    confirming heartbeat); the waiting-long notice loops back to its Choice."""
+    into_done = {n for n in STATES if "Done" in _next_states(n)}
+    assert into_done == {TOLD_ENDED}
+    for name in FIRST_ROUND:
+        assert _routes(STATES[name])["check"] == TOLD_STARTED
+    choice = STATES["Complete, heartbeat or wait?"]
+    first = choice["Choices"][0]
+    assert first["Next"] == TOLD_WAITING
+    assert {c["Variable"] for c in first["And"]} == {"$.notice.kind"}
+    assert STATES[TOLD_WAITING]["ResultPath"] == "$.notice", "its answer clears the notice"
+    assert STATES[TOLD_WAITING]["Catch"][0]["ResultPath"] == "$.notice"

@@ -121,8 +121,8 @@ def test_each_sample_is_a_valid_document_that_routes_to_its_state(name: str) -> 
 
 def _after_wait(states: dict[str, Any], name: str) -> str:
     state = states[name]
-    if state["Type"] == "Wait":
-        return str(state["Next"])
+    if state["Type"] == "Wait" or str(state.get("Resource", "")).endswith(":putEvents"):
+        return str(state["Next"])  # a Wait, or the notification before the first round
     if str(state.get("Resource", "")).endswith(".waitForTaskToken"):
         (timeout,) = [c for c in state["Catch"] if c["ErrorEquals"] == ["States.Timeout"]]
         return str(timeout["Next"])

@@ -96,7 +96,19 @@ def test_plan_ready_goes_to_the_first_round_of_checks_at_once() -> None:
     assert doc.plan.heartbeat_timeout == 300
     assert doc.progress is not None
     assert doc.progress.heartbeats == 0
-    assert roundtrip(doc) == doc
+    assert doc.notice is not None
+    assert doc.notice.to_json() == {
+        "kind": "started",
+        "instanceId": INSTANCE,
+        "group": "web",
+        "hook": "web-launch",
+        "transition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+        "waitingSince": "2026-01-01T00:00:00Z",
+        "giveUpAt": "2026-01-01T00:10:00Z",
+        "onTimeout": "ABANDON",
+        "summary": "its checks run; it gives up at 2026-01-01T00:10:00Z with ABANDON",
+    }, "the Lifecycle Action Started notification, whole: no token"
+    assert roundtrip(doc) == replace(doc, notice=None), "a notice is read by no task"
 
 
 def test_invalid_configuration_holds_then_abandons_a_launch_whatever_the_default() -> None:
@@ -299,7 +311,30 @@ def test_completed_reports_result_reason_and_counts() -> None:
         "at": "2026-01-01T00:01:30Z",
         "heartbeats": 0,
         "rounds": 1,
-    }
+        "instanceId": INSTANCE,
+        "group": "web",
+        "hook": "web-launch",
+        "transition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+        "summary": "completed CONTINUE: all checks passed: instance-status",
+    }, "also the Lifecycle Action Ended notification's detail: never the token"
+
+
+def test_an_action_still_waiting_at_the_stacks_threshold_is_told_so_once() -> None:
+    """WaitingNoticeSeconds: the first round that decides to wait on at or after it carries
+    the notice (the last round's checks in words, never their details); no later round."""
+    doc = replace(planned(), plan=replace(planned().planned()[0], waiting_notice_seconds=60))
+    early = workflow.checked(doc, [result(Verdict.WAIT, "initializing")], at(59))
+    assert early.notice is None
+    told = workflow.checked(early, [result(Verdict.WAIT, "initializing")], at(60))
+    assert told.notice is not None
+    notice = told.notice.to_json()
+    assert notice["kind"] == "waiting-long"
+    assert notice["checks"] == "instance-status: wait (initializing)"
+    assert notice["summary"] == "still waiting after 60 s: instance-status: wait (initializing)"
+    again = workflow.checked(roundtrip(told), [result(Verdict.WAIT, "initializing")], at(90))
+    assert again.notice is None, "once per action"
+    never = workflow.checked(planned(), [result(Verdict.WAIT, "x")], at(5000))
+    assert never.notice is None, "0: no such notice"
 
 
 def test_a_call_due_after_the_hook_expired_is_recorded_as_timed_out() -> None:
