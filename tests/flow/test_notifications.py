@@ -13,7 +13,7 @@ from typing import Any
 
 from lifecycle_emulator.local_aws import ACCOUNT, REGION, LocalAws
 from lifecycle_emulator.play import play
-from tests.flow.stack import doc, emulated, launch_hook
+from tests.flow.stack import at, doc, emulated, launch_hook
 
 SOURCE = "asg-lifecycle-orchestrator"
 NOTIFIED = ["Lifecycle Action Started", "Lifecycle Action Waiting Long", "Lifecycle Action Ended"]
@@ -143,3 +143,42 @@ def _text(body: str) -> str:
         return str(json.loads(body))
     except ValueError:
         return body
+
+
+def test_each_ending_is_told_exactly_once_as_it_ended() -> None:
+    """Three launches end three ways: A's checks pass (completed CONTINUE); B's never do
+    (completed ABANDON at maxWaitSeconds; its replacement passes); C's action is completed by an
+    operator at 40 s, which its workflow learns when its own completion is refused
+    (already-finished, through "Action ended elsewhere"). Every execution's outcome is told by
+    exactly one "Lifecycle Action Ended" event naming its instance, status and result."""
+    document = doc(
+        [launch_hook(pollSeconds=30, maxWaitSeconds=200)],
+        instances=[{"readyAfter": 60}, {"readyAfter": None}, {"readyAfter": None}],
+        steps=[{"at": 0, "desired": 3}],
+        horizon=600,
+    )
+
+    def operator_completes_c(aws: LocalAws) -> None:
+        third = list(aws.fleet.behaviour)[2]
+        aws.client("autoscaling").complete_lifecycle_action(
+            AutoScalingGroupName="web",
+            LifecycleHookName="web-launch",
+            InstanceId=third,
+            LifecycleActionResult="CONTINUE",
+        )
+
+    with emulated(document) as (aws, scenario):
+        url = _listen(aws)
+        aws.clock.call_at(at(40), lambda: operator_completes_c(aws))
+        play(scenario, aws)
+        events = _drain(aws, url)
+        outcomes = [e["output"]["outcome"] for e in aws.executions() if e.get("output")]
+    ended = [e["detail"] for e in events if e["detail-type"] == "Lifecycle Action Ended"]
+    told = sorted((d["instanceId"], d["status"], str(d["result"])) for d in ended)
+    expected = sorted((o["instanceId"], o["status"], str(o["result"])) for o in outcomes)
+    assert told == expected
+    assert {status for _, status, _ in told} >= {"completed", "already-finished"}
+    assert {result for _, status, result in told if status == "completed"} == {
+        "CONTINUE",
+        "ABANDON",
+    }
