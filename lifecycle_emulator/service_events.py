@@ -18,6 +18,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from lifecycle_emulator.lifecycle_events import iso_time
+
 TAG_CHANGE = "Tag Change on Resource"
 PARAMETER_CHANGE = "Parameter Store Change"
 COMMAND_INVOCATION = "EC2 Command Invocation Status-change Notification"
@@ -32,11 +34,6 @@ READY_DETAIL_TYPE = "Run checks now"
 def event_time(epoch_seconds: float) -> str:
     """``time`` as AWS service events write it: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, whole seconds)."""
     return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _millis(epoch_seconds: float) -> str:
-    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def envelope(
@@ -169,7 +166,7 @@ def command_invocation_event(
             "command-id": command_id,
             "document-name": document_name,
             "instance-id": instance_id,
-            "requested-date-time": _millis(requested_at),
+            "requested-date-time": iso_time(requested_at),  # with milliseconds
             "status": status,
         },
     )
